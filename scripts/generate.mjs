@@ -1,0 +1,29 @@
+// Code generation run by `npm ci` (postinstall) and `npm run build`: ts-proto stubs from the proto
+// via buf, and the Prisma client. Both outputs are build artefacts and are never edited by hand.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const run = (cmd, args, env = {}) =>
+  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+
+if (!existsSync(bin('buf'))) {
+  // Installing without dev dependencies (the runtime image): the generated code was copied in.
+  process.exit(0);
+}
+const rpc = 'node_modules/google-proto-files/google/rpc';
+run(bin('buf'), [
+  'generate',
+  '--path', 'proto/signet',
+  '--path', `${rpc}/status.proto`,
+  '--path', `${rpc}/error_details.proto`,
+]);
+// The Prisma CLI wants a native schema engine it cannot download here; generate never runs it,
+// so any existing file satisfies the check.
+run(bin('prisma'), ['generate'], {
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+});

@@ -1,0 +1,137 @@
+// The one place that reads the environment. Everything else receives a Config.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0, max = 2 ** 31 - 1) => z.coerce.number().int().min(min).max(max).default(def);
+const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Every variable Signet reads, with its default. The README's table is written from this. */
+export const configSchema = z.object({
+  SIGNET_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  SIGNET_HOST: z.string().default('0.0.0.0'),
+  SIGNET_GRPC_PORT: int(50051, 0, 65535),
+  SIGNET_HTTP_PORT: int(8080, 0, 65535),
+  SIGNET_ADMIN_HOST: z.string().default('127.0.0.1'),
+  SIGNET_ADMIN_PORT: int(50052, 0, 65535),
+  SIGNET_ADMIN_HTTP_PORT: int(8081, 0, 65535),
+  SIGNET_ADMIN_TOKEN: z.string().min(16).optional(),
+  SIGNET_ISSUER: z.string().url().optional(),
+  SIGNET_KEY_ENCRYPTION_KEY: z.string().optional(),
+  SIGNET_SIGNING_ALG: z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']).default('ES256'),
+  SIGNET_ARGON2_MEMORY_KIB: int(19456, 1024),
+  SIGNET_ARGON2_ITERATIONS: int(2, 1),
+  SIGNET_ARGON2_PARALLELISM: int(1, 1, 16),
+  SIGNET_ACCESS_TOKEN_TTL: int(7200, 60, 86400),
+  SIGNET_REFRESH_TOKEN_TTL: int(2592000, 3600, 31536000),
+  SIGNET_MAX_SESSIONS: int(10, 1, 100),
+  SIGNET_REFRESH_GRACE_SECONDS: int(10, 0, 300),
+  SIGNET_TRUSTED_PROXIES: list.default([]),
+  SIGNET_CORS_ORIGINS: list.default(['*']),
+  SIGNET_BODY_LIMIT_BYTES: int(65536, 1024),
+  SIGNET_DEFAULT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  SIGNET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIGNET_SHUTDOWN_GRACE_MS: int(10000, 0),
+  SIGNET_BOOTSTRAP_TENANT: z.string().optional(),
+  SIGNET_BOOTSTRAP_CLIENT_ID: z.string().optional(),
+  SIGNET_BOOTSTRAP_CLIENT_SECRET: z.string().optional(),
+  SIGNET_BOOTSTRAP_CLIENT_PUBLIC: bool.default(false),
+  SIGNET_BOOTSTRAP_USERNAME: z.string().optional(),
+  SIGNET_BOOTSTRAP_PASSWORD: z.string().optional(),
+});
+
+export type Env = z.input<typeof configSchema>;
+
+export interface Config {
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  host: string;
+  grpcPort: number;
+  httpPort: number;
+  adminHost: string;
+  adminPort: number;
+  adminHttpPort: number;
+  adminToken?: string;
+  /** Defaults to http://localhost:<httpPort>. */
+  issuer: string;
+  keyEncryptionKey?: string;
+  signingAlg: 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  maxSessions: number;
+  refreshGraceSeconds: number;
+  trustedProxies: string[];
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  defaultLocale: 'zh-CN' | 'en';
+  logLevel: string;
+  shutdownGraceMs: number;
+  bootstrap: {
+    tenant?: string;
+    clientId?: string;
+    clientSecret?: string;
+    clientPublic: boolean;
+    username?: string;
+    password?: string;
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Parses and validates; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    dataDir: e.SIGNET_DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    host: e.SIGNET_HOST,
+    grpcPort: e.SIGNET_GRPC_PORT,
+    httpPort: e.SIGNET_HTTP_PORT,
+    adminHost: e.SIGNET_ADMIN_HOST,
+    adminPort: e.SIGNET_ADMIN_PORT,
+    adminHttpPort: e.SIGNET_ADMIN_HTTP_PORT,
+    adminToken: e.SIGNET_ADMIN_TOKEN,
+    issuer: e.SIGNET_ISSUER ?? `http://localhost:${e.SIGNET_HTTP_PORT}`,
+    keyEncryptionKey: e.SIGNET_KEY_ENCRYPTION_KEY,
+    signingAlg: e.SIGNET_SIGNING_ALG,
+    argon2: {
+      memoryCost: e.SIGNET_ARGON2_MEMORY_KIB,
+      timeCost: e.SIGNET_ARGON2_ITERATIONS,
+      parallelism: e.SIGNET_ARGON2_PARALLELISM,
+    },
+    accessTokenTtl: e.SIGNET_ACCESS_TOKEN_TTL,
+    refreshTokenTtl: e.SIGNET_REFRESH_TOKEN_TTL,
+    maxSessions: e.SIGNET_MAX_SESSIONS,
+    refreshGraceSeconds: e.SIGNET_REFRESH_GRACE_SECONDS,
+    trustedProxies: e.SIGNET_TRUSTED_PROXIES,
+    corsOrigins: e.SIGNET_CORS_ORIGINS,
+    bodyLimitBytes: e.SIGNET_BODY_LIMIT_BYTES,
+    defaultLocale: e.SIGNET_DEFAULT_LOCALE,
+    logLevel: e.SIGNET_LOG_LEVEL,
+    shutdownGraceMs: e.SIGNET_SHUTDOWN_GRACE_MS,
+    bootstrap: {
+      tenant: e.SIGNET_BOOTSTRAP_TENANT,
+      clientId: e.SIGNET_BOOTSTRAP_CLIENT_ID,
+      clientSecret: e.SIGNET_BOOTSTRAP_CLIENT_SECRET,
+      clientPublic: e.SIGNET_BOOTSTRAP_CLIENT_PUBLIC,
+      username: e.SIGNET_BOOTSTRAP_USERNAME,
+      password: e.SIGNET_BOOTSTRAP_PASSWORD,
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// The one error type of Signet. The domain raises it; each transport renders it once (gRPC status
+// with details, grpc-gateway JSON plus CloudBase fields). Anything else thrown is a bug and is
+// answered as `internal` without its text.
+
+/** gRPC status codes (google.rpc.Code). */
+export const Code = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type Code = (typeof Code)[keyof typeof Code];
+
+/**
+ * Every reason Signet answers with, and its gRPC code. The HTTP status follows from the code
+ * exactly as grpc-gateway maps it (see httpStatusFor).
+ */
+export const REASONS = {
+  invalid_argument: Code.INVALID_ARGUMENT,
+  invalid_password: Code.UNAUTHENTICATED,
+  user_pending: Code.FAILED_PRECONDITION,
+  user_blocked: Code.PERMISSION_DENIED,
+  user_expired: Code.FAILED_PRECONDITION,
+  tenant_disabled: Code.FAILED_PRECONDITION,
+  permission_denied: Code.PERMISSION_DENIED,
+  invalid_status: Code.FAILED_PRECONDITION,
+  not_found: Code.NOT_FOUND,
+  already_exists: Code.ALREADY_EXISTS,
+  phone_required: Code.FAILED_PRECONDITION,
+  captcha_required: Code.FAILED_PRECONDITION,
+  captcha_invalid: Code.INVALID_ARGUMENT,
+  invalid_grant: Code.INVALID_ARGUMENT,
+  unauthorized_client: Code.UNAUTHENTICATED,
+  unsupported_grant_type: Code.INVALID_ARGUMENT,
+  invalid_scope: Code.INVALID_ARGUMENT,
+  invalid_client: Code.UNAUTHENTICATED,
+  resource_exhausted: Code.RESOURCE_EXHAUSTED,
+  unauthenticated: Code.UNAUTHENTICATED,
+  method_not_allowed: Code.UNIMPLEMENTED,
+  unavailable: Code.UNAVAILABLE,
+  internal: Code.INTERNAL,
+} as const satisfies Record<string, Code>;
+export type Reason = keyof typeof REASONS;
+
+/** grpc-gateway's HTTPStatusFromCode. */
+export function httpStatusFor(code: number): number {
+  switch (code) {
+    case Code.OK: return 200;
+    case Code.CANCELLED: return 499;
+    case Code.INVALID_ARGUMENT: return 400;
+    case Code.DEADLINE_EXCEEDED: return 504;
+    case Code.NOT_FOUND: return 404;
+    case Code.ALREADY_EXISTS: return 409;
+    case Code.PERMISSION_DENIED: return 403;
+    case Code.UNAUTHENTICATED: return 401;
+    case Code.RESOURCE_EXHAUSTED: return 429;
+    case Code.FAILED_PRECONDITION: return 400;
+    case Code.ABORTED: return 409;
+    case Code.OUT_OF_RANGE: return 400;
+    case Code.UNIMPLEMENTED: return 501;
+    case Code.UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+export interface ErrorDetails {
+  /** Extra ErrorInfo metadata (string values only, as google.rpc.ErrorInfo demands). */
+  metadata?: Record<string, string>;
+  /** Rendered as google.rpc.BadRequest. */
+  fieldViolations?: FieldViolation[];
+  /** Rendered as google.rpc.RetryInfo. */
+  retryAfterSeconds?: number;
+  /** Values for the placeholders of the catalogue message ({0}, {1}, …). */
+  params?: (string | number)[];
+  /** Overrides the HTTP status that the code implies (405 for a wrong method, as grpc-gateway). */
+  httpStatus?: number;
+}
+
+export class SignetError extends Error {
+  readonly reason: Reason;
+  readonly code: Code;
+  readonly details: ErrorDetails;
+
+  constructor(reason: Reason, details: ErrorDetails = {}, cause?: unknown) {
+    super(reason, cause === undefined ? undefined : { cause });
+    this.name = 'SignetError';
+    this.reason = reason;
+    this.code = REASONS[reason];
+    this.details = details;
+  }
+}
+
+export const isSignetError = (e: unknown): e is SignetError => e instanceof SignetError;
+
+/** Shorthand for an invalid_argument naming the offending field. */
+export function invalidArgument(field: string, description: string): SignetError {
+  return new SignetError('invalid_argument', { fieldViolations: [{ field, description }] });
+}

@@ -1,0 +1,112 @@
+// Domain records. Storage adapters map their rows to these; transports map them to proto messages.
+
+export type TenantStatus = 'enabled' | 'disabled';
+export type ClientStatus = 'enabled' | 'disabled';
+export type ClientType = 'confidential' | 'public';
+export type UserType = 'P' | 'C';
+export type UserStatus = 'active' | 'pending' | 'blocked';
+export type LoginField = 'username' | 'email' | 'phone';
+export type GrantType = 'password' | 'refresh_token' | 'client_credentials';
+
+export interface TenantPolicy {
+  /** Answer invalid_password rather than not_found for an unknown user. */
+  hideUnknownUsers?: boolean;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  policy: TenantPolicy;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Client {
+  id: string;
+  tenantId: string;
+  name: string;
+  type: ClientType;
+  /** SHA-256 (hex) of the secret: secrets are 256-bit random, so a fast hash is enough. */
+  secretHash: string | null;
+  grantTypes: string[];
+  scopes: string[];
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  maxSessions: number;
+  status: ClientStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface User {
+  id: string;
+  tenantId: string;
+  userType: UserType;
+  username: string | null;
+  email: string | null;
+  emailVerified: boolean;
+  phoneNumber: string | null;
+  phoneVerified: boolean;
+  name: string | null;
+  passwordHash: string | null;
+  status: UserStatus;
+  expiresAt: Date | null;
+  groups: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Session {
+  id: string;
+  tenantId: string;
+  userId: string;
+  clientId: string;
+  deviceId: string;
+  /** "web", "app" or "" (unspecified). */
+  channel: string;
+  scope: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+}
+
+export interface RefreshToken {
+  /** SHA-256 (hex) of the opaque token; the token itself is never stored. */
+  hash: string;
+  sessionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  rotatedAt: Date | null;
+  /**
+   * The pair issued when this token was rotated, encrypted under a key derived from this token,
+   * so that a concurrent refresh in the grace window can be answered with the same pair and
+   * nobody without the old token can read it.
+   */
+  successor: string | null;
+}
+
+export type SigningKeyStatus = 'active' | 'retired';
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  status: SigningKeyStatus;
+  /** PKCS#8 PEM, encrypted with the key-encryption key (see domain/crypto/seal). */
+  privateKeySealed: string;
+  publicJwk: Record<string, string>;
+  createdAt: Date;
+  /** When a retired key stops being published (its last token has expired). */
+  retireAt: Date | null;
+}
+
+export interface PageRequest {
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string;
+}
