@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Build: install with dev dependencies (buf, ts-proto, prisma generate run in postinstall), compile.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json buf.yaml buf.gen.yaml prisma.config.ts ./
+COPY scripts ./scripts
+COPY proto ./proto
+COPY prisma ./prisma
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+
+# Run: production dependencies, compiled code and the migrations only; no compiler, no root.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    SIGNET_DATA_DIR=/var/lib/signet \
+    SIGNET_HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/prisma ./prisma
+RUN mkdir -p /var/lib/signet && chown node:node /var/lib/signet \
+ && ln -s /app/dist/cli/main.js /usr/local/bin/signet && chmod +x /app/dist/cli/main.js
+USER node
+VOLUME /var/lib/signet
+# REST, gRPC. The admin API (50052 gRPC, 8081 REST) stays on 127.0.0.1 inside the container:
+# use `docker exec <container> signet …`.
+EXPOSE 8080 50051
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+CMD ["serve"]

@@ -1,0 +1,163 @@
+// Wiring: config → storage → domain → transports. `startSignet` is what tests and the bench
+// use (ports may be 0); `serve` adds signal handling for the CLI.
+import * as grpc from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { openDatabase } from './storage/prisma/index.js';
+import { openKeyValueStore } from './storage/kv.js';
+import type { Deps } from './domain/deps.js';
+import { MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
+import { KeyRing } from './domain/keys.js';
+import { PasswordHasher } from './domain/passwords.js';
+import { Directory } from './domain/directory.js';
+import { adminToken as loadAdminToken, keyEncryptionKey } from './secrets_files.js';
+import { bootstrap } from './bootstrap.js';
+import { authHandlers } from './transport/auth_handlers.js';
+import { adminHandlers, requireAdminToken } from './transport/admin_handlers.js';
+import { addService } from './transport/grpc/server.js';
+import { createHttpServer } from './transport/http/index.js';
+import { createRegistry } from './transport/registry.js';
+import { TrustedProxies } from './transport/clientip.js';
+import { AuthServiceDefinition, AuthServiceService } from './gen/signet/auth/v1/auth_service.js';
+import { AdminServiceDefinition, AdminServiceService } from './gen/signet/auth/v1/admin_service.js';
+import type { ServiceHandlers } from './transport/context.js';
+
+export interface RunningSignet {
+  ports: { grpc: number; http: number; admin: number; adminHttp: number };
+  adminToken: string;
+  deps: Deps;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  schema?: string;
+  /** Key prefix in Redis (tests isolate themselves this way). */
+  keyPrefix?: string;
+}
+
+export async function runMigrations(config: Config, opts: StartOptions = {}): Promise<void> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: opts.schema, logger: log });
+  try {
+    await db.migrate();
+  } finally {
+    await db.close();
+  }
+}
+
+export async function startSignet(config: Config, opts: StartOptions = {}): Promise<RunningSignet> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: opts.schema, logger: log });
+  await db.migrate();
+  const kv = await openKeyValueStore({ redisUrl: config.redisUrl, keyPrefix: opts.keyPrefix, logger: log });
+  const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
+  const deps: Deps = {
+    storage: db.storage,
+    kv,
+    keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300),
+    hasher: new PasswordHasher(config.argon2),
+    directory: new Directory(db.storage.clients, db.storage.tenants),
+    settings: {
+      issuer: config.issuer,
+      refreshGraceSeconds: config.refreshGraceSeconds,
+      accessTokenTtl: config.accessTokenTtl,
+      refreshTokenTtl: config.refreshTokenTtl,
+      maxSessions: config.maxSessions,
+    },
+    log,
+    now: () => new Date(),
+  };
+  try {
+    await deps.keys.init();
+  } catch (err) {
+    throw new Error('cannot open the signing keys: every instance needs the same SIGNET_KEY_ENCRYPTION_KEY', { cause: err });
+  }
+  await bootstrap(deps, config.bootstrap);
+  const token = await loadAdminToken(config.adminToken, config.dataDir);
+
+  const proxies = new TrustedProxies(config.trustedProxies);
+  const grpcOpts = { log, defaultLocale: config.defaultLocale, proxies };
+  const registry = createRegistry();
+  const auth = authHandlers(deps);
+  const adminH: ServiceHandlers = requireAdminToken(adminHandlers(deps), token);
+
+  const grpcServer = new grpc.Server();
+  addService(grpcServer, AuthServiceService, auth, grpcOpts);
+  const adminGrpc = new grpc.Server();
+  addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
+  const httpOpts = { registry, config, logger: log, proxies };
+  const http = createHttpServer({ ...httpOpts, services: [{ definition: AuthServiceDefinition, handlers: auth }] });
+  const adminHttp = createHttpServer({ ...httpOpts, services: [{ definition: AdminServiceDefinition, handlers: adminH }] });
+
+  const ports = {
+    grpc: await bindGrpc(grpcServer, config.host, config.grpcPort),
+    http: await listen(http, config.host, config.httpPort),
+    admin: await bindGrpc(adminGrpc, config.adminHost, config.adminPort),
+    adminHttp: await listen(adminHttp, config.adminHost, config.adminHttpPort),
+  };
+  log.info({ ports, database: db.kind, kv: kv.shared ? 'redis' : 'memory' }, 'signet listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting, let in-flight calls finish, then cut whatever is left.
+      const drained = Promise.all([
+        shutdownGrpc(grpcServer), shutdownGrpc(adminGrpc), closeHttp(http), closeHttp(adminHttp),
+      ]);
+      const timer = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
+      await Promise.race([drained, timer]);
+      grpcServer.forceShutdown();
+      adminGrpc.forceShutdown();
+      http.closeAllConnections();
+      adminHttp.closeAllConnections();
+      await kv.close();
+      await db.close();
+      log.info('signet stopped');
+    })());
+  return { ports, adminToken: token, deps, close };
+}
+
+/** `signet serve`: start, and stop cleanly on SIGTERM / SIGINT. */
+export async function serve(config: Config): Promise<RunningSignet> {
+  const log = createLogger(config.logLevel);
+  const running = await startSignet(config, { logger: log });
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return running;
+}
+
+function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const addr = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}
+
+function listen(server: HttpServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+const shutdownGrpc = (s: grpc.Server) => new Promise<void>((r) => s.tryShutdown(() => r()));
+const closeHttp = (s: HttpServer) =>
+  new Promise<void>((r) => {
+    s.close(() => r());
+    s.closeIdleConnections();
+  });

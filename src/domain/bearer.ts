@@ -1,0 +1,44 @@
+// Bearer access tokens presented to Signet itself (user/me, signout).
+import type { JWTPayload } from 'jose';
+import { SignetError } from './errors.js';
+import type { Deps } from './deps.js';
+import type { User } from './model.js';
+import { ACCESS_TOKEN_TYP } from './tokens.js';
+import { isRevoked } from './revocation.js';
+import { checkUsable } from './signin.js';
+
+export interface BearerClaims extends JWTPayload {
+  sub: string;
+  sid?: string;
+  client_id: string;
+  scope?: string;
+}
+
+/** The claims of a valid, unrevoked access token; `unauthenticated` for anything else. */
+export async function authenticateBearer(deps: Deps, authorization: string | undefined): Promise<BearerClaims> {
+  const m = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) throw new SignetError('unauthenticated');
+  let claims: JWTPayload;
+  try {
+    claims = await deps.keys.verify(m[1], deps.settings.issuer, ACCESS_TOKEN_TYP);
+  } catch {
+    throw new SignetError('unauthenticated');
+  }
+  if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string') throw new SignetError('unauthenticated');
+  if (typeof claims.sid === 'string' && (await isRevoked(deps, claims.sid))) throw new SignetError('unauthenticated');
+  return claims as BearerClaims;
+}
+
+/** The user behind a user access token (client_credentials tokens have none). */
+export async function currentUser(deps: Deps, authorization: string | undefined): Promise<User> {
+  const claims = await authenticateBearer(deps, authorization);
+  if (!claims.sid) throw new SignetError('unauthenticated');
+  const user = await deps.storage.users.get(claims.sub);
+  if (!user) throw new SignetError('unauthenticated');
+  try {
+    checkUsable(user, deps.now());
+  } catch {
+    throw new SignetError('unauthenticated');
+  }
+  return user;
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { KeyValueStore, Storage } from './ports.js';
+import type { KeyRing } from './keys.js';
+import type { PasswordHasher } from './passwords.js';
+import type { Directory } from './directory.js';
+
+export interface DomainSettings {
+  issuer: string;
+  /** A refresh of an already-rotated token within this window gets the same new pair. */
+  refreshGraceSeconds: number;
+  /** Defaults of a client created without explicit values. */
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  maxSessions: number;
+}
+
+/** Everything the domain needs, handed in once at start-up. */
+export interface Deps {
+  storage: Storage;
+  kv: KeyValueStore;
+  keys: KeyRing;
+  hasher: PasswordHasher;
+  directory: Directory;
+  settings: DomainSettings;
+  log: Logger;
+  now(): Date;
+}
+
+/** The longest access/id token lifetime a client may have: retired keys stay published this long. */
+export const MAX_TOKEN_TTL_SECONDS = 86400;

@@ -1,0 +1,50 @@
+// Clients and tenants are read on every request and change rarely: a short in-process cache
+// keeps them off the database on the hot path. An admin change made on this instance is seen at
+// once; one made on another instance within `ttlMs`.
+import type { Client, Tenant } from './model.js';
+import type { ClientRepository, TenantRepository } from './ports.js';
+
+class TtlCache<T> {
+  private entries = new Map<string, { value: T | null; at: number }>();
+  constructor(private readonly ttlMs: number, private readonly load: (id: string) => Promise<T | null>) {}
+
+  async get(id: string): Promise<T | null> {
+    const hit = this.entries.get(id);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    const value = await this.load(id);
+    // Unknown ids are not cached: a flood of random ids must not grow the map.
+    if (value) this.entries.set(id, { value, at: Date.now() });
+    else this.entries.delete(id);
+    return value;
+  }
+
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
+}
+
+export class Directory {
+  private readonly clientCache: TtlCache<Client>;
+  private readonly tenantCache: TtlCache<Tenant>;
+
+  constructor(clients: ClientRepository, tenants: TenantRepository, ttlMs = 5000) {
+    this.clientCache = new TtlCache(ttlMs, (id) => clients.get(id));
+    this.tenantCache = new TtlCache(ttlMs, (id) => tenants.get(id));
+  }
+
+  client(id: string): Promise<Client | null> {
+    return this.clientCache.get(id);
+  }
+
+  tenant(id: string): Promise<Tenant | null> {
+    return this.tenantCache.get(id);
+  }
+
+  forgetClient(id: string): void {
+    this.clientCache.forget(id);
+  }
+
+  forgetTenant(id: string): void {
+    this.tenantCache.forget(id);
+  }
+}

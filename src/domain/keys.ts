@@ -1,0 +1,126 @@
+// Signing keys: created on first start, stored sealed with the key-encryption key, published in
+// the JWKS, rotated on demand. A retired key stays published until every token it signed has
+// expired, so verifiers holding a cached JWKS never see a valid token they cannot check.
+import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
+import type { CryptoKey, JWK, JWTPayload } from 'jose';
+import { randomUUID } from 'node:crypto';
+import type { SigningKey } from './model.js';
+import type { SigningKeyRepository } from './ports.js';
+import { seal, unseal } from './crypto/secrets.js';
+
+const SEAL_CONTEXT = 'signet/signing-key';
+/** How often an instance re-reads the key table, so a rotation made elsewhere is picked up. */
+const RELOAD_MS = 30_000;
+
+interface LoadedKey {
+  record: SigningKey;
+  privateKey: CryptoKey;
+}
+
+export class KeyRing {
+  private active: LoadedKey | undefined;
+  private loaded = new Map<string, LoadedKey>();
+  private jwks: { keys: JWK[] } = { keys: [] };
+  private verifySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  private loadedAt = 0;
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private readonly repo: SigningKeyRepository,
+    private readonly kek: Buffer,
+    private readonly alg: string,
+    /** Longest lifetime of any token we sign: how long a retired key stays published. */
+    private readonly maxTokenTtlSeconds: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Loads the keys, creating the first one when there is none. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (!this.active) {
+      await this.create();
+      await this.reload();
+    }
+  }
+
+  /** Makes a new active key and retires the others; returns the new key's record. */
+  async rotate(): Promise<SigningKey> {
+    const record = await this.create();
+    const retireAt = new Date(this.now().getTime() + this.maxTokenTtlSeconds * 1000);
+    await this.repo.retireAllExcept(record.kid, retireAt);
+    await this.reload();
+    return record;
+  }
+
+  async list(): Promise<SigningKey[]> {
+    await this.fresh();
+    return [...this.loaded.values()].map((k) => k.record);
+  }
+
+  async publicJwks(): Promise<{ keys: JWK[] }> {
+    await this.fresh();
+    return this.jwks;
+  }
+
+  async sign(claims: JWTPayload, ttlSeconds: number, typ: string): Promise<string> {
+    await this.fresh();
+    const key = this.active!;
+    const iat = Math.floor(this.now().getTime() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.record.alg, kid: key.record.kid, typ })
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttlSeconds)
+      .sign(key.privateKey);
+  }
+
+  /** Verifies signature, expiry, issuer and type; throws on any failure. */
+  async verify(token: string, issuer: string, typ: string): Promise<JWTPayload> {
+    await this.fresh();
+    const { payload } = await jwtVerify(token, this.verifySet!, { issuer, typ, algorithms: [this.alg, ...this.algs()] });
+    return payload;
+  }
+
+  private algs(): string[] {
+    return [...new Set([...this.loaded.values()].map((k) => k.record.alg))];
+  }
+
+  private async create(): Promise<SigningKey> {
+    const { privateKey, publicKey } = await generateKeyPair(this.alg, { extractable: true });
+    const kid = randomUUID();
+    const jwk = await exportJWK(publicKey);
+    const record: SigningKey = {
+      kid,
+      alg: this.alg,
+      status: 'active',
+      privateKeySealed: seal(this.kek, await exportPKCS8(privateKey), `${SEAL_CONTEXT}/${kid}`),
+      publicJwk: { ...(jwk as Record<string, string>), kid, alg: this.alg, use: 'sig' },
+      createdAt: this.now(),
+      retireAt: null,
+    };
+    await this.repo.insert(record);
+    return record;
+  }
+
+  private async fresh(): Promise<void> {
+    if (this.active && Date.now() - this.loadedAt < RELOAD_MS) return;
+    this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
+    await this.reloading;
+  }
+
+  private async reload(): Promise<void> {
+    const records = await this.repo.listPublished(this.now());
+    const next = new Map<string, LoadedKey>();
+    for (const record of records) {
+      const known = this.loaded.get(record.kid);
+      const privateKey = known?.privateKey ??
+        (await importPKCS8(unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.kid}`), record.alg));
+      next.set(record.kid, { record, privateKey });
+    }
+    this.loaded = next;
+    // The newest active key signs; several can be active for a moment when instances start together.
+    this.active = [...next.values()].filter((k) => k.record.status === 'active').at(-1);
+    this.jwks = { keys: records.map((r) => r.publicJwk as JWK) };
+    this.verifySet = createLocalJWKSet(this.jwks);
+    this.loadedAt = Date.now();
+  }
+}

@@ -1,0 +1,58 @@
+// Password hashing: argon2id with OWASP's parameters by default; bcrypt hashes imported from
+// older systems (HZERO stores $2a$) still verify and are replaced at the next successful sign-in.
+import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
+import { randomToken } from './crypto/secrets.js';
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** The stored hash is bcrypt or has other parameters: store `hash(password)` instead. */
+  needsRehash: boolean;
+}
+
+const ARGON_PREFIX = '$argon2id$';
+
+export class PasswordHasher {
+  private readonly paramTag: string;
+  private dummy: Promise<string> | undefined;
+
+  constructor(private readonly params: Argon2Params) {
+    this.paramTag = `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
+  }
+
+  hash(password: string): Promise<string> {
+    return argonHash(password, {
+      algorithm: Algorithm.Argon2id,
+      memoryCost: this.params.memoryCost,
+      timeCost: this.params.timeCost,
+      parallelism: this.params.parallelism,
+    });
+  }
+
+  async verify(stored: string, password: string): Promise<VerifyResult> {
+    if (stored.startsWith(ARGON_PREFIX)) {
+      const ok = await argonVerify(stored, password).catch(() => false);
+      return { ok, needsRehash: ok && !stored.includes(`$${this.paramTag}$`) };
+    }
+    if (/^\$2[aby]\$\d\d\$/.test(stored)) {
+      const ok = await bcrypt.compare(password, stored).catch(() => false);
+      return { ok, needsRehash: ok };
+    }
+    return { ok: false, needsRehash: false };
+  }
+
+  /**
+   * Spends the time of a real verification on a hash nobody knows the password of, so that an
+   * unknown user answers as slowly as a wrong password and timing reveals no account.
+   */
+  async verifyDummy(password: string): Promise<void> {
+    this.dummy ??= this.hash(randomToken());
+    await this.verify(await this.dummy, password);
+  }
+}

@@ -1,0 +1,44 @@
+// Starting a session: one per user, client and device; the oldest go past the client's limit.
+import { randomUUID } from 'node:crypto';
+import type { Deps } from './deps.js';
+import type { Client, Tenant, User } from './model.js';
+import { mintUserTokens, type IssuedTokens } from './tokens.js';
+import { sha256Hex } from './crypto/secrets.js';
+import { markRevoked } from './revocation.js';
+
+export interface SessionStart {
+  tenant: Tenant;
+  client: Client;
+  user: User;
+  scope: string[];
+  deviceId: string;
+  channel: string;
+}
+
+export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedTokens> {
+  const now = deps.now();
+  const sessionId = randomUUID();
+  const tokens = await mintUserTokens(deps, {
+    tenant: s.tenant, client: s.client, user: s.user, sessionId, scope: s.scope, authTime: now,
+  });
+  const expiresAt = new Date(now.getTime() + s.client.refreshTokenTtl * 1000);
+  const revoked = await deps.storage.sessions.start(
+    {
+      id: sessionId,
+      tenantId: s.tenant.id,
+      userId: s.user.id,
+      clientId: s.client.id,
+      deviceId: s.deviceId,
+      channel: s.channel,
+      scope: tokens.scope,
+      expiresAt,
+    },
+    { hash: sha256Hex(tokens.refreshToken), sessionId, expiresAt },
+    s.client.maxSessions,
+  );
+  if (revoked.length > 0) {
+    await markRevoked(deps, revoked);
+    deps.log.info({ userId: s.user.id, clientId: s.client.id, revoked: revoked.length }, 'sessions replaced');
+  }
+  return tokens;
+}

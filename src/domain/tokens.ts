@@ -1,0 +1,97 @@
+// Minting the token body: access token (JWT), OIDC id_token, opaque refresh token.
+import { randomUUID } from 'node:crypto';
+import type { Client, Tenant, User } from './model.js';
+import type { Deps } from './deps.js';
+import { randomToken } from './crypto/secrets.js';
+
+export interface IssuedTokens {
+  tokenType: 'Bearer';
+  accessToken: string;
+  refreshToken: string;
+  idToken: string;
+  expiresIn: number;
+  scope: string;
+  sub: string;
+  groups: string[];
+}
+
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+export const ID_TOKEN_TYP = 'JWT';
+
+export interface UserTokenInput {
+  tenant: Tenant;
+  client: Client;
+  user: User;
+  sessionId: string;
+  scope: string[];
+  authTime: Date;
+}
+
+/** Access and id token for a user session, plus a fresh refresh token (not yet stored). */
+export async function mintUserTokens(deps: Deps, t: UserTokenInput): Promise<IssuedTokens> {
+  const ttl = t.client.accessTokenTtl;
+  const scope = t.scope.join(' ');
+  const common = { iss: deps.settings.issuer, sub: t.user.id, sid: t.sessionId };
+  const [accessToken, idToken] = await Promise.all([
+    deps.keys.sign(
+      {
+        ...common,
+        aud: t.client.id,
+        client_id: t.client.id,
+        scope,
+        groups: t.user.groups,
+        tid: t.tenant.id,
+        user_type: t.user.userType,
+        jti: randomUUID(),
+      },
+      ttl,
+      ACCESS_TOKEN_TYP,
+    ),
+    deps.keys.sign(idTokenClaims(common, t), ttl, ID_TOKEN_TYP),
+  ]);
+  return {
+    tokenType: 'Bearer',
+    accessToken,
+    refreshToken: randomToken(32),
+    idToken,
+    expiresIn: ttl,
+    scope,
+    sub: t.user.id,
+    groups: t.user.groups,
+  };
+}
+
+function idTokenClaims(common: Record<string, string>, t: UserTokenInput): Record<string, unknown> {
+  const u = t.user;
+  const claims: Record<string, unknown> = {
+    ...common,
+    aud: t.client.id,
+    auth_time: Math.floor(t.authTime.getTime() / 1000),
+    groups: u.groups,
+  };
+  if (u.username) claims.preferred_username = u.username;
+  if (u.name) claims.name = u.name;
+  if (u.email) Object.assign(claims, { email: u.email, email_verified: u.emailVerified });
+  if (u.phoneNumber) Object.assign(claims, { phone_number: u.phoneNumber, phone_number_verified: u.phoneVerified });
+  return claims;
+}
+
+/** client_credentials: the client acts for itself; no refresh token and no id token. */
+export async function mintClientToken(deps: Deps, tenant: Tenant, client: Client, scope: string[]): Promise<IssuedTokens> {
+  const ttl = client.accessTokenTtl;
+  const scopeText = scope.join(' ');
+  const accessToken = await deps.keys.sign(
+    {
+      iss: deps.settings.issuer,
+      sub: client.id,
+      aud: client.id,
+      client_id: client.id,
+      scope: scopeText,
+      tid: tenant.id,
+      jti: randomUUID(),
+    },
+    ttl,
+    ACCESS_TOKEN_TYP,
+  );
+  return { tokenType: 'Bearer', accessToken, refreshToken: '', idToken: '', expiresIn: ttl, scope: scopeText, sub: client.id, groups: [] };
+}

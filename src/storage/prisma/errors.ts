@@ -1,0 +1,77 @@
+// Turns constraint violations into SignetErrors naming the API field, so that no SQL or Prisma text
+// reaches a client. Both adapters report the violated constraint in the driver's original message
+// (adapter-pg also gives the index name, the PGlite adapter the column list), so the name is read
+// from there. The driver error is deliberately not kept as the cause: its text names tables and
+// values, and a SignetError may be rendered or logged anywhere.
+import { SignetError } from '../../domain/errors.js';
+
+/** Primary keys, by table, as the API names them. */
+const ID_FIELDS: Record<string, string> = {
+  tenants: 'tenant_id',
+  clients: 'client_id',
+  users: 'user_id',
+  sessions: 'session_id',
+  refresh_tokens: 'refresh_token',
+  signing_keys: 'kid',
+};
+
+interface AdapterCause {
+  originalCode?: string;
+  originalMessage?: string;
+  kind?: string;
+  constraint?: { index?: string; fields?: string[] };
+}
+
+function adapterCause(e: unknown): AdapterCause | undefined {
+  const meta = (e as { meta?: { driverAdapterError?: { cause?: AdapterCause } } } | null)?.meta;
+  return meta?.driverAdapterError?.cause;
+}
+
+function constraintName(cause: AdapterCause): string | undefined {
+  return /constraint "([^"]+)"/.exec(cause.originalMessage ?? '')?.[1] ?? cause.constraint?.index;
+}
+
+/** The API field a unique index or foreign key is about: users_tenant_id_user_type_email_key → email. */
+export function fieldOf(constraint: string | undefined, fields: string[] | undefined): string {
+  if (constraint) {
+    const pkey = /^(\w+)_pkey$/.exec(constraint);
+    if (pkey && ID_FIELDS[pkey[1]]) return ID_FIELDS[pkey[1]];
+    const login = /^users_tenant_id_user_type_(\w+)_key$/.exec(constraint);
+    if (login) return login[1];
+    for (const table of Object.keys(ID_FIELDS)) {
+      const fk = new RegExp(`^${table}_(\\w+)_fkey$`).exec(constraint);
+      if (fk) return fk[1];
+    }
+  }
+  const last = fields?.at(-1);
+  return last === undefined ? 'unknown' : last === 'id' ? 'id' : last;
+}
+
+/**
+ * Rethrows a Prisma error as the SignetError it stands for: a unique violation is
+ * already_exists, a dangling reference not_found, each naming the field. Anything else is
+ * rethrown untouched (a bug or an outage, rendered as internal/unavailable by the transport).
+ */
+export function translateError(e: unknown, idField?: string): never {
+  const cause = adapterCause(e);
+  const code = cause?.originalCode ?? (e as { code?: string } | null)?.code;
+  if (cause && (cause.kind === 'UniqueConstraintViolation' || code === '23505')) {
+    const name = constraintName(cause);
+    let field = fieldOf(name, cause.constraint?.fields);
+    if (field === 'id' && idField) field = idField;
+    throw new SignetError('already_exists', { metadata: { field } });
+  }
+  if (cause && (cause.kind === 'ForeignKeyConstraintViolation' || code === '23503')) {
+    throw new SignetError('not_found', { metadata: { field: fieldOf(constraintName(cause), cause.constraint?.fields) } });
+  }
+  throw e;
+}
+
+/** Runs `fn`, translating constraint violations. */
+export async function guard<T>(fn: () => Promise<T>, idField?: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    translateError(e, idField);
+  }
+}

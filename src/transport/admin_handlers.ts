@@ -1,0 +1,106 @@
+// AdminService: convert, call the domain (src/domain/admin.ts), convert back.
+import type { Deps } from '../domain/deps.js';
+import type { ServiceHandlers, UnaryHandler } from './context.js';
+import type * as pb from '../gen/signet/auth/v1/admin.js';
+import * as admin from '../domain/admin.js';
+import type { Client, Page, SigningKey, Tenant, TenantPolicy, User } from '../domain/model.js';
+import { SignetError } from '../domain/errors.js';
+import { safeEqual } from '../domain/crypto/secrets.js';
+
+const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({ hide_unknown_users: p.hideUnknownUsers });
+const policyIn = (p: pb.TenantPolicy | undefined): TenantPolicy =>
+  p?.hide_unknown_users === undefined ? {} : { hideUnknownUsers: p.hide_unknown_users };
+
+const tenantOut = (t: Tenant): pb.Tenant => ({
+  tenant_id: t.id, name: t.name, status: t.status, policy: policyOut(t.policy), created_at: t.createdAt, updated_at: t.updatedAt,
+});
+
+const clientOut = (c: Client): pb.Client => ({
+  client_id: c.id, tenant_id: c.tenantId, name: c.name, client_type: c.type, grant_types: c.grantTypes, scopes: c.scopes,
+  access_token_ttl_seconds: c.accessTokenTtl, refresh_token_ttl_seconds: c.refreshTokenTtl, max_sessions: c.maxSessions,
+  status: c.status, created_at: c.createdAt, updated_at: c.updatedAt,
+});
+
+const userOut = (u: User): pb.User => ({
+  user_id: u.id, tenant_id: u.tenantId, user_type: u.userType, username: u.username ?? '', email: u.email ?? '',
+  email_verified: u.emailVerified, phone_number: u.phoneNumber ?? '', phone_number_verified: u.phoneVerified,
+  name: u.name ?? '', status: u.status, expires_at: u.expiresAt ?? undefined, groups: u.groups,
+  created_at: u.createdAt, updated_at: u.updatedAt,
+});
+
+const keyOut = (k: SigningKey): pb.SigningKey => ({
+  kid: k.kid, alg: k.alg, status: k.status, created_at: k.createdAt, retire_at: k.retireAt ?? undefined,
+});
+
+const page = (r: { page_size: number; page_token: string }) => ({ pageSize: r.page_size, pageToken: r.page_token });
+const listOut = <T, U>(p: Page<T>, f: (t: T) => U) => ({ items: p.items.map(f), next_page_token: p.nextPageToken });
+
+export function adminHandlers(deps: Deps): ServiceHandlers {
+  return {
+    CreateTenant: async (r: pb.CreateTenantRequest) => tenantOut(await admin.createTenant(deps, r.tenant_id, r.name, policyIn(r.policy))),
+    GetTenant: async (r: pb.GetTenantRequest) => tenantOut(await admin.getTenant(deps, r.tenant_id)),
+    ListTenants: async (r: pb.ListTenantsRequest): Promise<pb.ListTenantsResponse> => {
+      const l = listOut(await admin.listTenants(deps, page(r)), tenantOut);
+      return { tenants: l.items, next_page_token: l.next_page_token };
+    },
+    UpdateTenant: async (r: pb.UpdateTenantRequest) =>
+      tenantOut(await admin.updateTenant(deps, r.tenant_id, {
+        name: r.name, status: r.status as Tenant['status'] | undefined, policy: r.policy ? policyIn(r.policy) : undefined,
+      })),
+    DisableTenant: async (r: pb.DisableTenantRequest) => tenantOut(await admin.updateTenant(deps, r.tenant_id, { status: 'disabled' })),
+
+    CreateClient: async (r: pb.CreateClientRequest): Promise<pb.CreateClientResponse> => {
+      const { client, secret } = await admin.createClient(deps, {
+        id: r.client_id, tenantId: r.tenant_id, name: r.name, public: r.public, grantTypes: r.grant_types, scopes: r.scopes,
+        accessTokenTtl: r.access_token_ttl_seconds, refreshTokenTtl: r.refresh_token_ttl_seconds, maxSessions: r.max_sessions,
+      });
+      return { client: clientOut(client), client_secret: secret };
+    },
+    GetClient: async (r: pb.GetClientRequest) => clientOut(await admin.getClient(deps, r.client_id)),
+    ListClients: async (r: pb.ListClientsRequest): Promise<pb.ListClientsResponse> => {
+      const l = listOut(await admin.listClients(deps, page(r), r.tenant_id || undefined), clientOut);
+      return { clients: l.items, next_page_token: l.next_page_token };
+    },
+    UpdateClient: async (r: pb.UpdateClientRequest) =>
+      clientOut(await admin.updateClient(deps, r.client_id, {
+        name: r.name, status: r.status as Client['status'] | undefined,
+        grantTypes: r.grant_types?.values, scopes: r.scopes?.values,
+        accessTokenTtl: r.access_token_ttl_seconds, refreshTokenTtl: r.refresh_token_ttl_seconds, maxSessions: r.max_sessions,
+      })),
+    DisableClient: async (r: pb.DisableClientRequest) => clientOut(await admin.updateClient(deps, r.client_id, { status: 'disabled' })),
+
+    CreateUser: async (r: pb.CreateUserRequest) =>
+      userOut(await admin.createUser(deps, {
+        tenantId: r.tenant_id, userType: r.user_type, username: r.username, email: r.email, phoneNumber: r.phone_number,
+        name: r.name, password: r.password, passwordHash: r.password_hash, status: r.status, groups: r.groups,
+        expiresAt: r.expires_at ?? null, emailVerified: r.email_verified, phoneVerified: r.phone_number_verified,
+      })),
+    GetUser: async (r: pb.GetUserRequest) => userOut(await admin.getUser(deps, r.user_id)),
+    ListUsers: async (r: pb.ListUsersRequest): Promise<pb.ListUsersResponse> => {
+      const l = listOut(await admin.listUsers(deps, page(r), r.tenant_id || undefined), userOut);
+      return { users: l.items, next_page_token: l.next_page_token };
+    },
+    UpdateUser: async (r: pb.UpdateUserRequest) =>
+      userOut(await admin.updateUser(deps, r.user_id, {
+        status: r.status as User['status'] | undefined, password: r.password, groups: r.groups?.values, name: r.name,
+        email: r.email, phoneNumber: r.phone_number, expiresAt: r.expires_at,
+      })),
+    DisableUser: async (r: pb.DisableUserRequest) => userOut(await admin.updateUser(deps, r.user_id, { status: 'blocked' })),
+
+    ListSigningKeys: async (): Promise<pb.ListSigningKeysResponse> => ({ keys: (await deps.keys.list()).map(keyOut) }),
+    RotateSigningKey: async () => keyOut(await deps.keys.rotate()),
+  };
+}
+
+/** Every admin call must carry the admin token as a bearer token. */
+export function requireAdminToken(handlers: ServiceHandlers, token: string): ServiceHandlers {
+  const expected = `Bearer ${token}`;
+  const guarded: ServiceHandlers = {};
+  for (const [name, h] of Object.entries(handlers)) {
+    guarded[name] = (async (req, ctx) => {
+      if (!safeEqual(ctx.metadata.authorization ?? '', expected)) throw new SignetError('unauthenticated');
+      return h(req, ctx);
+    }) as UnaryHandler;
+  }
+  return guarded;
+}

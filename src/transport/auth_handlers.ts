@@ -1,0 +1,114 @@
+// AuthService: convert the request, call the domain, convert the answer. No rules here.
+import type { Deps } from '../domain/deps.js';
+import type { ServiceHandlers, CallContext } from './context.js';
+import type { SignInRequest, TokenRequest, TokenResponse, RevokeRequest } from '../gen/signet/auth/v1/token.js';
+import type { UserInfo } from '../gen/signet/auth/v1/user.js';
+import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
+import { authenticateClient, readClientCredentials } from '../domain/clients.js';
+import { signInWithPassword } from '../domain/signin.js';
+import { grantFor } from '../domain/grants/index.js';
+import { currentUser } from '../domain/bearer.js';
+import { revokeToken, signOut } from '../domain/revoke.js';
+import { invalidArgument } from '../domain/errors.js';
+import type { IssuedTokens } from '../domain/tokens.js';
+import { GRANTS } from '../domain/grants/index.js';
+
+export function tokenBody(t: IssuedTokens): TokenResponse {
+  return {
+    token_type: t.tokenType,
+    access_token: t.accessToken,
+    refresh_token: t.refreshToken,
+    id_token: t.idToken,
+    expires_in: t.expiresIn,
+    scope: t.scope,
+    sub: t.sub,
+    groups: t.groups,
+    need_weda_resource: false,
+  };
+}
+
+/** The request's device id, else the x-device-id header; bounded so it can't bloat storage. */
+function deviceOf(fromBody: string, ctx: CallContext): string {
+  const id = fromBody || ctx.metadata['x-device-id'] || '';
+  if (id.length > 128) throw invalidArgument('device_id', 'at most 128 characters');
+  return id;
+}
+
+export function authHandlers(deps: Deps): ServiceHandlers {
+  return {
+    async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
+      const creds = readClientCredentials(req, ctx.metadata.authorization);
+      const cc = await authenticateClient(deps.directory, creds, false);
+      if (req.verification_token) throw invalidArgument('verification_token', 'sign-in with a verification code is not enabled');
+      const tokens = await signInWithPassword(deps, cc, { ...req, deviceId: deviceOf(req.device_id, ctx) });
+      return tokenBody(tokens);
+    },
+
+    async Token(req: TokenRequest, ctx): Promise<TokenResponse> {
+      const grant = grantFor(req.grant_type);
+      const tokens = await grant(deps, {
+        ...req,
+        credentials: readClientCredentials(req, ctx.metadata.authorization),
+        deviceId: deviceOf(req.device_id, ctx),
+      });
+      return tokenBody(tokens);
+    },
+
+    async GetUserInfo(_req, ctx): Promise<UserInfo> {
+      const u = await currentUser(deps, ctx.metadata.authorization);
+      return {
+        sub: u.id,
+        name: u.name ?? u.username ?? '',
+        username: u.username ?? '',
+        email: u.email ?? '',
+        email_verified: u.emailVerified,
+        phone_number: u.phoneNumber ?? '',
+        phone_number_verified: u.phoneVerified,
+        groups: u.groups.map((id) => ({ id })),
+        created_at: u.createdAt,
+        user_type: u.userType,
+        tenant_id: u.tenantId,
+        status: u.status,
+      };
+    },
+
+    async Revoke(req: RevokeRequest, ctx) {
+      await revokeToken(deps, req.token, req.token_type_hint, readClientCredentials(req, ctx.metadata.authorization));
+      return {};
+    },
+
+    async SignOut(_req, ctx) {
+      await signOut(deps, ctx.metadata.authorization);
+      return {};
+    },
+
+    async GetJwks(): Promise<Jwks> {
+      const { keys } = await deps.keys.publicJwks();
+      return {
+        keys: keys.map((k) => ({
+          kty: k.kty ?? '', kid: k.kid ?? '', use: k.use ?? 'sig', alg: k.alg ?? '',
+          crv: k.crv ?? '', x: k.x ?? '', y: k.y ?? '', n: k.n ?? '', e: k.e ?? '',
+        })),
+      };
+    },
+
+    async GetOpenIdConfiguration(): Promise<OpenIdConfiguration> {
+      const iss = deps.settings.issuer.replace(/\/$/, '');
+      return {
+        issuer: deps.settings.issuer,
+        jwks_uri: `${iss}/.well-known/jwks.json`,
+        token_endpoint: `${iss}/auth/v1/token`,
+        userinfo_endpoint: `${iss}/auth/v1/user/me`,
+        revocation_endpoint: `${iss}/auth/v1/revoke`,
+        response_types_supported: ['token'],
+        grant_types_supported: Object.keys(GRANTS),
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: [...new Set((await deps.keys.list()).map((k) => k.alg))],
+        scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'sid', 'name', 'preferred_username',
+          'email', 'email_verified', 'phone_number', 'phone_number_verified', 'groups'],
+      };
+    },
+  };
+}

@@ -1,0 +1,17 @@
+// What a handler knows of the call, whichever dialect carried it. Both transports build one;
+// handlers never see gRPC or HTTP objects.
+export type Locale = 'zh-CN' | 'en';
+
+export interface CallContext {
+  /** Lower-case metadata / header names: authorization, x-device-id, x-request-id, … */
+  metadata: Record<string, string>;
+  /** The client's IP: the peer address, or x-forwarded-for when the peer is a trusted proxy. */
+  clientIp: string;
+  locale: Locale;
+  requestId: string;
+}
+
+export type UnaryHandler<Req = any, Res = any> = (req: Req, ctx: CallContext) => Promise<Res>;
+
+/** Handlers of one service keyed by RPC name as in the proto ("SignIn", "GetJwks", …). */
+export type ServiceHandlers = Record<string, UnaryHandler>;

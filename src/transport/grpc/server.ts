@@ -1,0 +1,54 @@
+// One generic adapter from grpc-js to the transport-neutral handlers: every RPC of a service is
+// served the same way, and errors are rendered in exactly one place.
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { CallContext, Locale, ServiceHandlers } from '../context.js';
+import { pickLocale } from '../locale.js';
+import { toGrpcServiceError, toStatus } from '../status.js';
+import { peerAddress, type TrustedProxies } from '../clientip.js';
+
+export interface GrpcOptions {
+  log: Logger;
+  defaultLocale: Locale;
+  proxies: TrustedProxies;
+}
+
+function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>, opts: GrpcOptions): CallContext {
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(call.metadata.getMap())) {
+    if (typeof v === 'string') metadata[k] = v;
+  }
+  const requestId = metadata['x-request-id'] || randomBytes(16).toString('hex');
+  return {
+    metadata,
+    clientIp: opts.proxies.clientIp(peerAddress(call.getPeer()), metadata['x-forwarded-for']),
+    locale: pickLocale(metadata['accept-language'], opts.defaultLocale),
+    requestId,
+  };
+}
+
+export function addService(
+  server: grpc.Server,
+  definition: grpc.ServiceDefinition,
+  handlers: ServiceHandlers,
+  opts: GrpcOptions,
+): void {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const [key, method] of Object.entries(definition)) {
+    const rpc = method.path.slice(method.path.lastIndexOf('/') + 1);
+    const handler = handlers[rpc];
+    if (!handler) throw new Error(`no handler for ${method.path}`);
+    impl[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const ctx = contextOf(call, opts);
+      const echo = new grpc.Metadata();
+      echo.set('x-request-id', ctx.requestId);
+      call.sendMetadata(echo);
+      handler(call.request, ctx).then(
+        (res) => callback(null, res),
+        (err) => callback(toGrpcServiceError(toStatus(err, ctx.locale, opts.log.child({ rpc, requestId: ctx.requestId })))),
+      );
+    };
+  }
+  server.addService(definition, impl);
+}
