@@ -2,7 +2,8 @@
 // the HZERO dialect answer with the catalogue key its front ends switch on; the texts follow
 // HZERO's own wording where a key exists, so those front ends show what they always showed.
 import type { Reason } from './errors.js';
-import type { Locale } from '../transport/context.js';
+/** The languages of the catalogue. */
+export type Locale = 'zh-CN' | 'en';
 
 export interface MessageText {
   zh: string;

@@ -1,6 +1,8 @@
 // What a handler knows of the call, whichever dialect carried it. Both transports build one;
 // handlers never see gRPC or HTTP objects.
-export type Locale = 'zh-CN' | 'en';
+import type { Locale } from '../domain/messages.js';
+
+export type { Locale };
 
 export interface CallContext {
   /** Lower-case metadata / header names: authorization, x-device-id, x-request-id, … */

@@ -29,10 +29,11 @@ export function pickLocale(acceptLanguage: string | undefined, fallback: Locale)
     const tag = (semi < 0 ? part : part.slice(0, semi)).trim();
     let q = 1;
     if (semi >= 0) {
-      const m = /(?:^|;)\s*q\s*=\s*([0-9.]+)\s*(?:;|$)/i.exec(part.slice(semi));
+      const m = /;\s*q\s*=\s*([^;]*)/i.exec(part.slice(semi));
       if (m) {
+        // RFC 9110 qvalue; an entry with a malformed one is dropped rather than guessed at.
+        if (!/^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/.test(m[1])) continue;
         q = Number(m[1]);
-        if (!Number.isFinite(q) || q < 0 || q > 1) continue;
       }
     }
     if (q <= bestQ) continue;

@@ -44,6 +44,11 @@ export function encodeJson(typeName: string, message: unknown, registry: Registr
   return writeMessage(registry.message(typeName), (message ?? {}) as Record<string, unknown>, registry);
 }
 
+/** encodeJson for a MessageInfo already at hand (the transcoder resolves its types at start-up). */
+export function encodeMessage(info: MessageInfo, message: unknown, registry: Registry): Record<string, unknown> {
+  return writeMessage(info, (message ?? {}) as Record<string, unknown>, registry);
+}
+
 /**
  * The fields present in json, by proto name, converted but without defaults: what the transcoder
  * merges from the query string, the body and the path before codec.fromPartial fills the rest.

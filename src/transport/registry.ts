@@ -70,6 +70,8 @@ export interface FieldInfo {
 
 export interface MessageInfo {
   typeName: string;
+  /** The DescriptorProto as ts-proto embeds it (outputSchema=true). */
+  descriptor: any;
   fields: FieldInfo[];
   /** Both spellings (proto name and lowerCamel JSON name) of every field. */
   byName: Map<string, FieldInfo>;
@@ -139,7 +141,7 @@ export function createRegistry(metas: readonly ProtoMetadataLike[] = SIGNET_PROT
   const addMessage = (fullName: string, d: any, refs: Record<string, unknown>) => {
     const codec = refs['.' + fullName] as MessageCodec | undefined;
     const msg: MessageInfo = {
-      typeName: fullName, fields: [], byName: new Map(), codec, mapEntry: d.options?.mapEntry === true,
+      typeName: fullName, descriptor: d, fields: [], byName: new Map(), codec, mapEntry: d.options?.mapEntry === true,
     };
     messages.set(fullName, msg);
     if (codec) codecToType.set(codec, fullName);

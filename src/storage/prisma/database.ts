@@ -12,6 +12,7 @@ import type { Storage } from '../../domain/ports.js';
 import {
   defaultMigrationsDir, readMigrations, runMigrations, type MigrationConnection, type MigrationResult,
 } from './migrate.js';
+import type { SqlExecutor } from './sessions.js';
 import { createPrismaStorage } from './storage.js';
 
 /** DATABASE_URL value for a throw-away in-memory PGlite (tests, demos). */
@@ -65,6 +66,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   const migrate = async (): Promise<MigrationResult> => {
     // A connection of its own: Prisma's advisory lock is held by the session, not a pool.
     const client = new pg.Client({ connectionString });
+    client.on('error', () => undefined); // a dropped connection also fails the pending query
     await client.connect();
     try {
       const conn: MigrationConnection = {
@@ -77,7 +79,11 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
       await client.end().catch(() => undefined);
     }
   };
-  return { kind: 'postgresql', prisma, storage: createPrismaStorage(prisma, close), migrate, close };
+  const sql: SqlExecutor = {
+    query: async (name, text, values) => (await pool.query({ name, text, values })).rows,
+    execute: async (name, text, values) => (await pool.query({ name, text, values })).rowCount ?? 0,
+  };
+  return { kind: 'postgresql', prisma, storage: createPrismaStorage(prisma, { close, sql }), migrate, close };
 }
 
 async function openPGlite(opts: OpenDatabaseOptions, inMemory: boolean): Promise<Database> {
@@ -90,7 +96,8 @@ async function openPGlite(opts: OpenDatabaseOptions, inMemory: boolean): Promise
     db = await PGlite.create(dir);
   }
   // The adapter is typed against an older @prisma/driver-adapter-utils; the interface is the same.
-  const adapter = new PrismaPGlite(db) as unknown as ConstructorParameters<typeof PrismaClient>[0]['adapter'];
+  const adapter = new PrismaPGlite(db) as unknown as NonNullable<ConstructorParameters<typeof PrismaClient>[0]['adapter']>;
+  await db.exec("SET TIME ZONE 'UTC'"); // see postgresConnection(); PGlite's default, made certain
   const prisma = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   const close = once(async () => {
     await prisma.$disconnect();
@@ -108,7 +115,11 @@ async function openPGlite(opts: OpenDatabaseOptions, inMemory: boolean): Promise
     queue = run.catch(() => undefined);
     return run;
   };
-  return { kind: 'pglite', prisma, storage: createPrismaStorage(prisma, close), migrate, close };
+  const sql: SqlExecutor = {
+    query: async <T>(_name: string, text: string, values: unknown[]) => (await db.query<T>(text, values)).rows,
+    execute: async (_name, text, values) => (await db.query(text, values)).affectedRows ?? 0,
+  };
+  return { kind: 'pglite', prisma, storage: createPrismaStorage(prisma, { close, sql }), migrate, close };
 }
 
 function loadMigrations(opts: OpenDatabaseOptions) {
@@ -142,8 +153,9 @@ export function postgresConnection(url: string, schemaOption?: string) {
 
 /**
  * Names Prisma's statements so pg prepares each once per connection instead of parsing and
- * planning it on every call (the refresh path runs two statements per request). Bounded: queries
- * with varying shapes (IN lists) fall back to unnamed statements once the table is full.
+ * planning it on every call. Bounded: queries with varying shapes (IN lists) fall back to unnamed
+ * statements once the table is full. (Named statements need session pooling if a PgBouncer sits
+ * in between, as do the advisory locks.)
  */
 function statementNames(max = 2000): (q: { sql: string }) => string {
   const names = new Map<string, string>();

@@ -128,7 +128,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
       const q = pageQuery(page);
       const rows = await prisma.client.findMany({
         where: {
-          ...(filter.tenantId === undefined ? {} : { tenantId: filter.tenantId }),
+          ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
           ...(q.after === undefined ? {} : { id: { gt: q.after } }),
         },
         orderBy: { id: 'asc' },
@@ -177,7 +177,7 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
       const q = pageQuery(page);
       const rows = await prisma.user.findMany({
         where: {
-          ...(filter.tenantId === undefined ? {} : { tenantId: filter.tenantId }),
+          ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
           ...(q.after === undefined ? {} : { id: { gt: q.after } }),
         },
         orderBy: { id: 'asc' },

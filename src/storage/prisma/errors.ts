@@ -22,9 +22,22 @@ interface AdapterCause {
   constraint?: { index?: string; fields?: string[] };
 }
 
+/**
+ * The driver's error, whether Prisma wrapped it (meta.driverAdapterError) or it came straight from
+ * pg / PGlite (the refresh path runs on the driver): both carry the SQLSTATE and the message.
+ */
 function adapterCause(e: unknown): AdapterCause | undefined {
   const meta = (e as { meta?: { driverAdapterError?: { cause?: AdapterCause } } } | null)?.meta;
-  return meta?.driverAdapterError?.cause;
+  if (meta?.driverAdapterError?.cause) return meta.driverAdapterError.cause;
+  const raw = e as { code?: unknown; message?: unknown; constraint?: unknown; severity?: unknown } | null;
+  if (raw && typeof raw.code === 'string' && /^[0-9A-Z]{5}$/.test(raw.code) && typeof raw.severity === 'string') {
+    return {
+      originalCode: raw.code,
+      originalMessage: String(raw.message),
+      constraint: typeof raw.constraint === 'string' ? { index: raw.constraint } : undefined,
+    };
+  }
+  return undefined;
 }
 
 function constraintName(cause: AdapterCause): string | undefined {
@@ -43,8 +56,9 @@ export function fieldOf(constraint: string | undefined, fields: string[] | undef
       if (fk) return fk[1];
     }
   }
-  const last = fields?.at(-1);
-  return last === undefined ? 'unknown' : last === 'id' ? 'id' : last;
+  // The PGlite adapter's column list, when the message named no constraint: the last column of
+  // a composite key is the one the caller chose.
+  return fields?.at(-1) ?? 'unknown';
 }
 
 /**
@@ -54,7 +68,7 @@ export function fieldOf(constraint: string | undefined, fields: string[] | undef
  */
 export function translateError(e: unknown, idField?: string): never {
   const cause = adapterCause(e);
-  const code = cause?.originalCode ?? (e as { code?: string } | null)?.code;
+  const code = cause?.originalCode;
   if (cause && (cause.kind === 'UniqueConstraintViolation' || code === '23505')) {
     const name = constraintName(cause);
     let field = fieldOf(name, cause.constraint?.fields);

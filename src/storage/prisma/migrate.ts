@@ -105,7 +105,15 @@ export async function runMigrations(
   opts: { migrations: LocalMigration[]; schema?: string; logger?: Logger },
 ): Promise<MigrationResult> {
   const { migrations, schema, logger } = opts;
-  if (conn.advisoryLock) await conn.query(`SELECT pg_advisory_lock(${PRISMA_MIGRATE_LOCK_ID})`);
+  if (conn.advisoryLock) {
+    const [got] = await conn.query(`SELECT pg_try_advisory_lock(${PRISMA_MIGRATE_LOCK_ID}) AS locked`);
+    if (got?.locked !== true) {
+      // Unlike Prisma (which gives up after 10 s) wait: the holder is usually another instance
+      // applying the same migrations, and it may take longer than that.
+      logger?.info(`waiting for the migration lock (pg_advisory_lock(${PRISMA_MIGRATE_LOCK_ID})) held by another session`);
+      await conn.query(`SELECT pg_advisory_lock(${PRISMA_MIGRATE_LOCK_ID})`);
+    }
+  }
   try {
     // Created under the lock: concurrent CREATE SCHEMA IF NOT EXISTS races on pg_namespace.
     if (schema !== undefined) {
@@ -138,6 +146,7 @@ export async function runMigrations(
       await applyOne(conn, m, logger);
       result.applied.push(m.name);
     }
+    if (result.applied.length > 0) logger?.info({ applied: result.applied }, 'database migrations applied');
     return result;
   } finally {
     if (conn.advisoryLock) {

@@ -1,0 +1,24 @@
+// The Storage port on Prisma: PostgreSQL and PGlite alike, through their driver adapters.
+import type { Storage } from '../../domain/ports.js';
+import type { PrismaClient } from '../../gen/prisma/client.js';
+import { createClientRepository, createTenantRepository, createUserRepository } from './directory.js';
+import { createSigningKeyRepository } from './keys.js';
+import { createSessionRepository, prismaExecutor, type SqlExecutor } from './sessions.js';
+
+export interface PrismaStorageOptions {
+  /** Defaults to disconnecting the client; openDatabase also ends the pool or PGlite it owns. */
+  close?: () => Promise<void>;
+  /** Runs the refresh-path statements on the driver; defaults to Prisma's raw API. */
+  sql?: SqlExecutor;
+}
+
+export function createPrismaStorage(prisma: PrismaClient, opts: PrismaStorageOptions = {}): Storage {
+  return {
+    tenants: createTenantRepository(prisma),
+    clients: createClientRepository(prisma),
+    users: createUserRepository(prisma),
+    sessions: createSessionRepository(prisma, opts.sql ?? prismaExecutor(prisma)),
+    signingKeys: createSigningKeyRepository(prisma),
+    close: opts.close ?? (() => prisma.$disconnect()),
+  };
+}

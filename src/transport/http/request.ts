@@ -1,0 +1,156 @@
+// From an HTTP request to the request message: query string, then body, then path variables, each
+// overriding the one before (grpc-gateway sets path parameters last; the body beats the query
+// string, which the CloudBase SDK uses for client_id alongside a JSON body).
+import type { IncomingMessage } from 'node:http';
+import { invalidArgument, SignetError } from '../../domain/errors.js';
+import { readField, readMessage } from '../protojson.js';
+import type { MessageInfo, Registry } from '../registry.js';
+import type { Route } from './routes.js';
+
+/**
+ * `a=1&b.c=2&r=x&r=y` → { a: '1', b: { c: '2' }, r: ['x', 'y'] }, in null-prototype objects so
+ * that a key such as `__proto__.x` is just an unknown field.
+ */
+export function parseQuery(qs: string): Record<string, unknown> {
+  const root: Record<string, unknown> = Object.create(null);
+  let start = 0;
+  while (start <= qs.length) {
+    let end = qs.indexOf('&', start);
+    if (end < 0) end = qs.length;
+    if (end > start) {
+      const pair = qs.slice(start, end);
+      const eq = pair.indexOf('=');
+      const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+      const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1));
+      if (key !== '') setPath(root, key, value);
+    }
+    start = end + 1;
+  }
+  return root;
+}
+
+function decodeComponent(s: string): string {
+  if (s.includes('+')) s = s.replace(/\+/g, ' ');
+  if (!s.includes('%')) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw invalidArgument('', 'malformed percent-encoding in the query string');
+  }
+}
+
+function setPath(root: Record<string, unknown>, key: string, value: string): void {
+  const names = key.split('.');
+  let node = root;
+  for (let i = 0; i < names.length - 1; i++) {
+    const next = node[names[i]];
+    if (next === undefined) node = node[names[i]] = Object.create(null);
+    else if (typeof next === 'object' && !Array.isArray(next)) node = next as Record<string, unknown>;
+    else throw invalidArgument(key, 'conflicting query parameters');
+  }
+  const leaf = names[names.length - 1];
+  const prev = node[leaf];
+  if (prev === undefined) node[leaf] = value;
+  else if (typeof prev === 'string') node[leaf] = [prev, value];
+  else if (Array.isArray(prev)) prev.push(value);
+  else throw invalidArgument(key, 'conflicting query parameters');
+}
+
+export class BodyTooLarge extends SignetError {
+  constructor(limit: number) {
+    // 413 with resource_exhausted: what gRPC answers for a message over the receive limit.
+    super('resource_exhausted', { httpStatus: 413, metadata: { limit_bytes: String(limit) } });
+  }
+}
+
+/** The whole body, or BodyTooLarge as soon as it (or its Content-Length) passes limit. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(new BodyTooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        // Stop buffering; the response carries Connection: close, so the rest is never read.
+        req.pause();
+        reject(new BodyTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+/**
+ * The body as JSON whatever its Content-Type: the CloudBase SDK posts JSON as text/plain. An
+ * empty body is an empty message.
+ */
+export function parseJsonBody(buf: Buffer): unknown {
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidArgument('', 'the body is not valid JSON');
+  }
+}
+
+/** The request message of route from its three sources. */
+export function buildRequest(
+  route: Route, reg: Registry, query: string, body: unknown, params: Record<string, unknown> | undefined,
+): unknown {
+  const info = route.request;
+  let partial: Record<string, unknown> | undefined;
+  if (query) {
+    partial = readMessage(info, parseQuery(query), '', 'query', reg);
+    // As in grpc-gateway, the query string cannot set the field the body is bound to.
+    if (typeof route.body === 'object') delete partial[route.body.name];
+  }
+  if (body !== undefined) {
+    const fromBody = route.body === '*' ? readMessage(info, body, '', 'json', reg)
+      : typeof route.body === 'object' ? { [route.body.name]: readField(route.body, body, route.body.name, 'json', reg) }
+      : undefined;
+    if (fromBody) partial = partial ? merge(info, partial, fromBody) : fromBody;
+  }
+  if (params) {
+    const fromPath = readMessage(info, params, '', 'path', reg);
+    partial = partial ? merge(info, partial, fromPath) : fromPath;
+  }
+  return info.codec!.fromPartial(partial ?? {});
+}
+
+/** over's fields replace base's, except that two sub-messages merge field by field. */
+function merge(info: MessageInfo, base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  for (const name of Object.keys(over)) {
+    const f = info.byName.get(name)!;
+    const a = base[name];
+    const b = over[name];
+    base[name] = f.message && !f.wellKnown && !f.map && !f.repeated && isPlain(a) && isPlain(b)
+      ? merge(f.message, { ...a }, b)
+      : b;
+  }
+  return base;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);

@@ -1,0 +1,191 @@
+// The REST dialect: a transcoder in the manner of grpc-gateway, in process. Requests are mapped to
+// the same handlers the gRPC server calls, by the google.api.http annotations alone.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Config } from '../../config.js';
+import { SignetError } from '../../domain/errors.js';
+import type { Logger } from '../../logger.js';
+import { TrustedProxies } from '../clientip.js';
+import type { CallContext, ServiceHandlers } from '../context.js';
+import { pickLocale } from '../locale.js';
+import { encodeMessage } from '../protojson.js';
+import { defaultRegistry, type Registry } from '../registry.js';
+import { statusToJson, toStatus } from '../status.js';
+import { Cors } from './cors.js';
+import { BodyTooLarge, buildRequest, parseJsonBody, readBody } from './request.js';
+import { compileRoutes, RouteTable, type GenericServiceDefinition, type Route } from './routes.js';
+
+/** The headers handlers see as metadata, under the same (lower-case) names as gRPC metadata. */
+export const METADATA_HEADERS = [
+  'authorization', 'x-device-id', 'x-request-id', 'accept-language', 'x-captcha-token', 'x-forwarded-for',
+  'user-agent', 'x-sdk-version',
+] as const;
+
+// An x-request-id is echoed and logged; anything but a plain token is replaced rather than trusted.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What an extra (hand-written, non-proto) route gets: the raw exchange plus Signet's helpers. */
+export interface HttpExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  ctx: CallContext;
+  /** The raw query string, without '?'. */
+  query: string;
+  /** The body, limited to bodyLimitBytes (beyond it: a 413 resource_exhausted is thrown). */
+  readBody(): Promise<Buffer>;
+  /** Writes a JSON answer with the request id and CORS headers. */
+  sendJson(status: number, body: unknown, headers?: OutgoingHttpHeaders): void;
+}
+
+/**
+ * A route outside the proto (dialects with form bodies or images, e.g. HZERO's). The path is exact.
+ * Whatever it throws is answered like a handler's error.
+ */
+export interface ExtraRoute {
+  method: string;
+  path: string;
+  handle(x: HttpExchange): Promise<void> | void;
+}
+
+export interface HttpServerOptions {
+  services: Array<{ definition: GenericServiceDefinition; handlers: ServiceHandlers }>;
+  /** Must know every message of the services; defaults to Signet's own. */
+  registry?: Registry;
+  config: Pick<Config, 'trustedProxies' | 'corsOrigins' | 'bodyLimitBytes' | 'defaultLocale'>;
+  logger: Logger;
+  /** Shared with the gRPC server; built from config.trustedProxies when absent. */
+  proxies?: TrustedProxies;
+  extraRoutes?: ExtraRoute[];
+}
+
+export function createHttpServer(opts: HttpServerOptions): Server {
+  const reg = opts.registry ?? defaultRegistry();
+  const { config, logger: log } = opts;
+  const limit = config.bodyLimitBytes;
+  const table = new RouteTable();
+  for (const s of opts.services) compileRoutes(table, s.definition, s.handlers, reg);
+
+  const extra = new Map<string, ExtraRoute>();
+  for (const r of opts.extraRoutes ?? []) {
+    const method = r.method.toUpperCase();
+    const key = `${method} ${r.path}`;
+    if (extra.has(key) || table.match(method, r.path)) throw new Error(`http: ${key} is routed twice`);
+    extra.set(key, r);
+  }
+  const extraMethods = (path: string) => [...extra.values()].filter((r) => r.path === path).map((r) => r.method.toUpperCase());
+  const cors = new Cors(config.corsOrigins, [...table.methods, ...[...extra.values()].map((r) => r.method.toUpperCase())]);
+  const proxies = opts.proxies ?? new TrustedProxies(config.trustedProxies);
+
+  const contextOf = (req: IncomingMessage): CallContext => {
+    const h = req.headers;
+    const metadata: Record<string, string> = {};
+    for (const name of METADATA_HEADERS) {
+      const v = h[name];
+      if (v !== undefined) metadata[name] = typeof v === 'string' ? v : v.join(', ');
+    }
+    let requestId = metadata['x-request-id'];
+    if (requestId === undefined || !REQUEST_ID.test(requestId)) {
+      requestId = randomUUID().replace(/-/g, '');
+      metadata['x-request-id'] = requestId;
+    }
+    return {
+      metadata,
+      clientIp: proxies.clientIp(req.socket.remoteAddress ?? '', metadata['x-forwarded-for']),
+      locale: pickLocale(metadata['accept-language'], config.defaultLocale),
+      requestId,
+    };
+  };
+
+  const send = (res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: unknown) => {
+    const text = JSON.stringify(body);
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = Buffer.byteLength(text);
+    res.writeHead(status, headers);
+    res.end(text);
+  };
+
+  const sendError = (res: ServerResponse, headers: OutgoingHttpHeaders, err: unknown, ctx: CallContext, route?: Route) => {
+    if (res.destroyed) {
+      // The client went away (typically mid-body): no one to answer, and not a server fault.
+      log.debug({ err, requestId: ctx.requestId }, 'client closed the connection');
+      return;
+    }
+    if (res.headersSent) {
+      // An extra route failed half-way through its answer: nothing sane can follow.
+      log.error({ err, requestId: ctx.requestId }, 'error after the response started');
+      res.destroy();
+      return;
+    }
+    const rs = toStatus(err, ctx.locale, log.child({ requestId: ctx.requestId, rpc: route?.rpc }));
+    // The unread rest of an oversized body is not worth reading just to keep the connection.
+    if (err instanceof BodyTooLarge) headers.connection = 'close';
+    send(res, rs.httpStatus, headers, statusToJson(rs));
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const ctx = contextOf(req);
+    const headers: OutgoingHttpHeaders = {
+      'x-request-id': ctx.requestId, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
+    };
+    let route: Route | undefined;
+    try {
+      const method = req.method ?? '';
+      if (method === 'OPTIONS') {
+        cors.preflight(req.headers, headers);
+        res.writeHead(204, headers);
+        res.end();
+        return;
+      }
+      cors.apply(req.headers, headers);
+      const url = originForm(req.url ?? '');
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const query = q < 0 ? '' : url.slice(q + 1);
+
+      const x = extra.size > 0 ? extra.get(`${method} ${path}`) : undefined;
+      if (x) {
+        await x.handle({
+          req, res, ctx, query,
+          readBody: () => readBody(req, limit),
+          sendJson: (status, body, more) => send(res, status, { ...headers, ...more }, body),
+        });
+        return;
+      }
+      const m = path.startsWith('/') ? table.match(method, path) : undefined;
+      if (!m) {
+        const allow = path.startsWith('/') ? [...table.allowed(path), ...extraMethods(path)] : [];
+        if (allow.length === 0) throw new SignetError('not_found');
+        headers.allow = allow.join(', ');
+        throw new SignetError('method_not_allowed', { httpStatus: 405 });
+      }
+      route = m.route;
+      // Like grpc-js for a method the service does not implement: UNIMPLEMENTED, hence 501.
+      if (!route.handler) throw new SignetError('method_not_allowed');
+      const body = route.body === '' ? undefined : parseJsonBody(await readBody(req, limit));
+      const request = buildRequest(route, reg, query, body, m.params);
+      const response = await route.handler(request, ctx);
+      send(res, 200, headers, encodeMessage(route.response, response, reg));
+    } catch (err) {
+      sendError(res, headers, err, ctx, route);
+    }
+  };
+
+  return createServer((req, res) => {
+    serve(req, res).catch((err) => {
+      // Only a failure while writing an error can land here; the socket is all that is left.
+      log.error({ err }, 'http: request failed');
+      res.destroy();
+    });
+  });
+}
+
+/** Absolute-form targets ("http://host/p?q", sent to proxies) reduced to "/p?q"; "*" to "". */
+function originForm(url: string): string {
+  if (url.startsWith('/')) return url;
+  const scheme = url.indexOf('://');
+  if (scheme < 0) return '';
+  const slash = url.indexOf('/', scheme + 3);
+  if (slash >= 0) return url.slice(slash);
+  const q = url.indexOf('?', scheme + 3);
+  return q < 0 ? '/' : `/${url.slice(q)}`;
+}

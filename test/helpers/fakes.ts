@@ -1,0 +1,125 @@
+// In-memory fakes of the domain's ports, for unit tests only: integration tests use the real
+// PostgreSQL, PGlite and Redis backends.
+import { pino } from 'pino';
+import type { Client, RefreshToken, Session, SigningKey, Tenant, User } from '../../src/domain/model.js';
+import type { KeyValueStore, NewRefreshToken, NewSession, Storage } from '../../src/domain/ports.js';
+import type { Deps } from '../../src/domain/deps.js';
+import { KeyRing } from '../../src/domain/keys.js';
+import { PasswordHasher } from '../../src/domain/passwords.js';
+import { Directory } from '../../src/domain/directory.js';
+import { SignetError } from '../../src/domain/errors.js';
+
+const page = <T extends { id: string }>(all: T[]) => ({ items: all, nextPageToken: '' });
+
+export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Map<string, RefreshToken> } {
+  const tenants = new Map<string, Tenant>();
+  const clients = new Map<string, Client>();
+  const users = new Map<string, User>();
+  const sessionRows: Session[] = [];
+  const tokenRows = new Map<string, RefreshToken>();
+  const keys: SigningKey[] = [];
+  const now = () => new Date();
+  const live = (s: Session) => !s.revokedAt && s.expiresAt > now();
+  const revoke = (s: Session, reason: string) => Object.assign(s, { revokedAt: now(), revokeReason: reason });
+  return {
+    sessionRows,
+    tokenRows,
+    tenants: {
+      async create(t) { const r = { ...t, createdAt: now(), updatedAt: now() }; tenants.set(t.id, r); return r; },
+      async get(id) { return tenants.get(id) ?? null; },
+      async list() { return page([...tenants.values()]); },
+      async update(id, p) { const t = tenants.get(id); return t ? Object.assign(t, p) : null; },
+    },
+    clients: {
+      async create(c) { const r = { ...c, createdAt: now(), updatedAt: now() }; clients.set(c.id, r); return r; },
+      async get(id) { return clients.get(id) ?? null; },
+      async list() { return page([...clients.values()]); },
+      async update(id, p) { const c = clients.get(id); return c ? Object.assign(c, p) : null; },
+    },
+    users: {
+      async create(u) {
+        for (const x of users.values()) {
+          if (x.tenantId === u.tenantId && x.userType === u.userType && u.username && x.username === u.username) {
+            throw new SignetError('already_exists');
+          }
+        }
+        const r = { ...u, createdAt: now(), updatedAt: now() };
+        users.set(u.id, r);
+        return r;
+      },
+      async get(id) { return users.get(id) ?? null; },
+      async findByLogin(tenantId, userType, field, value) {
+        const col = field === 'phone' ? 'phoneNumber' : field;
+        return [...users.values()].find((u) => u.tenantId === tenantId && u.userType === userType && u[col] === value) ?? null;
+      },
+      async list() { return page([...users.values()]); },
+      async update(id, p) { const u = users.get(id); return u ? Object.assign(u, p) : null; },
+      async upgradePasswordHash(id, expected, next) { const u = users.get(id); if (u?.passwordHash === expected) u.passwordHash = next; },
+    },
+    sessions: {
+      async start(s: NewSession, t: NewRefreshToken, max: number) {
+        const revoked: string[] = [];
+        const mine = () => sessionRows.filter((x) => live(x) && x.userId === s.userId && x.clientId === s.clientId);
+        if (s.deviceId) for (const x of mine()) if (x.deviceId === s.deviceId) { revoke(x, 'device'); revoked.push(x.id); }
+        sessionRows.push({ ...s, createdAt: now(), revokedAt: null, revokeReason: null });
+        tokenRows.set(t.hash, { ...t, createdAt: now(), rotatedAt: null, successor: null });
+        const all = mine();
+        for (const x of all.slice(0, Math.max(0, all.length - max))) { revoke(x, 'max'); revoked.push(x.id); }
+        return revoked;
+      },
+      async get(id) { return sessionRows.find((s) => s.id === id) ?? null; },
+      async findRefreshToken(hash) {
+        const token = tokenRows.get(hash);
+        const session = token && sessionRows.find((s) => s.id === token.sessionId);
+        return token && session ? { token: { ...token }, session: { ...session } } : null;
+      },
+      async rotate(oldHash, successor, next) {
+        const t = tokenRows.get(oldHash);
+        if (!t || t.rotatedAt) return false;
+        Object.assign(t, { rotatedAt: now(), successor });
+        tokenRows.set(next.hash, { ...next, createdAt: now(), rotatedAt: null, successor: null });
+        return true;
+      },
+      async revoke(id, reason) { const s = sessionRows.find((x) => x.id === id); if (!s || !live(s)) return false; revoke(s, reason); return true; },
+      async revokeAllForUser(userId, reason) {
+        return sessionRows.filter((s) => live(s) && s.userId === userId).map((s) => (revoke(s, reason), s.id));
+      },
+    },
+    signingKeys: {
+      async listPublished(at) { return keys.filter((k) => !k.retireAt || k.retireAt > at); },
+      async insert(k) { keys.push({ ...k }); },
+      async retireAllExcept(kid, retireAt) { for (const k of keys) if (k.kid !== kid && k.status === 'active') Object.assign(k, { status: 'retired', retireAt }); },
+    },
+    async close() {},
+  };
+}
+
+export function fakeKv(): KeyValueStore {
+  const m = new Map<string, string>();
+  return {
+    shared: false,
+    async get(k) { return m.get(k) ?? null; },
+    async set(k, v) { m.set(k, v); },
+    async setIfAbsent(k, v) { if (m.has(k)) return false; m.set(k, v); return true; },
+    async getDel(k) { const v = m.get(k) ?? null; m.delete(k); return v; },
+    async incr(k) { const n = Number(m.get(k) ?? 0) + 1; m.set(k, String(n)); return n; },
+    async del(...ks) { for (const k of ks) m.delete(k); },
+    async close() {},
+  };
+}
+
+export async function fakeDeps(overrides: Partial<Deps['settings']> = {}): Promise<Deps & { storage: ReturnType<typeof fakeStorage> }> {
+  const storage = fakeStorage();
+  const deps = {
+    storage,
+    kv: fakeKv(),
+    keys: new KeyRing(storage.signingKeys, Buffer.alloc(32, 3), 'ES256', 3600),
+    hasher: new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }),
+    directory: new Directory(storage.clients, storage.tenants, 0),
+    settings: { issuer: 'http://unit.test', refreshGraceSeconds: 5, accessTokenTtl: 600, refreshTokenTtl: 86400, maxSessions: 2, ...overrides },
+    log: pino({ level: 'silent' }),
+    now: () => new Date(),
+  };
+  await deps.keys.init();
+  return deps;
+}

@@ -1,0 +1,414 @@
+// The repository contract (src/domain/ports.ts), run against every Prisma backend: PostgreSQL in a
+// schema of its own, and in-memory PGlite; and once more on PostgreSQL with the refresh-path
+// statements going through Prisma's raw API instead of the driver (createPrismaStorage(prisma)).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSignetError, type SignetError } from '../../src/domain/errors.js';
+import type { Storage } from '../../src/domain/ports.js';
+import { createPrismaStorage, openDatabase, type Database } from '../../src/storage/prisma/index.js';
+import { BACKENDS, openTestDatabase, TEST_DATABASE_URL, type BackendKind, type TestDatabase } from '../helpers/db.js';
+
+const HOUR = 3600_000;
+const later = (ms = HOUR) => new Date(Date.now() + ms);
+
+let seq = 0;
+/** Ids that sort in creation order, so ties in created_at break the same way. */
+const nextId = (p: string) => `${p}-${String(++seq).padStart(5, '0')}`;
+
+async function rejection(p: Promise<unknown>): Promise<SignetError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isSignetError(e)) return e;
+    throw new Error(`expected a SignetError, got ${String(e)}`);
+  }
+  throw new Error('expected a rejection');
+}
+
+function expectAlreadyExists(e: SignetError, field: string) {
+  expect(e.reason).toBe('already_exists');
+  expect(e.details.metadata).toEqual({ field });
+  // No SQL, table or constraint text may travel with it.
+  expect(e.message).toBe('already_exists');
+  expect(e.cause).toBeUndefined();
+}
+
+function contract(kind: BackendKind, viaPrismaRaw = false) {
+  describe(`Prisma storage on ${kind}${viaPrismaRaw ? ', refresh path through Prisma' : ''}`, () => {
+    let t: TestDatabase;
+    let s: Storage;
+    const tenantId = nextId('tenant');
+    const clientId = nextId('client');
+
+    beforeAll(async () => {
+      t = await openTestDatabase(kind, 'contract');
+      s = viaPrismaRaw ? createPrismaStorage(t.db.prisma) : t.db.storage;
+      await s.tenants.create({ id: tenantId, name: 'Main', status: 'enabled', policy: {} });
+      await s.clients.create(newClient(clientId, tenantId));
+    });
+    afterAll(async () => t?.cleanup());
+
+    function newClient(id: string, tenant: string) {
+      return {
+        id, tenantId: tenant, name: 'Web', type: 'confidential' as const, secretHash: 'ab'.repeat(32),
+        grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'profile'], accessTokenTtl: 7200,
+        refreshTokenTtl: 86400, maxSessions: 3, status: 'enabled' as const,
+      };
+    }
+    function newUser(over: Partial<Parameters<Storage['users']['create']>[0]> = {}) {
+      return {
+        id: nextId('user'), tenantId, userType: 'C' as const, username: null, email: null, emailVerified: false,
+        phoneNumber: null, phoneVerified: false, name: null, passwordHash: null, status: 'active' as const,
+        expiresAt: null, groups: [], ...over,
+      };
+    }
+    async function startSession(userId: string, over: { deviceId?: string; client?: string; max?: number; expiresAt?: Date } = {}) {
+      const id = nextId('sess');
+      const hash = nextId('rt');
+      const revoked = await s.sessions.start(
+        {
+          id, tenantId, userId, clientId: over.client ?? clientId, deviceId: over.deviceId ?? '', channel: 'web',
+          scope: 'openid', expiresAt: over.expiresAt ?? later(),
+        },
+        { hash, sessionId: id, expiresAt: over.expiresAt ?? later() },
+        over.max ?? 3,
+      );
+      return { id, hash, revoked };
+    }
+    async function liveSessions(userId: string) {
+      const rows = await t.db.prisma.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+        orderBy: { id: 'asc' },
+      });
+      return rows.map((r) => r.id);
+    }
+
+    describe('tenants', () => {
+      it('creates, gets and updates', async () => {
+        const id = nextId('tenant');
+        const created = await s.tenants.create({ id, name: 'Acme', status: 'enabled', policy: { hideUnknownUsers: true } });
+        expect(created).toMatchObject({ id, name: 'Acme', status: 'enabled', policy: { hideUnknownUsers: true } });
+        expect(created.createdAt).toBeInstanceOf(Date);
+        expect(await s.tenants.get(id)).toEqual(created);
+        expect(await s.tenants.get('missing')).toBeNull();
+
+        const updated = await s.tenants.update(id, { name: 'Acme 2', status: 'disabled', policy: {} });
+        expect(updated).toMatchObject({ id, name: 'Acme 2', status: 'disabled', policy: {} });
+        expect(updated!.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+        expect(updated!.createdAt).toEqual(created.createdAt);
+        expect(await s.tenants.update(id, {})).toEqual(updated);
+        expect(await s.tenants.update('missing', { name: 'x' })).toBeNull();
+      });
+
+      it('reports a taken id as already_exists', async () => {
+        expectAlreadyExists(await rejection(s.tenants.create({ id: tenantId, name: 'x', status: 'enabled', policy: {} })), 'tenant_id');
+      });
+
+      it('pages by id with an opaque token', async () => {
+        const ids = Array.from({ length: 5 }, () => nextId('tenant'));
+        for (const id of ids) await s.tenants.create({ id, name: id, status: 'enabled', policy: {} });
+        const seen: string[] = [];
+        let pageToken = '';
+        let pages = 0;
+        do {
+          const page = await s.tenants.list({ pageSize: 2, pageToken });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          seen.push(...page.items.map((x) => x.id));
+          pageToken = page.nextPageToken;
+          pages++;
+        } while (pageToken !== '' && pages < 100);
+        expect(pageToken).toBe('');
+        expect(seen).toEqual([...seen].sort());
+        expect(new Set(seen).size).toBe(seen.length);
+        for (const id of ids) expect(seen).toContain(id);
+        const err = await rejection(s.tenants.list({ pageSize: 2, pageToken: 'not a token!' }));
+        expect(err.reason).toBe('invalid_argument');
+      });
+    });
+
+    describe('clients', () => {
+      it('creates, gets, updates and lists by tenant', async () => {
+        const c = await s.clients.get(clientId);
+        expect(c).toMatchObject(newClient(clientId, tenantId));
+        const pub = await s.clients.create({ ...newClient(nextId('client'), tenantId), type: 'public', secretHash: null, grantTypes: [], scopes: [] });
+        expect(pub).toMatchObject({ type: 'public', secretHash: null, grantTypes: [], scopes: [] });
+        const up = await s.clients.update(pub.id, { name: 'App', grantTypes: ['password'], scopes: ['a'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 1, status: 'disabled' });
+        expect(up).toMatchObject({ name: 'App', grantTypes: ['password'], scopes: ['a'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 1, status: 'disabled', secretHash: null });
+        expect(await s.clients.update('missing', { name: 'x' })).toBeNull();
+        expect(await s.clients.get('missing')).toBeNull();
+
+        const other = nextId('tenant');
+        await s.tenants.create({ id: other, name: 'o', status: 'enabled', policy: {} });
+        const mine = await s.clients.create(newClient(nextId('client'), other));
+        expect((await s.clients.list({ pageSize: 0, pageToken: '' }, { tenantId: other })).items).toEqual([mine]);
+        const all = await s.clients.list({ pageSize: 0, pageToken: '' }, {});
+        expect(all.items.map((x) => x.id)).toEqual(expect.arrayContaining([clientId, pub.id, mine.id]));
+      });
+
+      it('reports a taken id as already_exists and an unknown tenant as not_found', async () => {
+        expectAlreadyExists(await rejection(s.clients.create(newClient(clientId, tenantId))), 'client_id');
+        const e = await rejection(s.clients.create(newClient(nextId('client'), 'no-such-tenant')));
+        expect(e.reason).toBe('not_found');
+        expect(e.details.metadata).toEqual({ field: 'tenant_id' });
+      });
+
+      it('clamps page sizes: 0 means 50, at most 500', async () => {
+        const tenant = nextId('tenant');
+        await s.tenants.create({ id: tenant, name: 'many', status: 'enabled', policy: {} });
+        await t.db.prisma.client.createMany({
+          data: Array.from({ length: 505 }, (_, i) => ({ ...newClient(`${tenant}-c${String(i).padStart(4, '0')}`, tenant) })),
+        });
+        const first = await s.clients.list({ pageSize: 0, pageToken: '' }, { tenantId: tenant });
+        expect(first.items).toHaveLength(50);
+        expect(first.nextPageToken).not.toBe('');
+        const second = await s.clients.list({ pageSize: 0, pageToken: first.nextPageToken }, { tenantId: tenant });
+        expect(second.items[0].id > first.items[49].id).toBe(true);
+        const big = await s.clients.list({ pageSize: 10_000, pageToken: '' }, { tenantId: tenant });
+        expect(big.items).toHaveLength(500);
+        const rest = await s.clients.list({ pageSize: 500, pageToken: big.nextPageToken }, { tenantId: tenant });
+        expect(rest.items).toHaveLength(5);
+        expect(rest.nextPageToken).toBe('');
+      });
+    });
+
+    describe('users', () => {
+      it('creates, finds by each login field and updates', async () => {
+        const u = await s.users.create(newUser({
+          username: 'alice', email: 'alice@example.com', phoneNumber: '+8613800000000', name: 'Alice',
+          passwordHash: 'h1', groups: ['admin', 'dev'], expiresAt: later(), emailVerified: true,
+        }));
+        expect(u).toMatchObject({ username: 'alice', groups: ['admin', 'dev'], emailVerified: true, phoneVerified: false });
+        expect(await s.users.get(u.id)).toEqual(u);
+        expect(await s.users.findByLogin(tenantId, 'C', 'username', 'alice')).toEqual(u);
+        expect(await s.users.findByLogin(tenantId, 'C', 'email', 'alice@example.com')).toEqual(u);
+        expect(await s.users.findByLogin(tenantId, 'C', 'phone', '+8613800000000')).toEqual(u);
+        expect(await s.users.findByLogin(tenantId, 'P', 'username', 'alice')).toBeNull();
+        expect(await s.users.findByLogin('other', 'C', 'username', 'alice')).toBeNull();
+
+        const up = await s.users.update(u.id, {
+          status: 'blocked', name: null, email: null, emailVerified: false, phoneVerified: true, groups: [], expiresAt: null,
+        });
+        expect(up).toMatchObject({ status: 'blocked', name: null, email: null, phoneVerified: true, groups: [], expiresAt: null, username: 'alice' });
+        expect(await s.users.findByLogin(tenantId, 'C', 'email', 'alice@example.com')).toBeNull();
+        expect(await s.users.update('missing', { status: 'active' })).toBeNull();
+        expect(await s.users.get('missing')).toBeNull();
+      });
+
+      it('keeps username, email and phone unique per tenant and user type', async () => {
+        await s.users.create(newUser({ username: 'bob', email: 'bob@example.com', phoneNumber: '+8613900000000' }));
+        expectAlreadyExists(await rejection(s.users.create(newUser({ username: 'bob' }))), 'username');
+        expectAlreadyExists(await rejection(s.users.create(newUser({ email: 'bob@example.com' }))), 'email');
+        expectAlreadyExists(await rejection(s.users.create(newUser({ phoneNumber: '+8613900000000' }))), 'phone_number');
+        const existing = await s.users.create(newUser());
+        expectAlreadyExists(await rejection(s.users.create(newUser({ id: existing.id }))), 'user_id');
+        // Another user type, or NULLs, do not conflict.
+        await s.users.create(newUser({ userType: 'P', username: 'bob', email: 'bob@example.com', phoneNumber: '+8613900000000' }));
+        await s.users.create(newUser());
+        // Nor does an update, except into a taken value.
+        const carol = await s.users.create(newUser({ username: 'carol' }));
+        expectAlreadyExists(await rejection(s.users.update(carol.id, { email: 'bob@example.com' })), 'email');
+        expect((await s.users.update(carol.id, { email: 'carol@example.com' }))?.email).toBe('carol@example.com');
+      });
+
+      it('upgrades a password hash only while it is still the expected one', async () => {
+        const u = await s.users.create(newUser({ passwordHash: 'bcrypt' }));
+        await s.users.upgradePasswordHash(u.id, 'bcrypt', 'argon2');
+        expect((await s.users.get(u.id))?.passwordHash).toBe('argon2');
+        await s.users.update(u.id, { passwordHash: 'changed-by-user' });
+        await s.users.upgradePasswordHash(u.id, 'argon2', 'argon2-rehash');
+        expect((await s.users.get(u.id))?.passwordHash).toBe('changed-by-user');
+        await s.users.upgradePasswordHash('missing', 'a', 'b');
+      });
+
+      it('lists users of a tenant page by page', async () => {
+        const tenant = nextId('tenant');
+        await s.tenants.create({ id: tenant, name: 'u', status: 'enabled', policy: {} });
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await s.users.create(newUser({ tenantId: tenant }))).id);
+        const p1 = await s.users.list({ pageSize: 3, pageToken: '' }, { tenantId: tenant });
+        const p2 = await s.users.list({ pageSize: 3, pageToken: p1.nextPageToken }, { tenantId: tenant });
+        expect([...p1.items, ...p2.items].map((u) => u.id)).toEqual(ids);
+        expect(p2.nextPageToken).toBe('');
+        const exact = await s.users.list({ pageSize: 5, pageToken: '' }, { tenantId: tenant });
+        expect(exact.items).toHaveLength(5);
+        expect(exact.nextPageToken).toBe('');
+      });
+    });
+
+    describe('sessions', () => {
+      it('starts a session whose refresh token finds it', async () => {
+        const u = await s.users.create(newUser());
+        const { id, hash, revoked } = await startSession(u.id, { deviceId: 'd1' });
+        expect(revoked).toEqual([]);
+        const session = await s.sessions.get(id);
+        expect(session).toMatchObject({ id, tenantId, userId: u.id, clientId, deviceId: 'd1', channel: 'web', scope: 'openid', revokedAt: null, revokeReason: null });
+        const found = await s.sessions.findRefreshToken(hash);
+        expect(found?.session).toEqual(session);
+        expect(found?.token).toMatchObject({ hash, sessionId: id, rotatedAt: null, successor: null });
+        expect(found?.token.createdAt).toBeInstanceOf(Date);
+        expect(found?.token.expiresAt.getTime()).toBeGreaterThan(Date.now());
+        expect(await s.sessions.findRefreshToken('missing')).toBeNull();
+        expect(await s.sessions.get('missing')).toBeNull();
+      });
+
+      it('replaces the live session of the same client and device', async () => {
+        const u = await s.users.create(newUser());
+        const otherClient = nextId('client');
+        await s.clients.create(newClient(otherClient, tenantId));
+        const a = await startSession(u.id, { deviceId: 'phone' });
+        const onOtherClient = await startSession(u.id, { deviceId: 'phone', client: otherClient });
+        const noDevice1 = await startSession(u.id, { deviceId: '' });
+        const b = await startSession(u.id, { deviceId: 'phone', max: 10 });
+        expect(b.revoked).toEqual([a.id]);
+        expect(await s.sessions.get(a.id)).toMatchObject({ revokeReason: 'device_replaced' });
+        expect((await s.sessions.get(a.id))?.revokedAt).toBeInstanceOf(Date);
+        // An empty device id never replaces anything.
+        const noDevice2 = await startSession(u.id, { deviceId: '', max: 10 });
+        expect(noDevice2.revoked).toEqual([]);
+        expect(await liveSessions(u.id)).toEqual([onOtherClient.id, noDevice1.id, b.id, noDevice2.id].sort());
+      });
+
+      it('revokes the oldest live sessions beyond maxSessions, the new one included', async () => {
+        const u = await s.users.create(newUser());
+        // Started first: as the newest session it would itself count against the limit.
+        const expired = await startSession(u.id, { expiresAt: new Date(Date.now() - 1000) });
+        const started = [];
+        for (let i = 0; i < 3; i++) started.push(await startSession(u.id, { deviceId: `d${i}` }));
+        expect(started.map((x) => x.revoked)).toEqual([[], [], []]);
+        const fourth = await startSession(u.id, { deviceId: 'd3' });
+        expect(fourth.revoked).toEqual([started[0].id]);
+        expect(await s.sessions.get(started[0].id)).toMatchObject({ revokeReason: 'max_sessions' });
+        expect(await liveSessions(u.id)).toEqual([started[1].id, started[2].id, fourth.id]);
+        // Expired sessions are not live: neither counted nor revoked.
+        expect((await s.sessions.get(expired.id))?.revokedAt).toBeNull();
+        // Lowering the limit evicts several at once; a limit below 1 still keeps the new session.
+        const one = await startSession(u.id, { max: 0 });
+        expect([...one.revoked].sort()).toEqual([started[1].id, started[2].id, fourth.id]);
+        expect(await liveSessions(u.id)).toEqual([one.id]);
+      });
+
+      it('serialises parallel starts for one user: 20 at once with maxSessions 3 leave exactly 3 live', async () => {
+        const u = await s.users.create(newUser());
+        // Two Database instances (two pools on PostgreSQL) stand in for two Signet processes.
+        const second: Database | undefined = kind === 'postgresql'
+          ? await openDatabase({ databaseUrl: TEST_DATABASE_URL, dataDir: '/nonexistent', schema: t.schema })
+          : undefined;
+        try {
+          const stores = [s, second?.storage ?? s];
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => {
+              const id = nextId('par');
+              return stores[i % 2].sessions.start(
+                { id, tenantId, userId: u.id, clientId, deviceId: '', channel: '', scope: '', expiresAt: later() },
+                { hash: `${id}-rt`, sessionId: id, expiresAt: later() },
+                3,
+              );
+            }),
+          );
+          const revoked = results.flat();
+          expect(new Set(revoked).size).toBe(revoked.length);
+          expect(revoked).toHaveLength(17);
+          expect(await liveSessions(u.id)).toHaveLength(3);
+        } finally {
+          await second?.close();
+        }
+      });
+
+      it('rolls the whole start back when it fails', async () => {
+        const u = await s.users.create(newUser());
+        const a = await startSession(u.id, { deviceId: 'tv' });
+        const e = await rejection(
+          s.sessions.start(
+            { id: a.id, tenantId, userId: u.id, clientId, deviceId: 'tv', channel: '', scope: '', expiresAt: later() },
+            { hash: nextId('rt'), sessionId: a.id, expiresAt: later() },
+            3,
+          ),
+        );
+        expectAlreadyExists(e, 'session_id');
+        expect((await s.sessions.get(a.id))?.revokedAt).toBeNull();
+        const missingUser = await rejection(startSession('no-such-user'));
+        expect(missingUser.reason).toBe('not_found');
+      });
+
+      it('rotates a refresh token once', async () => {
+        const u = await s.users.create(newUser());
+        const { id, hash } = await startSession(u.id);
+        const next = nextId('rt');
+        expect(await s.sessions.rotate(hash, 'sealed-pair', { hash: next, sessionId: id, expiresAt: later() })).toBe(true);
+        const old = await s.sessions.findRefreshToken(hash);
+        expect(old?.token.rotatedAt).toBeInstanceOf(Date);
+        expect(old?.token.successor).toBe('sealed-pair');
+        expect((await s.sessions.findRefreshToken(next))?.token).toMatchObject({ hash: next, sessionId: id, rotatedAt: null });
+        expect(await s.sessions.rotate(hash, 'again', { hash: nextId('rt'), sessionId: id, expiresAt: later() })).toBe(false);
+        expect((await s.sessions.findRefreshToken(hash))?.token.successor).toBe('sealed-pair');
+        expect(await s.sessions.rotate('missing', 'x', { hash: nextId('rt'), sessionId: id, expiresAt: later() })).toBe(false);
+        // A successor hash that is already taken fails cleanly, and the old token stays unrotated.
+        const fresh = await startSession(u.id);
+        expectAlreadyExists(await rejection(s.sessions.rotate(fresh.hash, 'x', { hash: next, sessionId: id, expiresAt: later() })), 'refresh_token');
+        expect((await s.sessions.findRefreshToken(fresh.hash))?.token.rotatedAt).toBeNull();
+      });
+
+      it('lets exactly one of many concurrent rotations of the same token win', async () => {
+        const u = await s.users.create(newUser());
+        const { id, hash } = await startSession(u.id);
+        const nexts = Array.from({ length: 12 }, () => nextId('rt'));
+        const wins = await Promise.all(
+          nexts.map((n) => s.sessions.rotate(hash, `succ-${n}`, { hash: n, sessionId: id, expiresAt: later() })),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        const winner = nexts[wins.indexOf(true)];
+        expect((await s.sessions.findRefreshToken(hash))?.token.successor).toBe(`succ-${winner}`);
+        const stored = await t.db.prisma.refreshToken.findMany({ where: { sessionId: id } });
+        expect(stored.map((r) => r.hash).sort()).toEqual([hash, winner].sort());
+      });
+
+      it('revokes one session, and all live sessions of a user', async () => {
+        const u = await s.users.create(newUser());
+        const expired = await startSession(u.id, { expiresAt: new Date(Date.now() - 1000), deviceId: 'x' });
+        const a = await startSession(u.id, { deviceId: 'a' });
+        const b = await startSession(u.id, { deviceId: 'b' });
+        const c = await startSession(u.id, { deviceId: 'c' });
+        expect(await s.sessions.revoke(a.id, 'logout')).toBe(true);
+        expect(await s.sessions.revoke(a.id, 'logout')).toBe(false);
+        expect(await s.sessions.revoke(expired.id, 'logout')).toBe(false);
+        expect(await s.sessions.revoke('missing', 'logout')).toBe(false);
+        expect(await s.sessions.get(a.id)).toMatchObject({ revokeReason: 'logout' });
+        expect((await s.sessions.findRefreshToken(a.hash))?.session.revokedAt).toBeInstanceOf(Date);
+
+        const all = await s.sessions.revokeAllForUser(u.id, 'password_changed');
+        expect([...all].sort()).toEqual([b.id, c.id].sort());
+        expect(await s.sessions.get(b.id)).toMatchObject({ revokeReason: 'password_changed' });
+        expect(await s.sessions.get(a.id)).toMatchObject({ revokeReason: 'logout' });
+        expect(await liveSessions(u.id)).toEqual([]);
+        expect(await s.sessions.revokeAllForUser(u.id, 'again')).toEqual([]);
+      });
+    });
+
+    describe('signing keys', () => {
+      const key = (kid: string, createdAt: Date) => ({
+        kid, alg: 'ES256', status: 'active' as const, privateKeySealed: `sealed-${kid}`,
+        publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid }, createdAt, retireAt: null,
+      });
+
+      it('publishes active keys and retired ones until retireAt, oldest first', async () => {
+        const t0 = Date.now() - 10 * HOUR;
+        const old = key('k-old', new Date(t0));
+        const mid = key('k-mid', new Date(t0 + HOUR));
+        const cur = key('k-cur', new Date(t0 + 2 * HOUR));
+        for (const k of [cur, old, mid]) await s.signingKeys.insert(k);
+        expect((await s.signingKeys.listPublished(new Date())).map((k) => k.kid)).toEqual(['k-old', 'k-mid', 'k-cur']);
+        expect((await s.signingKeys.listPublished(new Date()))[0]).toEqual(old);
+
+        await s.signingKeys.retireAllExcept('k-cur', later(HOUR));
+        const published = await s.signingKeys.listPublished(new Date());
+        expect(published.map((k) => [k.kid, k.status])).toEqual([['k-old', 'retired'], ['k-mid', 'retired'], ['k-cur', 'active']]);
+        expect(published[0].retireAt?.getTime()).toBeGreaterThan(Date.now());
+        expect((await s.signingKeys.listPublished(later(2 * HOUR))).map((k) => k.kid)).toEqual(['k-cur']);
+
+        expectAlreadyExists(await rejection(s.signingKeys.insert(cur)), 'kid');
+      });
+    });
+  });
+}
+
+for (const kind of BACKENDS) contract(kind);
+contract('postgresql', true);

@@ -1,0 +1,110 @@
+// The sign-in and grant rules on in-memory fakes: order of checks, rotation, replay, grace.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fakeDeps } from '../helpers/fakes.js';
+import * as admin from '../../src/domain/admin.js';
+import { grantFor } from '../../src/domain/grants/index.js';
+import { SignetError } from '../../src/domain/errors.js';
+import type { Deps } from '../../src/domain/deps.js';
+import { sha256Hex } from '../../src/domain/crypto/secrets.js';
+
+type D = Awaited<ReturnType<typeof fakeDeps>>;
+const reasonOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SignetError) return e.reason;
+    throw e;
+  }
+  return 'ok';
+};
+
+async function setup(deps: Deps) {
+  await admin.createTenant(deps, 't1', 'T1', {});
+  const { secret } = await admin.createClient(deps, {
+    id: 'c1', tenantId: 't1', name: 'c1', public: false, grantTypes: ['password', 'refresh_token', 'client_credentials'],
+    scopes: ['openid', 'user'], accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 2,
+  });
+  const user = await admin.createUser(deps, {
+    tenantId: 't1', userType: 'P', username: 'u1', email: '', phoneNumber: '', name: '', password: 'pw', passwordHash: '',
+    status: 'active', groups: ['g'], expiresAt: null, emailVerified: false, phoneVerified: false,
+  });
+  return { secret, user };
+}
+
+describe('grants', () => {
+  let deps: D;
+  let secret: string;
+  const password = (username: string, pw: string, deviceId = '') =>
+    grantFor('password')(deps, { grant_type: 'password', credentials: { clientId: 'c1', clientSecret: secret }, username, password: pw, deviceId });
+  const refresh = (rt: string) =>
+    grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c1', clientSecret: secret }, refresh_token: rt, deviceId: '' });
+
+  beforeEach(async () => {
+    deps = await fakeDeps();
+    ({ secret } = await setup(deps));
+  });
+
+  it('rejects an unknown grant type', () => {
+    expect(() => grantFor('implicit')).toThrow(/unsupported_grant_type/);
+    expect(() => grantFor('__proto__')).toThrow(/unsupported_grant_type/);
+  });
+
+  it('tells account state only to whoever knows the password', async () => {
+    const u = (await deps.storage.users.findByLogin('t1', 'P', 'username', 'u1'))!;
+    await deps.storage.users.update(u.id, { status: 'blocked' });
+    expect(await reasonOf(password('u1', 'wrong'))).toBe('invalid_password');
+    expect(await reasonOf(password('u1', 'pw'))).toBe('user_blocked');
+  });
+
+  it('stores only the hash of refresh tokens', async () => {
+    const t = await password('u1', 'pw');
+    expect(deps.storage.tokenRows.has(t.refreshToken)).toBe(false);
+    expect(deps.storage.tokenRows.has(sha256Hex(t.refreshToken))).toBe(true);
+  });
+
+  it('rotates, answers a retry within the window with the same pair, and revokes on a late replay', async () => {
+    const t0 = await password('u1', 'pw');
+    const t1 = await refresh(t0.refreshToken);
+    const again = await refresh(t0.refreshToken);
+    expect(again).toEqual(t1);
+    deps.settings.refreshGraceSeconds = 0;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await reasonOf(refresh(t0.refreshToken))).toBe('invalid_grant');
+    expect(await reasonOf(refresh(t1.refreshToken))).toBe('invalid_grant');
+    expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
+  });
+
+  it('refuses a refresh token of another client', async () => {
+    const t0 = await password('u1', 'pw');
+    const { secret: s2 } = await admin.createClient(deps, {
+      id: 'c2', tenantId: 't1', name: 'c2', public: false, grantTypes: ['refresh_token'], scopes: ['user'],
+      accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 0,
+    });
+    const other = grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c2', clientSecret: s2 }, refresh_token: t0.refreshToken, deviceId: '' });
+    expect(await reasonOf(other)).toBe('invalid_grant');
+  });
+
+  it('stops refreshing once the user is blocked', async () => {
+    const t0 = await password('u1', 'pw');
+    const u = (await deps.storage.users.findByLogin('t1', 'P', 'username', 'u1'))!;
+    await deps.storage.users.update(u.id, { status: 'blocked' });
+    expect(await reasonOf(refresh(t0.refreshToken))).toBe('user_blocked');
+  });
+
+  it('keeps at most max_sessions and replaces the same device', async () => {
+    await password('u1', 'pw', 'd1');
+    await password('u1', 'pw', 'd1');
+    expect(deps.storage.sessionRows.filter((s) => !s.revokedAt)).toHaveLength(1);
+    await password('u1', 'pw', 'd2');
+    await password('u1', 'pw', 'd3');
+    expect(deps.storage.sessionRows.filter((s) => !s.revokedAt).map((s) => s.deviceId)).toEqual(['d2', 'd3']);
+  });
+
+  it('issues client_credentials only to the confidential client with its secret', async () => {
+    const cc = (clientSecret: string) =>
+      grantFor('client_credentials')(deps, { grant_type: 'client_credentials', credentials: { clientId: 'c1', clientSecret }, deviceId: '' });
+    expect((await cc(secret)).refreshToken).toBe('');
+    expect(await reasonOf(cc('wrong'))).toBe('unauthorized_client');
+    expect(await reasonOf(cc(''))).toBe('unauthorized_client');
+  });
+});
