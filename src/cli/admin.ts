@@ -34,6 +34,8 @@ export interface AdminConnection {
   /** As given: host:port, http(s)://host:port or any grpc-js target (unix:/path, dns:///…). */
   url: string;
   token: string;
+  /** Sent as accept-language so that server messages come in the user's language. */
+  language?: string;
 }
 
 const METHODS = [
@@ -55,7 +57,16 @@ export function resolveConnection(env: Record<string, string | undefined>, admin
   }
   url = url.trim();
   if (!url) throw new CliError('the admin URL is empty', EXIT.USAGE);
-  return { url, token: readToken(env) };
+  return { url, token: readToken(env), language: languageOf(env) };
+}
+
+/** The POSIX locale (LC_ALL, LC_MESSAGES, LANG) as a language tag: zh_CN.UTF-8 → zh-CN, C → en. */
+export function languageOf(env: Record<string, string | undefined>): string | undefined {
+  const locale = env.LC_ALL || env.LC_MESSAGES || env.LANG;
+  if (!locale) return undefined;
+  if (locale === 'C' || locale === 'POSIX' || locale.startsWith('C.')) return 'en';
+  const tag = locale.split(/[.@]/)[0].replace(/_/g, '-');
+  return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(tag) ? tag : undefined;
 }
 
 function readToken(env: Record<string, string | undefined>): string {
@@ -86,6 +97,7 @@ export function connectAdmin(conn: AdminConnection): AdminApi {
   const client = new AdminServiceClient(target, secure ? credentials.createSsl() : credentials.createInsecure());
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${conn.token}`);
+  if (conn.language) metadata.set('accept-language', conn.language);
   const untyped = client as unknown as Record<
     string,
     (req: unknown, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: unknown) => void) => void

@@ -10,8 +10,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startSignet, type RunningSignet } from '../../src/app.js';
-import { AuthServiceClient } from '../../src/gen/signet/auth/v1/auth_service.js';
-import { AdminServiceClient } from '../../src/gen/signet/auth/v1/admin_service.js';
+import { AuthServiceClient, AuthServiceDefinition } from '../../src/gen/signet/auth/v1/auth_service.js';
+import { AdminServiceClient, AdminServiceDefinition } from '../../src/gen/signet/auth/v1/admin_service.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
 import { ErrorInfo } from '../../src/gen/google/rpc/error_details.js';
 
@@ -98,13 +98,22 @@ export async function dropSchema(schema: string | undefined): Promise<void> {
   }
 }
 
-/** Calls a unary method of a generated grpc-js client and resolves with the response. */
-export function call<Req, Res>(
+const METHODS: Record<string, { requestType: { fromPartial(o: object): unknown } }> = {
+  ...AuthServiceDefinition.methods,
+  ...AdminServiceDefinition.methods,
+};
+
+/**
+ * Calls a unary method of a generated grpc-js client (lowerCamel name) with a partial request,
+ * completed with proto defaults as a real client's generated constructor would.
+ */
+export function call<Req extends object, Res>(
   client: grpc.Client,
   method: string,
-  req: Req,
+  partial: Req,
   metadata: Record<string, string> = {},
 ): Promise<Res> {
+  const req = METHODS[method].requestType.fromPartial(partial);
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
   return new Promise((resolve, reject) => {

@@ -36,7 +36,7 @@ describe('error reasons (PostgreSQL + Redis)', () => {
     await adminPost(s, '/admin/v1/tenants', { tenant_id: 'quiet', policy: { hide_unknown_users: true } });
     await adminPost(s, '/admin/v1/clients', { client_id: 'quiet-web', tenant_id: 'quiet', public: true });
     await adminPost(s, '/admin/v1/clients', { client_id: 'no-user-scope', tenant_id: 'acme', public: true, scopes: ['openid'] });
-    await adminPost(s, '/admin/v1/clients', { client_id: 'cc-only', tenant_id: 'acme', grant_types: ['client_credentials'] });
+    await adminPost(s, '/admin/v1/clients', { client_id: 'refresh-only', tenant_id: 'acme', public: true, grant_types: ['refresh_token'] });
   });
   afterAll(async () => {
     await s?.stop();
@@ -61,7 +61,7 @@ describe('error reasons (PostgreSQL + Redis)', () => {
   signIn('two identifiers', { username: 'alice', email: 'alice@example.com', password: 'x' }, 'invalid_argument', 3, 400);
   signIn('bad login_field', { username: 'alice', password: 'x', login_field: 'nickname' }, 'invalid_argument', 3, 400);
   token('unknown grant type', { client_id: 'web', grant_type: 'magic' }, 'unsupported_grant_type', 3, 400);
-  token('grant not allowed for the client', { client_id: 'cc-only', grant_type: 'password', username: 'alice', password: 'x' }, 'permission_denied', 7, 403);
+  token('grant not allowed for the client', { client_id: 'refresh-only', grant_type: 'password', username: 'alice', password: 'x' }, 'permission_denied', 7, 403);
   token('public client asks for client_credentials', { client_id: 'web', grant_type: 'client_credentials' }, 'unauthorized_client', 16, 401);
   token('unknown refresh token', { client_id: 'web', grant_type: 'refresh_token', refresh_token: 'forged' }, 'invalid_grant', 3, 400);
 
