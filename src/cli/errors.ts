@@ -83,8 +83,10 @@ export function grpcErrorToCli(
   const lostConnection =
     !f.fromServer && (f.code === GrpcStatus.UNAVAILABLE || f.code === GrpcStatus.DEADLINE_EXCEEDED);
   if (lostConnection) {
+    // grpc-js appends an empty "Resolution note:" to connection failures.
+    const why = f.message.replace(/\.?\s*Resolution note:\s*$/, '');
     return new CliError(
-      `cannot reach the admin API at ${adminUrl}: ${f.message}`,
+      `cannot reach the admin API at ${adminUrl}: ${why}`,
       EXIT.UNREACHABLE,
       'is `signet serve` running? (set --admin-url or SIGNET_ADMIN_URL if it listens elsewhere)',
     );

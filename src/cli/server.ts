@@ -8,10 +8,13 @@ export interface AppModule {
   runMigrations(config: Config): Promise<void>;
 }
 
-/** Loaded lazily, so that admin commands never load the server (or its database driver). */
+/**
+ * Loaded lazily, so that admin commands never load the server (or its database driver). The
+ * assignment makes the typecheck hold app.ts to the AppModule shape.
+ */
 export async function loadApp(): Promise<AppModule> {
-  const specifier = '../app.js';
-  return (await import(specifier)) as AppModule;
+  const app: AppModule = await import('../app.js');
+  return app;
 }
 
 export function serverCommands(load: () => Promise<AppModule> = loadApp): CommandSpec[] {

@@ -14,6 +14,7 @@ import { GRANTS } from './grants/index.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 const USER_STATUSES: UserStatus[] = ['active', 'pending', 'blocked'];
 
 function checkId(field: string, v: string): string {
@@ -154,6 +155,7 @@ function checkImportedHash(h: string): string {
 export async function createUser(deps: Deps, u: UserInput): Promise<User> {
   if (!u.username && !u.email && !u.phoneNumber) throw invalidArgument('username', 'one of username, email or phone_number is required');
   if (u.username && !USERNAME.test(u.username)) throw invalidArgument('username', 'at most 64 letters, digits or ._@+-');
+  if (u.email && !EMAIL.test(u.email.trim())) throw invalidArgument('email', 'not an e-mail address');
   if (u.password && u.passwordHash) throw invalidArgument('password_hash', 'give password or password_hash, not both');
   if (u.password && u.password.length > 1024) throw invalidArgument('password', 'at most 1024 characters');
   await must(deps.storage.tenants.get(u.tenantId), 'tenant');
@@ -186,6 +188,7 @@ export async function updateUser(deps: Deps, id: string, update: UserUpdate): Pr
   const { password, ...rest } = update;
   const patch: UserPatch = { ...rest };
   if (patch.status) checkStatus(patch.status);
+  if (patch.email && !EMAIL.test(patch.email.trim())) throw invalidArgument('email', 'not an e-mail address');
   if (patch.email) patch.email = normalizeEmail(patch.email);
   if (patch.phoneNumber) patch.phoneNumber = normalizePhone(patch.phoneNumber);
   if (password !== undefined) {
