@@ -51,7 +51,7 @@ export const MESSAGES: Readonly<Record<Reason, CatalogueEntry>> = {
   captcha_required: { zh: '请输入验证码', en: 'Please enter the captcha.', hzeroKey: 'hoth.warn.captchaNull' },
   captcha_invalid: { zh: '您输入的验证码有误', en: 'The captcha is wrong.', hzeroKey: 'hoth.warn.captchaWrong' },
   invalid_grant: { zh: '授权凭证无效或已过期', en: 'The grant is invalid or has expired.' },
-  unauthorized_client: { zh: '该客户端无权使用此授权方式', en: 'The client is not authorized to use this grant type.' },
+  unauthorized_client: { zh: '客户端认证失败，或该客户端无权使用此授权方式', en: 'The client failed to authenticate or may not use this grant type.' },
   unsupported_grant_type: { zh: '不支持的授权类型', en: 'The grant type is not supported.' },
   invalid_scope: { zh: '请求的权限范围无效', en: 'The requested scope is invalid.' },
   invalid_client: { zh: '未找到客户端！', en: 'Client not found.', hzeroKey: 'hoth.warn.clientNotFound' },
