@@ -345,19 +345,11 @@ describe('@cloudbase/oauth 3.3.3 against Signet (PostgreSQL + Redis)', () => {
     expect(p).toEqual({ status: 204, origin: '*', missing: [] });
   });
 
-  // SIGNET INCOMPATIBILITY (CORS only: invisible to Node, fatal in a browser).
-  // Configured as documented, without `i18n` (`new CloudbaseOAuth({apiOrigin, clientId, env,
-  // storage})`), @cloudbase/oauth 3.3.3 sends on EVERY request a header named `undefined` with the
-  // value `undefined` (src/oauth2client/oauth2client.ts, request(): `options.headers =
-  // {...options.headers, [this.i18n?.LANG_HEADER_KEY]: this.i18n?.lang}`). A browser therefore
-  // preflights with `Access-Control-Request-Headers: authorization,undefined,x-device-id,
-  // x-request-id`; Signet's fixed `access-control-allow-headers` (CORS_ALLOW_HEADERS in
-  // src/transport/http/cors.ts) lacks `undefined`, so the browser blocks the call and the SDK
-  // reports `{error: 'unreachable'}` (after two retries) for every request.
-  // Fix: have Cors.preflight echo the request's Access-Control-Request-Headers (each a valid
-  // header-name token) into access-control-allow-headers, or at least add `undefined` to
-  // CORS_ALLOW_HEADERS. Once fixed this test fails: turn `it.fails` into `it`.
-  it.fails('allows the `undefined` header the SDK sends when no i18n is configured (browser preflight)', async () => {
+  // Configured as documented, without `i18n`, @cloudbase/oauth 3.3.3 sends on every request a
+  // header named `undefined` (oauth2client.ts, request(): `[this.i18n?.LANG_HEADER_KEY]:
+  // this.i18n?.lang`). A browser preflights it; Signet reflects requested header names so the
+  // call is not blocked.
+  it('allows the `undefined` header the SDK sends when no i18n is configured (browser preflight)', async () => {
     const names = await headersSdkSets();
     expect(names).toEqual(['authorization', 'undefined', 'x-device-id', 'x-request-id']);
     const p = await preflight(names);
