@@ -5,10 +5,10 @@ import path from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type {
   Client, CreateClientRequest, CreateClientResponse, CreateTenantRequest, CreateUserRequest,
-  DisableClientRequest, DisableTenantRequest, DisableUserRequest, ListClientsRequest,
-  ListClientsResponse, ListSigningKeysRequest, ListSigningKeysResponse, ListTenantsRequest,
-  ListTenantsResponse, ListUsersRequest, ListUsersResponse, RotateSigningKeyRequest, SigningKey,
-  Tenant, UpdateUserRequest, User,
+  DisableClientRequest, DisableTenantRequest, DisableUserRequest, ListAuditEventsRequest,
+  ListAuditEventsResponse, ListClientsRequest, ListClientsResponse, ListSigningKeysRequest,
+  ListSigningKeysResponse, ListTenantsRequest, ListTenantsResponse, ListUsersRequest, ListUsersResponse,
+  RotateSigningKeyRequest, SigningKey, Tenant, UnlockUserRequest, UpdateUserRequest, User,
 } from '../gen/signet/auth/v1/admin.js';
 import { AdminServiceClient } from '../gen/signet/auth/v1/admin_service.js';
 import { CliError, EXIT } from './errors.js';
@@ -25,6 +25,8 @@ export interface AdminApi {
   listUsers(req: ListUsersRequest): Promise<ListUsersResponse>;
   updateUser(req: UpdateUserRequest): Promise<User>;
   disableUser(req: DisableUserRequest): Promise<User>;
+  unlockUser(req: UnlockUserRequest): Promise<User>;
+  listAuditEvents(req: ListAuditEventsRequest): Promise<ListAuditEventsResponse>;
   listSigningKeys(req: ListSigningKeysRequest): Promise<ListSigningKeysResponse>;
   rotateSigningKey(req: RotateSigningKeyRequest): Promise<SigningKey>;
   close(): void;
@@ -40,7 +42,8 @@ export interface AdminConnection {
 
 const METHODS = [
   'createTenant', 'listTenants', 'disableTenant', 'createClient', 'listClients', 'disableClient',
-  'createUser', 'listUsers', 'updateUser', 'disableUser', 'listSigningKeys', 'rotateSigningKey',
+  'createUser', 'listUsers', 'updateUser', 'disableUser', 'unlockUser', 'listAuditEvents', 'listSigningKeys',
+  'rotateSigningKey',
 ] as const satisfies readonly Exclude<keyof AdminApi, 'close'>[];
 
 const DEADLINE_MS = 30_000;

@@ -48,6 +48,10 @@ export const OPTIONS = {
   type: { type: 'string', value: 'P|C' },
   status: { type: 'string', value: 'S' },
   groups: { type: 'string', value: 'a,b' },
+  user: { type: 'string', value: 'U' },
+  event: { type: 'string', value: 'E' },
+  since: { type: 'string', value: 'TIME' },
+  limit: { type: 'string', value: 'N' },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -131,6 +135,8 @@ export interface CommandContext {
   readStdin(): Promise<string>;
   /** Called by `serve` once the server runs, so that main keeps the process alive. */
   onServing(): void;
+  /** The current time (relative --since values count back from it). */
+  now(): Date;
 }
 
 export interface CommandInput {

@@ -2,6 +2,7 @@
 // exit codes (0 ok, 1 server error, 2 usage error, 3 admin API unreachable).
 import { ConfigError } from '../config.js';
 import { connectAdmin, resolveConnection, type AdminApi, type AdminConnection } from './admin.js';
+import { auditCommands } from './audit.js';
 import {
   GLOBAL_OPTIONS, parseCommandLine, str, usageOf, UsageError, type CommandContext, type CommandSpec,
   type OptionName,
@@ -25,10 +26,14 @@ export interface CliDeps {
   loadApp?(): Promise<AppModule>;
   /** Called once `serve` has started the server. */
   onServing?(): void;
+  /** The clock; tests pass a fixed one. */
+  now?(): Date;
 }
 
 export function commands(load: () => Promise<AppModule> = loadApp): CommandSpec[] {
-  return [...serverCommands(load), ...tenantCommands, ...clientCommands, ...userCommands, ...keyCommands];
+  return [
+    ...serverCommands(load), ...tenantCommands, ...clientCommands, ...userCommands, ...auditCommands, ...keyCommands,
+  ];
 }
 
 /** Runs one command line; resolves to the exit code. Never throws for expected failures. */
@@ -59,6 +64,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       env: deps.env,
       readStdin: deps.readStdin,
       onServing: () => deps.onServing?.(),
+      now: () => deps.now?.() ?? new Date(),
       admin() {
         if (!admin) {
           const conn = resolveConnection(deps.env, str(values, 'admin-url'));

@@ -1,4 +1,4 @@
-// signet users create | list | set-status | set-password
+// signet users create | list | set-status | set-password | unlock
 import type { User } from '../gen/signet/auth/v1/admin.js';
 import { list, oneOf, readPassword, str, UsageError, type CommandSpec } from './args.js';
 import { date, joined, record, table } from './output.js';
@@ -110,6 +110,16 @@ export const userCommands: CommandSpec[] = [
       if (password === undefined) throw new UsageError('a password is required', 'users set-password');
       const user = await ctx.admin().updateUser({ user_id: id, password });
       ctx.out.show(user, () => `password set for user ${user.user_id || id}`);
+    },
+  },
+  {
+    path: ['users', 'unlock'],
+    args: ['ID'],
+    summary: 'end a lock from failed passwords and clear the failure count',
+    notes: ['A blocked user stays blocked: unlock ends only the temporary lock; see `users set-status`.'],
+    async run(ctx, { args: [id] }) {
+      const user = await ctx.admin().unlockUser({ user_id: id });
+      ctx.out.show(user, () => userRecord(user));
     },
   },
 ];

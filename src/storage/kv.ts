@@ -6,57 +6,10 @@ import type { Logger } from '../logger.js';
 import { MemoryKeyValueStore } from './memory/index.js';
 import { openRedisStore } from './redis/index.js';
 
-/** What Lua returns through ioredis: integers, strings, nil (null) and arrays of those. */
-export type ScriptResult = string | number | null | ScriptResult[];
-
-/**
- * The keyspace as a script's in-process twin sees it. Keys are the caller's keys (the store adds
- * its prefix). Everything is synchronous, which is what makes the twin atomic.
- */
-export interface ScriptKeyspace {
-  get(key: string): string | null;
-  /** Like SET: without ttlSeconds the key does not expire (and loses any TTL it had). */
-  set(key: string, value: string, ttlSeconds?: number): void;
-  /** True when the key existed. */
-  del(key: string): boolean;
-  /** Like INCRBY: a missing key counts as 0 and is created without TTL; throws on a non-integer. */
-  incrBy(key: string, by: number): number;
-  /** Like TTL: seconds left (rounded to the nearest), -1 without expiry, -2 when missing. */
-  ttl(key: string): number;
-  /** Like EXPIRE: true when the key exists and now expires in ttlSeconds. */
-  expire(key: string, ttlSeconds: number): boolean;
-}
-
-/** One atomic operation, written twice: Lua for Redis and JavaScript for the in-process store. */
-export interface ScriptDefinition<R extends ScriptResult = ScriptResult> {
-  /** Unique per store; used in error messages. */
-  name: string;
-  /**
-   * How many leading arguments are keys. They reach Lua as KEYS[1..numKeys], prefixed. On Redis
-   * Cluster they must share a hash slot: put a hash tag in them, e.g. `lock:{user-id}:a`.
-   */
-  numKeys: number;
-  /** Runs in Redis (EVALSHA, then EVAL when the script cache was flushed). ARGV are strings. */
-  lua: string;
-  /**
-   * The same logic in JavaScript; it must return what the Lua returns through ioredis (Lua
-   * numbers become integers, false becomes null, true becomes 1). Never await in it.
-   */
-  memory(kv: ScriptKeyspace, keys: string[], args: string[]): R;
-}
-
-/** Runs a defined script: `keys.length` must equal the definition's numKeys. */
-export type AtomicScript<R extends ScriptResult = ScriptResult> = (
-  keys: string[],
-  args?: (string | number)[],
-) => Promise<R>;
-
-export interface AtomicScripts {
-  defineScript<R extends ScriptResult>(def: ScriptDefinition<R>): AtomicScript<R>;
-}
-
-/** A KeyValueStore that can also run atomic scripts. Both backends are one. */
-export type ScriptableKeyValueStore = KeyValueStore & AtomicScripts;
+export type {
+  ScriptResult, ScriptKeyspace, ScriptDefinition, AtomicScript, AtomicScripts, ScriptableKeyValueStore,
+} from '../domain/ports.js';
+import type { ScriptableKeyValueStore } from '../domain/ports.js';
 
 export interface OpenKeyValueStoreOptions {
   redisUrl?: string;

@@ -102,7 +102,8 @@ describe('migrations on PostgreSQL', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [target.schema],
     ));
     expect(tables.rows.map((r) => r.table_name)).toEqual([
-      '_prisma_migrations', 'clients', 'refresh_tokens', 'sessions', 'signing_keys', 'slow_marker', 'tenants', 'third_marker', 'users',
+      '_prisma_migrations', 'audit_events', 'clients', 'refresh_tokens', 'sessions', 'signing_keys', 'slow_marker', 'tenants',
+      'third_marker', 'users',
     ]);
   });
 
@@ -169,6 +170,46 @@ for (const kind of BACKENDS) {
       }
       expect(await db.migrate()).toEqual({ applied: [], alreadyApplied: names.length, warnings: [] });
       expect(await rowsOf(db)).toEqual(rows);
+    });
+
+    it('upgrades a database migrated before the audit migration, keeping its data', async () => {
+      const all = readMigrations(REAL).map((m) => m.name);
+      expect(all).toEqual(['20251125000000_init', '20251125100000_audit']);
+      // Only the first migration, as a database deployed before the second one was written.
+      const dir = path.join(tempDir(), 'migrations');
+      cpSync(REAL, dir, { recursive: true });
+      rmSync(path.join(dir, '20251125100000_audit'), { recursive: true });
+      const target = reopenable(kind, dir);
+      cleanup = target.cleanup;
+      const before = await target.open();
+      expect((await before.migrate()).applied).toEqual(['20251125000000_init']);
+      const s = before.storage;
+      await s.tenants.create({ id: 't', name: 'T', status: 'enabled', policy: {} });
+      await s.clients.create({
+        id: 'c', tenantId: 't', name: 'C', type: 'public', secretHash: null, grantTypes: [], scopes: [], accessTokenTtl: 60,
+        refreshTokenTtl: 60, maxSessions: 5, status: 'enabled',
+      });
+      await s.users.create({
+        id: 'u', tenantId: 't', userType: 'C', username: 'u', email: null, emailVerified: false, phoneNumber: null,
+        phoneVerified: false, name: null, passwordHash: null, status: 'active', expiresAt: null, groups: [],
+      });
+      const expiresAt = new Date(Date.now() + 3600_000);
+      await s.sessions.start(
+        { id: 's', tenantId: 't', userId: 'u', clientId: 'c', deviceId: 'phone', channel: '', scope: '', expiresAt },
+        { hash: 'h', sessionId: 's', expiresAt },
+        5,
+      );
+      await before.close();
+
+      // The new release: the first migration is left alone, the second applied on top.
+      cpSync(path.join(REAL, '20251125100000_audit'), path.join(dir, '20251125100000_audit'), { recursive: true });
+      const after = await target.open();
+      expect(await after.migrate()).toEqual({ applied: ['20251125100000_audit'], alreadyApplied: 1, warnings: [] });
+      const rows = await rowsOf(after);
+      expect(rows.map((r) => [r.migration_name, r.finished_at !== null])).toEqual(all.map((n) => [n, true]));
+      expect(await after.storage.sessions.hasDevice('u', 'phone')).toBe(true);
+      await after.storage.audit.append([{ event: 'sign_in', time: new Date(), userId: 'u' }]);
+      expect((await after.storage.audit.list({ userId: 'u' }, { pageSize: 0, pageToken: '' })).items).toHaveLength(1);
     });
 
     it('stops at a failed migration, and every later start refuses with a clear message until resolved', async () => {

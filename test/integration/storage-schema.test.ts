@@ -17,7 +17,8 @@ interface ModelShape {
 }
 
 const SCALAR_SQL: Record<string, string> = {
-  String: 'text', Int: 'integer', Boolean: 'boolean', Json: 'jsonb', DateTime: 'timestamp without time zone',
+  String: 'text', Int: 'integer', BigInt: 'bigint', Boolean: 'boolean', Json: 'jsonb',
+  DateTime: 'timestamp without time zone',
 };
 
 /** Just enough of the Prisma schema language for this schema; fails loudly on anything else. */
@@ -50,11 +51,21 @@ function parseSchema(text: string): ModelShape[] {
       columns.push({ name: column, type: sqlType, nullable: mod === '?' || mod === '[]', hasDefault: attrs.includes('@default(') });
       if (/@id\b/.test(attrs)) indexes.set(`${table}_pkey`, { columns: [column], unique: true });
     }
-    const cols = (list: string) => list.split(',').map((f) => fieldColumns.get(f.trim())!);
+    // Index fields: `userId` or `time(sort: Desc)`.
+    const cols = (list: string) => list.split(',').map((f) => {
+      const [, field, sort] = /^\s*(\w+)(?:\(sort: (Asc|Desc)\))?\s*$/.exec(f) ?? [];
+      const column = fieldColumns.get(field);
+      if (!column) throw new Error(`cannot parse index field: ${f}`);
+      return { column, desc: sort === 'Desc' };
+    });
     for (const [, kind, list, rest] of body.matchAll(/@@(unique|index)\(\[([^\]]+)\](.*)\)\s*$/gm)) {
       const c = cols(list);
-      const name = /map: "([^"]+)"/.exec(rest)?.[1] ?? `${table}_${c.join('_')}_${kind === 'unique' ? 'key' : 'idx'}`;
-      indexes.set(name, { columns: c, unique: kind === 'unique', where: /where: raw\("([^"]+)"\)/.exec(rest)?.[1] });
+      const name = /map: "([^"]+)"/.exec(rest)?.[1] ?? `${table}_${c.map((x) => x.column).join('_')}_${kind === 'unique' ? 'key' : 'idx'}`;
+      indexes.set(name, {
+        columns: c.map((x) => (x.desc ? `${x.column} DESC` : x.column)),
+        unique: kind === 'unique',
+        where: /where: raw\("([^"]+)"\)/.exec(rest)?.[1],
+      });
     }
     for (const rel of relations) {
       const [target, attrs] = rel.split('|');
@@ -115,7 +126,8 @@ function schemaSuite(kind: BackendKind) {
         for (const i of db.indexes) {
           const want = model.indexes.get(i.name)!;
           expect(i.unique, i.name).toBe(want.unique);
-          expect(i.def, i.name).toContain(`(${want.columns.join(', ')})`);
+          // pg_get_indexdef quotes column names that are keywords ("time").
+          expect(i.def.replace(/"/g, ''), i.name).toContain(`(${want.columns.join(', ')})`);
           if (want.where) expect(i.def, i.name).toContain(`WHERE (${want.where})`);
           else expect(i.def, i.name).not.toContain(' WHERE ');
         }
@@ -191,6 +203,27 @@ function schemaSuite(kind: BackendKind) {
       expect(key).toMatchObject({ publicJwk: { kty: 'EC' }, retireAt: null });
       expect(await prisma.signingKey.update({ where: { kid: 'k' }, data: { status: 'retired', retireAt: soon } })).toMatchObject({ retireAt: soon });
       expect(await prisma.signingKey.findMany({ where: { OR: [{ retireAt: null }, { retireAt: { gt: now } }] } })).toHaveLength(1);
+
+      // Audit events: a bigint id from the sequence, time defaulting to now(), nullable texts.
+      const e1 = await prisma.auditEvent.create({ data: { event: 'sign_in' } });
+      expect(typeof e1.id).toBe('bigint');
+      expect(e1).toMatchObject({ tenantId: null, userId: null, clientId: null, deviceId: null, ip: null, reason: null });
+      expect(Math.abs(e1.time.getTime() - Date.now())).toBeLessThan(60_000);
+      const e2 = await prisma.auditEvent.create({
+        data: { event: 'token', time: now, tenantId: 't', userId: 'u', clientId: 'c', deviceId: 'd', ip: '::1', reason: 'password' },
+      });
+      expect(e2.id).toBeGreaterThan(e1.id);
+      expect(await prisma.auditEvent.createMany({ data: [{ event: 'lock', time: soon, userId: 'u' }, { event: 'unlock', userId: 'u' }] }))
+        .toEqual({ count: 2 });
+      expect(await prisma.auditEvent.update({ where: { id: e1.id }, data: { reason: 'r', ip: null } })).toMatchObject({ reason: 'r', ip: null });
+      expect((await prisma.auditEvent.findMany({
+        where: { userId: 'u', time: { gte: now } },
+        orderBy: [{ time: 'desc' }, { id: 'desc' }],
+      })).map((e) => e.event)).toEqual(['lock', 'unlock', 'token']);
+      expect(await prisma.auditEvent.findUnique({ where: { id: e2.id } })).toEqual(e2);
+      expect(await prisma.auditEvent.deleteMany({ where: { time: { lt: soon } } })).toEqual({ count: 3 });
+      await prisma.auditEvent.delete({ where: { id: (await prisma.auditEvent.findFirstOrThrow()).id } });
+      expect(await prisma.auditEvent.count()).toBe(0);
 
       // Deletes, and the referential actions the schema declares.
       await expect(prisma.tenant.delete({ where: { id: 't' } })).rejects.toThrow();

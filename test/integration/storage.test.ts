@@ -3,8 +3,10 @@
 // statements going through Prisma's raw API instead of the driver (createPrismaStorage(prisma)).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSignetError, type SignetError } from '../../src/domain/errors.js';
-import type { Storage } from '../../src/domain/ports.js';
-import { createPrismaStorage, openDatabase, type Database } from '../../src/storage/prisma/index.js';
+import type { AuditEvent, AuditEventInput, Storage } from '../../src/domain/ports.js';
+import {
+  createPrismaStorage, openDatabase, prismaExecutor, type Database, type SqlExecutor,
+} from '../../src/storage/prisma/index.js';
 import { BACKENDS, openTestDatabase, TEST_DATABASE_URL, type BackendKind, type TestDatabase } from '../helpers/db.js';
 
 const HOUR = 3600_000;
@@ -380,6 +382,166 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect(await s.sessions.get(a.id)).toMatchObject({ revokeReason: 'logout' });
         expect(await liveSessions(u.id)).toEqual([]);
         expect(await s.sessions.revokeAllForUser(u.id, 'again')).toEqual([]);
+      });
+
+      it('knows the devices a user has had a session on, live, revoked or expired', async () => {
+        const u = await s.users.create(newUser());
+        const other = await s.users.create(newUser());
+        await startSession(u.id, { deviceId: 'live' });
+        const revoked = await startSession(u.id, { deviceId: 'revoked' });
+        await s.sessions.revoke(revoked.id, 'logout');
+        await startSession(u.id, { deviceId: 'expired', expiresAt: new Date(Date.now() - 1000) });
+        await startSession(u.id, { deviceId: '' });
+        // Replaced by a later start on the same device: still a device the user has used.
+        await startSession(u.id, { deviceId: 'live' });
+
+        for (const d of ['live', 'revoked', 'expired']) expect(await s.sessions.hasDevice(u.id, d), d).toBe(true);
+        expect(await s.sessions.hasDevice(u.id, 'never')).toBe(false);
+        expect(await s.sessions.hasDevice(u.id, 'LIVE')).toBe(false);
+        // No device is never a known device, even with sessions that have none.
+        expect(await s.sessions.hasDevice(u.id, '')).toBe(false);
+        expect(await s.sessions.hasDevice(other.id, 'live')).toBe(false);
+        expect(await s.sessions.hasDevice('no-such-user', 'live')).toBe(false);
+      });
+    });
+
+    describe('audit', () => {
+      const T = Date.parse('2030-01-01T00:00:00Z');
+      type Appended = AuditEventInput & { time: Date };
+      /** Newest first: time descending, then id descending. */
+      const newestFirst = (a: AuditEvent, b: AuditEvent) => b.time.getTime() - a.time.getTime() || b.id - a.id;
+
+      async function listAll(filter: Parameters<Storage['audit']['list']>[0], pageSize: number) {
+        const items: AuditEvent[] = [];
+        let pageToken = '';
+        let pages = 0;
+        do {
+          const page = await s.audit.list(filter, { pageSize, pageToken });
+          items.push(...page.items);
+          pageToken = page.nextPageToken;
+          pages++;
+        } while (pageToken !== '' && pages < 1000);
+        return { items, pages };
+      }
+
+      it('appends 1 000 events in two batches and lists them newest first, filtered and paged', async () => {
+        const tenant = nextId('audit-tenant');
+        const users = [nextId('audit-user'), nextId('audit-user'), nextId('audit-user')];
+        const kinds = ['sign_in', 'sign_in_failed', 'token', 'lock'];
+        // Three events per millisecond, so that time ties are broken by id.
+        const batch = (from: number): Appended[] => Array.from({ length: 500 }, (_, j) => {
+          const i = from + j;
+          return {
+            event: kinds[i % kinds.length], time: new Date(T + Math.floor(i / 3)), tenantId: tenant,
+            userId: users[i % users.length], clientId: clientId, deviceId: i % 2 ? `dev-${i}` : undefined,
+            ip: i % 5 ? '203.0.113.7' : '2001:db8::1', reason: i % kinds.length === 1 ? 'invalid_password' : 'password',
+          };
+        });
+        const input = [...batch(0), ...batch(500)];
+        await s.audit.append(input.slice(0, 500));
+        await s.audit.append(input.slice(500));
+
+        const all = await listAll({ tenantId: tenant }, 500);
+        expect(all.pages).toBe(2);
+        expect(all.items).toHaveLength(1000);
+        expect(all.items).toEqual([...all.items].sort(newestFirst));
+        expect(new Set(all.items.map((e) => e.id)).size).toBe(1000);
+        for (const e of all.items) expect(Number.isSafeInteger(e.id) && e.id > 0).toBe(true);
+        // Ids follow the order of insertion.
+        const byId = [...all.items].sort((a, b) => a.id - b.id);
+        expect(byId.map((e) => e.time.getTime())).toEqual(input.map((e) => e.time.getTime()));
+        // Every field comes back; absent ones stay absent.
+        const newest = all.items[0];
+        expect(newest).toEqual({ ...input[999], id: newest.id });
+        const noDevice = byId[998];
+        expect(noDevice).toEqual({ ...input[998], id: noDevice.id });
+        expect('deviceId' in noDevice).toBe(false);
+
+        // Default page size 50, then the same order page after page.
+        const first = await s.audit.list({ tenantId: tenant }, { pageSize: 0, pageToken: '' });
+        expect(first.items).toEqual(all.items.slice(0, 50));
+        const second = await s.audit.list({ tenantId: tenant }, { pageSize: 0, pageToken: first.nextPageToken });
+        expect(second.items).toEqual(all.items.slice(50, 100));
+        // Small pages across time ties.
+        const small = await listAll({ tenantId: tenant }, 7);
+        expect(small.items).toEqual(all.items);
+        expect(small.pages).toBe(Math.ceil(1000 / 7));
+        // At most 500 a page.
+        const big = await s.audit.list({ tenantId: tenant }, { pageSize: 10_000, pageToken: '' });
+        expect(big.items).toEqual(all.items.slice(0, 500));
+
+        // Each filter, and filters combined.
+        const expectFiltered = async (filter: Parameters<Storage['audit']['list']>[0], keep: (e: AuditEvent) => boolean) => {
+          const want = all.items.filter(keep);
+          expect(want.length).toBeGreaterThan(0);
+          expect((await listAll({ tenantId: tenant, ...filter }, 60)).items).toEqual(want);
+        };
+        await expectFiltered({ userId: users[1] }, (e) => e.userId === users[1]);
+        await expectFiltered({ event: 'sign_in_failed' }, (e) => e.event === 'sign_in_failed');
+        await expectFiltered({ since: new Date(T + 300) }, (e) => e.time.getTime() >= T + 300);
+        await expectFiltered(
+          { userId: users[0], event: 'token', since: new Date(T + 100) },
+          (e) => e.userId === users[0] && e.event === 'token' && e.time.getTime() >= T + 100,
+        );
+        // A user's events without the tenant filter.
+        expect((await listAll({ userId: users[2] }, 200)).items).toEqual(all.items.filter((e) => e.userId === users[2]));
+        // Empty strings filter nothing (proto defaults).
+        expect((await s.audit.list({ tenantId: tenant, userId: '', event: '' }, { pageSize: 5, pageToken: '' })).items)
+          .toEqual(all.items.slice(0, 5));
+        // Nothing matches.
+        expect(await s.audit.list({ tenantId: tenant, event: 'nope' }, { pageSize: 0, pageToken: '' }))
+          .toEqual({ items: [], nextPageToken: '' });
+        expect(await s.audit.list({ tenantId: tenant, since: new Date(T + 10_000) }, { pageSize: 0, pageToken: '' }))
+          .toEqual({ items: [], nextPageToken: '' });
+
+        for (const bad of ['not a token!', Buffer.from('12').toString('base64url'), Buffer.from('a.b').toString('base64url')]) {
+          const err = await rejection(s.audit.list({ tenantId: tenant }, { pageSize: 2, pageToken: bad }));
+          expect(err.reason).toBe('invalid_argument');
+        }
+      });
+
+      it('keeps any text intact, including array-literal syntax', async () => {
+        const tenant = nextId('audit-tenant');
+        const awkward = ['NULL', 'a,b', '{x}', '"quoted"', 'back\\slash', ' spaced ', '多字节 ✓', "it's", 'line\nbreak'];
+        const input: Appended[] = awkward.map((text, i) => ({
+          event: text, time: new Date(T + i), tenantId: tenant, userId: text, clientId: text, deviceId: text, ip: text, reason: text,
+        }));
+        input.push({ event: 'bare', time: new Date(T + 100), tenantId: tenant, userId: '', reason: '' });
+        await s.audit.append(input);
+        const { items } = await s.audit.list({ tenantId: tenant }, { pageSize: 100, pageToken: '' });
+        expect(items.map(({ id: _, ...rest }) => rest)).toEqual(
+          // Empty optional fields are stored as absent.
+          [{ event: 'bare', time: new Date(T + 100), tenantId: tenant }, ...[...input.slice(0, -1)].reverse()],
+        );
+        await s.audit.append([]);
+      });
+
+      it('purges events older than a time and says how many', async () => {
+        const tenant = nextId('audit-tenant');
+        const old = Date.parse('2001-01-01T00:00:00Z');
+        await s.audit.append(Array.from({ length: 30 }, (_, i) => ({ event: 'sign_in', time: new Date(old + i * HOUR), tenantId: tenant })));
+        // Strictly older: the event at the boundary stays.
+        expect(await s.audit.purge(new Date(old + 10 * HOUR))).toBe(10);
+        const left = (await listAll({ tenantId: tenant }, 100)).items;
+        expect(left).toHaveLength(20);
+        expect(left.at(-1)?.time).toEqual(new Date(old + 10 * HOUR));
+        expect(await s.audit.purge(new Date(old + 10 * HOUR))).toBe(0);
+        expect(await s.audit.purge(new Date(old + 30 * HOUR))).toBe(20);
+        expect((await s.audit.list({ tenantId: tenant }, { pageSize: 0, pageToken: '' })).items).toEqual([]);
+      });
+
+      it('appends a batch in one statement', async () => {
+        const calls: string[] = [];
+        const base = prismaExecutor(t.db.prisma);
+        const counting: SqlExecutor = {
+          query: (name, text, values) => (calls.push(name), base.query(name, text, values)),
+          execute: (name, text, values) => (calls.push(name), base.execute(name, text, values)),
+        };
+        const store = createPrismaStorage(t.db.prisma, { sql: counting });
+        const tenant = nextId('audit-tenant');
+        await store.audit.append(Array.from({ length: 500 }, (_, i) => ({ event: 'token', time: new Date(T + i), tenantId: tenant })));
+        expect(calls).toEqual(['signet_audit_append']);
+        expect((await listAll({ tenantId: tenant }, 500)).items).toHaveLength(500);
       });
     });
 

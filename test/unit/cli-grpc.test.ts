@@ -23,6 +23,7 @@ let server: grpc.Server;
 let port = 0;
 const seen: { authorization?: string; language?: string }[] = [];
 const tenants: Tenant[] = [];
+const auditRequests: unknown[] = [];
 
 function authorized(call: grpc.ServerUnaryCall<unknown, unknown>): boolean {
   const authorization = call.metadata.get('authorization')[0] as string | undefined;
@@ -45,6 +46,20 @@ beforeAll(async () => {
     listTenants(call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) {
       if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'bad admin token'), null);
       cb(null, { tenants, next_page_token: '' });
+    },
+    unlockUser(call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) {
+      if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'bad admin token'), null);
+      if (call.request.user_id !== 'u1') return cb(fail(grpc.status.NOT_FOUND, 'not_found', 'no such user'), null);
+      cb(null, {
+        user_id: 'u1', tenant_id: 'acme', user_type: 'C', username: 'alice', email: '', email_verified: false, phone_number: '',
+        phone_number_verified: false, name: '', status: 'active', groups: [], created_at: T0, updated_at: T0,
+      });
+    },
+    listAuditEvents(call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) {
+      if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'bad admin token'), null);
+      auditRequests.push(call.request);
+      const event = { id: 2 ** 40 + 1, time: T0, event: 'lock', tenant_id: 'acme', user_id: 'u1', client_id: '', device_id: '', ip: '::1', reason: 'max_failed_attempts' };
+      cb(null, { events: [event], next_page_token: '' });
     },
   };
   server.addService(AdminServiceService, impl as unknown as grpc.UntypedServiceImplementation);
@@ -86,6 +101,23 @@ describe('signet CLI over gRPC', () => {
     const bad = await cli(['tenants', 'list'], { SIGNET_ADMIN_TOKEN: 'wrong-token-0123456789' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: unauthenticated: bad admin token\nhint: check SIGNET_ADMIN_TOKEN/);
+  });
+
+  it('unlocks a user and lists audit events over the wire', async () => {
+    const unlocked = await cli(['users', 'unlock', 'u1']);
+    expect(unlocked).toMatchObject({ code: 0, stderr: '' });
+    expect(unlocked.stdout).toContain('user_id:      u1');
+    expect(await cli(['users', 'unlock', 'u2'])).toMatchObject({ code: 1, stderr: 'error: not_found: no such user\n' });
+
+    const listed = await cli(['audit', 'list', '--user', 'u1', '--since', '2026-01-01T00:00:00.5Z', '--limit', '20', '--json']);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(listed.stdout)).toEqual([{
+      id: String(2 ** 40 + 1), time: T0.toISOString(), event: 'lock', tenantId: 'acme', userId: 'u1', clientId: '', deviceId: '',
+      ip: '::1', reason: 'max_failed_attempts',
+    }]);
+    expect(auditRequests).toEqual([{
+      page_size: 20, page_token: '', user_id: 'u1', tenant_id: '', event: '', since: new Date('2026-01-01T00:00:00.500Z'),
+    }]);
   });
 
   it('an RPC the server does not implement is a server error', async () => {

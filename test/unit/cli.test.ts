@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Client, SigningKey, Tenant, User } from '../../src/gen/signet/auth/v1/admin.js';
+import type { AuditEvent, Client, SigningKey, Tenant, User } from '../../src/gen/signet/auth/v1/admin.js';
 import { BadRequest, ErrorInfo } from '../../src/gen/google/rpc/error_details.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
 import type { AdminApi, AdminConnection } from '../../src/cli/admin.js';
 import { grpcTarget, languageOf, resolveConnection } from '../../src/cli/admin.js';
+import { parseSince } from '../../src/cli/audit.js';
 import { clean, record, table, toJson, width } from '../../src/cli/output.js';
 import { commands, runCli, type CliDeps } from '../../src/cli/run.js';
 import type { AppModule } from '../../src/cli/server.js';
@@ -30,10 +31,17 @@ const user = (id: string, extra: Partial<User> = {}): User => ({
 const key = (kid: string, extra: Partial<SigningKey> = {}): SigningKey => ({
   kid, alg: 'ES256', status: 'active', created_at: T0, ...extra,
 });
+const auditEvent = (id: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
+  id, time: T0, event: 'sign_in', tenant_id: 'acme', user_id: 'u1', client_id: 'web', device_id: '', ip: '203.0.113.7',
+  reason: 'password', ...extra,
+});
 
 type Handlers = Partial<Record<Exclude<keyof AdminApi, 'close'>, (req: any) => Promise<unknown>>>;
 
-function harness(handlers: Handlers = {}, opts: { env?: Record<string, string>; stdin?: string; app?: Partial<AppModule> } = {}) {
+function harness(
+  handlers: Handlers = {},
+  opts: { env?: Record<string, string>; stdin?: string; app?: Partial<AppModule>; now?: Date } = {},
+) {
   const calls: { method: string; req: any }[] = [];
   const connections: AdminConnection[] = [];
   let closed = 0;
@@ -63,6 +71,7 @@ function harness(handlers: Handlers = {}, opts: { env?: Record<string, string>; 
       },
       loadApp: async () => opts.app as AppModule,
       onServing: () => void serving++,
+      now: () => opts.now ?? T0,
     };
     const code = await runCli(argv, deps);
     return { code, stdout: out.join(''), stderr: err.join('') };
@@ -121,7 +130,19 @@ describe('help and usage errors', () => {
 
   it.each([
     [['nope'], /unknown command "nope"/, 'signet --help'],
-    [['users'], /"users" needs a subcommand: create, list, set-status, set-password/, 'signet users --help'],
+    [['users'], /"users" needs a subcommand: create, list, set-status, set-password, unlock/, 'signet users --help'],
+    [['audit'], /"audit" needs a subcommand: list/, 'signet audit --help'],
+    [['users', 'unlock'], /missing ID/, 'signet users unlock --help'],
+    [['users', 'unlock', ''], /ID is empty/, 'signet users unlock --help'],
+    [['audit', 'list', '--since', 'yesterday'], /--since must be an RFC 3339 time .* or an age such as 30m, 24h or 7d, got "yesterday"/, 'signet audit list --help'],
+    [['audit', 'list', '--since', '2025-11-25'], /--since must be/, 'signet audit list --help'],
+    [['audit', 'list', '--since', '2025-11-25T08:00:00'], /--since must be/, 'signet audit list --help'],
+    [['audit', 'list', '--since=-24h'], /--since must be/, 'signet audit list --help'],
+    [['audit', 'list', '--since', '24y'], /--since must be/, 'signet audit list --help'],
+    [['audit', 'list', '--limit', '0'], /--limit must be a positive whole number, got "0"/, 'signet audit list --help'],
+    [['audit', 'list', '--limit', 'all'], /--limit must be a positive whole number/, 'signet audit list --help'],
+    [['audit', 'list', '--username', 'a'], /"audit list" has no option --username/, 'signet audit list --help'],
+    [['audit', 'list', 'x'], /unexpected argument "x"/, 'signet audit list --help'],
     [['users', 'delete', 'u1'], /unknown command "users delete"/, 'signet users --help'],
     [['tenants', 'list', '--nope'], /Unknown option '--nope'/, 'signet --help'],
     [['users', 'create', '--username', 'a', '--public'], /"users create" has no option --public/, 'signet users create --help'],
@@ -288,10 +309,125 @@ describe('requests', () => {
     expect(h.connections.at(-1)?.url).toBe('localhost:1');
   });
 
+  it('users unlock', async () => {
+    const h = harness({ unlockUser: async (req) => user(req.user_id, { status: 'active' }) });
+    const r = await h.run('users', 'unlock', 'u1');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('user_id:      u1\n');
+    expect(r.stdout).toContain('status:       active\n');
+    const json = await h.run('users', 'unlock', 'u1', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ userId: 'u1', status: 'active' });
+    expect(h.calls).toEqual([
+      { method: 'unlockUser', req: { user_id: 'u1' } },
+      { method: 'unlockUser', req: { user_id: 'u1' } },
+    ]);
+  });
+
+  it('users unlock reports a server error', async () => {
+    const h = harness({ unlockUser: async () => { throw grpcError(status.NOT_FOUND, 'no such user', { reason: 'not_found' }); } });
+    expect(await h.run('users', 'unlock', 'nobody')).toMatchObject({ code: 1, stdout: '', stderr: 'error: not_found: no such user\n' });
+  });
+
+  it('audit list sends the filters and prints a table, newest first as the server sends them', async () => {
+    const h = harness({
+      listAuditEvents: async () => ({
+        events: [
+          auditEvent(12, { event: 'sign_in_failed', reason: 'invalid_password', device_id: 'phone-1' }),
+          auditEvent(11, { time: new Date('2026-01-02T03:00:00Z'), ip: '2001:db8::1', client_id: '' }),
+        ],
+        next_page_token: '',
+      }),
+    });
+    const r = await h.run('audit', 'list', '--user', 'u1', '--tenant', 'acme', '--event', 'sign_in_failed', '--since', '2026-01-01T08:00:00+08:00');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      [
+        'TIME                  EVENT           TENANT  USER  CLIENT  DEVICE   IP           REASON',
+        '2026-01-02T03:04:05Z  sign_in_failed  acme    u1    web     phone-1  203.0.113.7  invalid_password',
+        '2026-01-02T03:00:00Z  sign_in         acme    u1    -       -        2001:db8::1  password',
+        '',
+      ].join('\n'),
+    );
+    expect(h.calls).toEqual([{
+      method: 'listAuditEvents',
+      req: {
+        page_size: 100, page_token: '', user_id: 'u1', tenant_id: 'acme', event: 'sign_in_failed',
+        since: new Date('2026-01-01T00:00:00Z'),
+      },
+    }]);
+
+    // No filters: empty strings and no since, the default limit of 100.
+    await h.run('audit', 'list');
+    expect(h.calls.at(-1)?.req).toEqual({ page_size: 100, page_token: '', user_id: '', tenant_id: '', event: '', since: undefined });
+  });
+
+  it('audit list --since takes an age counted back from now', async () => {
+    const now = new Date('2026-03-10T12:00:00Z');
+    const h = harness({ listAuditEvents: async () => ({ events: [], next_page_token: '' }) }, { now });
+    for (const [age, want] of [
+      ['24h', '2026-03-09T12:00:00.000Z'], ['7d', '2026-03-03T12:00:00.000Z'], ['30m', '2026-03-10T11:30:00.000Z'],
+      ['90s', '2026-03-10T11:58:30.000Z'], ['2w', '2026-02-24T12:00:00.000Z'],
+    ] as const) {
+      expect((await h.run('audit', 'list', '--since', age)).code).toBe(0);
+      expect(h.calls.at(-1)?.req.since.toISOString(), age).toBe(want);
+    }
+    expect(parseSince('2026-01-01T00:00:00.123456Z', now).toISOString()).toBe('2026-01-01T00:00:00.123Z');
+    expect(parseSince('2026-01-01t00:00:00z', now).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(parseSince('2026-01-01 05:30:00+05:30', now).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    for (const bad of ['2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:00+24:00']) {
+      expect(() => parseSince(bad, now), bad).toThrow(/--since must be/);
+    }
+    expect(parseSince('2024-02-29T23:59:59-01:00', now).toISOString()).toBe('2024-03-01T00:59:59.000Z');
+  });
+
+  it('audit list pages up to --limit and says when more events match', async () => {
+    let served = 0;
+    const h = harness({
+      // 1 200 events on the server, served in the page sizes asked for.
+      listAuditEvents: async (req) => {
+        const from = req.page_token === '' ? 0 : Number(req.page_token);
+        const to = Math.min(from + req.page_size, 1200);
+        served += to - from;
+        const events = Array.from({ length: to - from }, (_, i) => auditEvent(1200 - from - i));
+        return { events, next_page_token: to < 1200 ? String(to) : '' };
+      },
+    });
+    const some = await h.run('audit', 'list', '--limit', '3');
+    expect(h.calls.map((c) => [c.req.page_size, c.req.page_token])).toEqual([[3, '']]);
+    expect(some.stdout.split('\n')).toHaveLength(3 + 1 + 2);
+    expect(some.stdout).toMatch(/\n\(the newest 3 shown; more match: raise --limit or narrow the filter\)\n$/);
+
+    h.calls.length = 0;
+    const many = await h.run('audit', 'list', '--limit', '1100', '--json');
+    expect(h.calls.map((c) => [c.req.page_size, c.req.page_token])).toEqual([[500, ''], [500, '500'], [100, '1000']]);
+    const events = JSON.parse(many.stdout);
+    expect(events).toHaveLength(1100);
+    // Proto JSON: int64 as a string, camelCase names, RFC 3339 time, every field present.
+    expect(events[0]).toEqual({
+      id: '1200', time: T0.toISOString(), event: 'sign_in', tenantId: 'acme', userId: 'u1', clientId: 'web', deviceId: '',
+      ip: '203.0.113.7', reason: 'password',
+    });
+
+    h.calls.length = 0;
+    const all = await h.run('audit', 'list', '--limit', '5000');
+    expect(h.calls.map((c) => c.req.page_size)).toEqual([500, 500, 500]);
+    expect(all.stdout.trimEnd().split('\n')).toHaveLength(1201);
+    expect(all.stdout).not.toContain('more match');
+    expect(served).toBe(3 + 1100 + 1200);
+  });
+
+  it('audit list stops when the server repeats a page token', async () => {
+    const h = harness({ listAuditEvents: async () => ({ events: [auditEvent(1)], next_page_token: 'same' }) });
+    expect(await h.run('audit', 'list')).toMatchObject({ code: 1, stderr: 'error: the server repeated a page token\n' });
+  });
+
   it('prints "no …" for empty lists, [] with --json', async () => {
     const h = harness({ listTenants: async () => ({ tenants: [], next_page_token: '' }) });
     expect((await h.run('tenants', 'list')).stdout).toBe('no tenants\n');
     expect((await h.run('tenants', 'list', '--json')).stdout).toBe('[]\n');
+    const audit = harness({ listAuditEvents: async () => ({ events: [], next_page_token: '' }) });
+    expect((await audit.run('audit', 'list')).stdout).toBe('no audit events\n');
+    expect((await audit.run('audit', 'list', '--json')).stdout).toBe('[]\n');
   });
 
   it('stops when the server repeats a page token', async () => {

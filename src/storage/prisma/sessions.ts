@@ -68,6 +68,13 @@ const ROTATE = `
   INSERT INTO refresh_tokens (hash, session_id, expires_at)
   SELECT $3::text, $4::text, $5::timestamptz FROM old`;
 
+// Any session, live or not. `device_id <> ''` is spelled out so that even a generic plan (device
+// id unknown) may use the partial index sessions_user_id_device_id_idx.
+const HAS_DEVICE = `
+  SELECT EXISTS (
+    SELECT 1 FROM sessions WHERE user_id = $1::text AND device_id = $2::text AND device_id <> ''
+  ) AS found`;
+
 /**
  * One parameterised statement run on the driver itself. The refresh path goes through it:
  * Prisma's client costs about three times the CPU of pg's for these two statements (measured:
@@ -184,6 +191,12 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
          WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()
         RETURNING id`;
       return rows.map((r) => r.id);
+    },
+
+    async hasDevice(userId, deviceId) {
+      if (deviceId === '') return false;
+      const [row] = await sql.query<{ found: boolean }>('signet_has_device', HAS_DEVICE, [userId, deviceId]);
+      return row?.found === true;
     },
   };
 }
