@@ -13,6 +13,11 @@ import { MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
 import { KeyRing } from './domain/keys.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { Directory } from './domain/directory.js';
+import { AuditLog } from './domain/audit.js';
+import { Lockout } from './domain/defence/lockout.js';
+import { RateLimiter } from './domain/defence/ratelimit.js';
+import { deriveKey } from './domain/crypto/secrets.js';
+import { createSender } from './senders/index.js';
 import { adminToken as loadAdminToken, keyEncryptionKey } from './secrets_files.js';
 import { bootstrap } from './bootstrap.js';
 import { authHandlers } from './transport/auth_handlers.js';
@@ -61,6 +66,11 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     kv,
     keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300),
     hasher: new PasswordHasher(config.argon2),
+    sender: createSender(config.sender, log),
+    lockout: new Lockout(kv),
+    limiter: new RateLimiter(kv, config.defence),
+    audit: new AuditLog(db.storage.audit, log),
+    hmacKey: deriveKey(kek.toString('base64'), 'signet/hmac'),
     directory: new Directory(db.storage.clients, db.storage.tenants),
     settings: {
       issuer: config.issuer,
@@ -68,6 +78,8 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
       accessTokenTtl: config.accessTokenTtl,
       refreshTokenTtl: config.refreshTokenTtl,
       maxSessions: config.maxSessions,
+      defence: config.defence,
+      codes: config.codes,
     },
     log,
     now: () => new Date(),
@@ -102,6 +114,9 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   };
   log.info({ ports, database: db.kind, kv: kv.shared ? 'redis' : 'memory' }, 'signet listening');
 
+  const retention = setInterval(() => void deps.audit.purge(config.auditRetentionDays), 3600_000).unref();
+  void deps.audit.purge(config.auditRetentionDays);
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -115,6 +130,8 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
       adminGrpc.forceShutdown();
       http.closeAllConnections();
       adminHttp.closeAllConnections();
+      clearInterval(retention);
+      await deps.audit.flush();
       await kv.close();
       await db.close();
       log.info('signet stopped');

@@ -35,6 +35,20 @@ export const configSchema = z.object({
   SIGNET_DEFAULT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
   SIGNET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIGNET_SHUTDOWN_GRACE_MS: int(10000, 0),
+  SIGNET_RATE_LIMIT_IP_PER_MINUTE: int(600, 0),
+  SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE: int(60000, 0),
+  SIGNET_IP_FAILURES_CAPTCHA: int(10, 0),
+  SIGNET_IP_FAILURES_BLOCK: int(100, 0),
+  SIGNET_IP_FAILURE_WINDOW_SECONDS: int(900, 60),
+  SIGNET_CAPTCHA_TTL_SECONDS: int(300, 30, 3600),
+  SIGNET_CODE_TTL_SECONDS: int(300, 60, 3600),
+  SIGNET_CODE_RESEND_SECONDS: int(60, 0, 3600),
+  SIGNET_CODE_DAILY_LIMIT: int(10, 1),
+  SIGNET_CODE_MAX_ATTEMPTS: int(5, 1, 20),
+  SIGNET_CODE_SENDER: z.enum(['log', 'webhook']).default('log'),
+  SIGNET_CODE_WEBHOOK_URL: z.string().url().optional(),
+  SIGNET_CODE_WEBHOOK_SECRET: z.string().min(16).optional(),
+  SIGNET_AUDIT_RETENTION_DAYS: int(90, 1),
   SIGNET_BOOTSTRAP_TENANT: z.string().optional(),
   SIGNET_BOOTSTRAP_CLIENT_ID: z.string().optional(),
   SIGNET_BOOTSTRAP_CLIENT_SECRET: z.string().optional(),
@@ -71,6 +85,10 @@ export interface Config {
   defaultLocale: 'zh-CN' | 'en';
   logLevel: string;
   shutdownGraceMs: number;
+  defence: DefenceSettings;
+  codes: CodeSettings;
+  sender: { kind: 'log' | 'webhook'; webhookUrl?: string; webhookSecret?: string };
+  auditRetentionDays: number;
   bootstrap: {
     tenant?: string;
     clientId?: string;
@@ -79,6 +97,23 @@ export interface Config {
     username?: string;
     password?: string;
   };
+}
+
+/** Rate limits and per-IP failure thresholds; 0 switches a limit off. */
+export interface DefenceSettings {
+  ipPerMinute: number;
+  clientPerMinute: number;
+  ipFailuresCaptcha: number;
+  ipFailuresBlock: number;
+  ipFailureWindowSeconds: number;
+  captchaTtlSeconds: number;
+}
+
+export interface CodeSettings {
+  ttlSeconds: number;
+  resendSeconds: number;
+  dailyLimit: number;
+  maxAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -96,6 +131,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.SIGNET_CODE_SENDER === 'webhook' && (!e.SIGNET_CODE_WEBHOOK_URL || !e.SIGNET_CODE_WEBHOOK_SECRET)) {
+    throw new ConfigError('invalid configuration:\n  SIGNET_CODE_SENDER=webhook needs SIGNET_CODE_WEBHOOK_URL and SIGNET_CODE_WEBHOOK_SECRET');
+  }
   return {
     dataDir: e.SIGNET_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
@@ -125,6 +163,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLocale: e.SIGNET_DEFAULT_LOCALE,
     logLevel: e.SIGNET_LOG_LEVEL,
     shutdownGraceMs: e.SIGNET_SHUTDOWN_GRACE_MS,
+    defence: {
+      ipPerMinute: e.SIGNET_RATE_LIMIT_IP_PER_MINUTE,
+      clientPerMinute: e.SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE,
+      ipFailuresCaptcha: e.SIGNET_IP_FAILURES_CAPTCHA,
+      ipFailuresBlock: e.SIGNET_IP_FAILURES_BLOCK,
+      ipFailureWindowSeconds: e.SIGNET_IP_FAILURE_WINDOW_SECONDS,
+      captchaTtlSeconds: e.SIGNET_CAPTCHA_TTL_SECONDS,
+    },
+    codes: {
+      ttlSeconds: e.SIGNET_CODE_TTL_SECONDS,
+      resendSeconds: e.SIGNET_CODE_RESEND_SECONDS,
+      dailyLimit: e.SIGNET_CODE_DAILY_LIMIT,
+      maxAttempts: e.SIGNET_CODE_MAX_ATTEMPTS,
+    },
+    sender: { kind: e.SIGNET_CODE_SENDER, webhookUrl: e.SIGNET_CODE_WEBHOOK_URL, webhookSecret: e.SIGNET_CODE_WEBHOOK_SECRET },
+    auditRetentionDays: e.SIGNET_AUDIT_RETENTION_DAYS,
     bootstrap: {
       tenant: e.SIGNET_BOOTSTRAP_TENANT,
       clientId: e.SIGNET_BOOTSTRAP_CLIENT_ID,

@@ -11,6 +11,8 @@ import { normalizeEmail, normalizePhone, normalizeUsername } from './identity.js
 import { readUserType } from './signin.js';
 import { markRevoked } from './revocation.js';
 import { GRANTS } from './grants/index.js';
+import { checkPolicy } from './defence/policy.js';
+import type { AuditEvent, AuditFilter } from './ports.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -31,7 +33,7 @@ async function must<T>(p: Promise<T | null>, what: string): Promise<T> {
 // ---- tenants
 
 export async function createTenant(deps: Deps, id: string, name: string, policy: TenantPolicy): Promise<Tenant> {
-  return deps.storage.tenants.create({ id: checkId('tenant_id', id), name: name || id, status: 'enabled', policy });
+  return deps.storage.tenants.create({ id: checkId('tenant_id', id), name: name || id, status: 'enabled', policy: checkPolicy(policy) });
 }
 
 export const getTenant = (deps: Deps, id: string) => must(deps.storage.tenants.get(id), 'tenant');
@@ -43,7 +45,7 @@ export async function updateTenant(deps: Deps, id: string, patch: TenantPatch): 
   }
   if (patch.policy) {
     const current = await getTenant(deps, id);
-    patch = { ...patch, policy: { ...current.policy, ...patch.policy } };
+    patch = { ...patch, policy: { ...current.policy, ...checkPolicy(patch.policy) } };
   }
   const t = await must(deps.storage.tenants.update(id, patch), 'tenant');
   deps.directory.forgetTenant(id);
@@ -200,4 +202,24 @@ export async function updateUser(deps: Deps, id: string, update: UserUpdate): Pr
     await markRevoked(deps, await deps.storage.sessions.revokeAllForUser(id, password !== undefined ? 'password_changed' : 'user_status'));
   }
   return user;
+}
+
+/** Ends a lock from failed passwords and clears the count, under every identifier of the user. */
+export async function unlockUser(deps: Deps, id: string): Promise<User> {
+  const user = await getUser(deps, id);
+  const ids = [
+    user.username && `${user.userType}:username:${user.username}`,
+    user.email && `${user.userType}:email:${user.email}`,
+    user.phoneNumber && `${user.userType}:phone:${user.phoneNumber}`,
+  ].filter((x): x is string => Boolean(x));
+  await deps.lockout.reset({ tenantId: user.tenantId, key: `u:${user.id}` });
+  await deps.lockout.clearIdentifiers(user.tenantId, ids);
+  deps.audit.record({ event: 'unlock', tenantId: user.tenantId, userId: user.id, reason: 'admin' });
+  return user;
+}
+
+export async function listAuditEvents(deps: Deps, filter: AuditFilter, page: PageRequest): Promise<Page<AuditEvent>> {
+  // What was recorded a moment ago should be listed: write the buffer first.
+  await deps.audit.flush();
+  return deps.storage.audit.list(filter, page);
 }

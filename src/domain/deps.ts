@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import type { KeyValueStore, Storage } from './ports.js';
+import type { ScriptableKeyValueStore, Storage } from './ports.js';
+import type { AuditLog } from './audit.js';
+import type { CodeSender } from './senders.js';
+import type { Lockout } from './defence/lockout.js';
+import type { RateLimiter } from './defence/ratelimit.js';
+import type { CodeSettings, DefenceSettings } from '../config.js';
 import type { KeyRing } from './keys.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Directory } from './directory.js';
@@ -12,12 +17,20 @@ export interface DomainSettings {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   maxSessions: number;
+  defence: DefenceSettings;
+  codes: CodeSettings;
 }
 
 /** Everything the domain needs, handed in once at start-up. */
 export interface Deps {
   storage: Storage;
-  kv: KeyValueStore;
+  kv: ScriptableKeyValueStore;
+  sender: CodeSender;
+  lockout: Lockout;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  /** Keys the codes and captcha answers are hashed with (HMAC), derived from the key-encryption key. */
+  hmacKey: Buffer;
   keys: KeyRing;
   hasher: PasswordHasher;
   directory: Directory;

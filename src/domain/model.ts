@@ -8,9 +8,18 @@ export type UserStatus = 'active' | 'pending' | 'blocked';
 export type LoginField = 'username' | 'email' | 'phone';
 export type GrantType = 'password' | 'refresh_token' | 'client_credentials';
 
+export type SecondFactor = 'off' | 'always' | 'new_device';
+
+/** A tenant's sign-in rules; unset fields take the defaults of defence/policy.ts. */
 export interface TenantPolicy {
   /** Answer invalid_password rather than not_found for an unknown user. */
   hideUnknownUsers?: boolean;
+  lockoutEnabled?: boolean;
+  maxFailedAttempts?: number;
+  lockSeconds?: number;
+  captchaAfterFailures?: number;
+  alwaysCaptcha?: boolean;
+  secondFactor?: SecondFactor;
 }
 
 export interface Tenant {

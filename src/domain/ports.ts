@@ -75,6 +75,41 @@ export interface SessionRepository {
   revoke(id: string, reason: string): Promise<boolean>;
   /** Revokes every live session of the user; returns their ids. */
   revokeAllForUser(userId: string, reason: string): Promise<string[]>;
+  /** Whether the user has ever had a session (live or not) on this device. */
+  hasDevice(userId: string, deviceId: string): Promise<boolean>;
+}
+
+export interface AuditEventInput {
+  /** "sign_in", "sign_in_failed", "token", "token_failed", "lock", "unlock", "revoke", "sign_out", "code_sent", … */
+  event: string;
+  tenantId?: string;
+  userId?: string;
+  clientId?: string;
+  deviceId?: string;
+  ip?: string;
+  /** The failure reason, or the grant type of a success. Never a secret. */
+  reason?: string;
+}
+
+export interface AuditEvent extends AuditEventInput {
+  id: number;
+  time: Date;
+}
+
+export interface AuditFilter {
+  userId?: string;
+  tenantId?: string;
+  event?: string;
+  since?: Date;
+}
+
+export interface AuditRepository {
+  /** One multi-row insert. */
+  append(events: (AuditEventInput & { time: Date })[]): Promise<void>;
+  /** Newest first; the page token is opaque. */
+  list(filter: AuditFilter, page: PageRequest): Promise<Page<AuditEvent>>;
+  /** Deletes events older than `before`; returns how many. */
+  purge(before: Date): Promise<number>;
 }
 
 export interface SigningKeyRepository {
@@ -91,6 +126,7 @@ export interface Storage {
   users: UserRepository;
   sessions: SessionRepository;
   signingKeys: SigningKeyRepository;
+  audit: AuditRepository;
   close(): Promise<void>;
 }
 
@@ -112,3 +148,58 @@ export interface KeyValueStore {
   del(...keys: string[]): Promise<void>;
   close(): Promise<void>;
 }
+
+// ---- atomic scripts: multi-step updates that must not interleave (lockout, codes)
+
+/** What Lua returns through ioredis: integers, strings, nil (null) and arrays of those. */
+export type ScriptResult = string | number | null | ScriptResult[];
+
+/**
+ * The keyspace as a script's in-process twin sees it. Keys are the caller's keys (the store adds
+ * its prefix). Everything is synchronous, which is what makes the twin atomic.
+ */
+export interface ScriptKeyspace {
+  get(key: string): string | null;
+  /** Like SET: without ttlSeconds the key does not expire (and loses any TTL it had). */
+  set(key: string, value: string, ttlSeconds?: number): void;
+  /** True when the key existed. */
+  del(key: string): boolean;
+  /** Like INCRBY: a missing key counts as 0 and is created without TTL; throws on a non-integer. */
+  incrBy(key: string, by: number): number;
+  /** Like TTL: seconds left (rounded to the nearest), -1 without expiry, -2 when missing. */
+  ttl(key: string): number;
+  /** Like EXPIRE: true when the key exists and now expires in ttlSeconds. */
+  expire(key: string, ttlSeconds: number): boolean;
+}
+
+/** One atomic operation, written twice: Lua for Redis and JavaScript for the in-process store. */
+export interface ScriptDefinition<R extends ScriptResult = ScriptResult> {
+  /** Unique per store; used in error messages. */
+  name: string;
+  /**
+   * How many leading arguments are keys. They reach Lua as KEYS[1..numKeys], prefixed. On Redis
+   * Cluster they must share a hash slot: put a hash tag in them, e.g. `lock:{user-id}:a`.
+   */
+  numKeys: number;
+  /** Runs in Redis (EVALSHA, then EVAL when the script cache was flushed). ARGV are strings. */
+  lua: string;
+  /**
+   * The same logic in JavaScript; it must return what the Lua returns through ioredis (Lua
+   * numbers become integers, false becomes null, true becomes 1). Never await in it.
+   */
+  memory(kv: ScriptKeyspace, keys: string[], args: string[]): R;
+}
+
+/** Runs a defined script: `keys.length` must equal the definition's numKeys. */
+export type AtomicScript<R extends ScriptResult = ScriptResult> = (
+  keys: string[],
+  args?: (string | number)[],
+) => Promise<R>;
+
+export interface AtomicScripts {
+  defineScript<R extends ScriptResult>(def: ScriptDefinition<R>): AtomicScript<R>;
+}
+
+/** A KeyValueStore that can also run atomic scripts. Both backends are one. */
+export type ScriptableKeyValueStore = KeyValueStore & AtomicScripts;
+

@@ -12,12 +12,13 @@ import { authenticateClient } from './clients.js';
  * be used to probe tokens. A client that authenticates may only revoke its own tokens; the
  * CloudBase SDK sends no client at all (the token itself proves possession).
  */
-export async function revokeToken(deps: Deps, token: string, hint: string, creds: ClientCredentials): Promise<void> {
+export async function revokeToken(deps: Deps, token: string, hint: string, creds: ClientCredentials, ip: string): Promise<void> {
   const client = creds.clientId ? (await authenticateClient(deps.directory, creds, false)).client : null;
   const tryRefresh = async () => {
     const found = await deps.storage.sessions.findRefreshToken(sha256Hex(token));
     if (!found || (client && found.session.clientId !== client.id)) return false;
     await revokeSession(deps, found.session.id, 'revoked');
+    deps.audit.record({ event: 'revoke', tenantId: found.session.tenantId, userId: found.session.userId, clientId: found.session.clientId, ip, reason: 'refresh_token' });
     return true;
   };
   const tryAccess = async () => {
@@ -25,6 +26,7 @@ export async function revokeToken(deps: Deps, token: string, hint: string, creds
       const claims = await deps.keys.verify(token, deps.settings.issuer, ACCESS_TOKEN_TYP);
       if (typeof claims.sid !== 'string' || (client && claims.client_id !== client.id)) return false;
       await revokeSession(deps, claims.sid, 'revoked');
+      deps.audit.record({ event: 'revoke', userId: claims.sub, clientId: String(claims.client_id), ip, reason: 'access_token' });
       return true;
     } catch {
       return false;
@@ -35,7 +37,8 @@ export async function revokeToken(deps: Deps, token: string, hint: string, creds
   for (const attempt of order) if (await attempt()) return;
 }
 
-export async function signOut(deps: Deps, authorization: string | undefined): Promise<void> {
+export async function signOut(deps: Deps, authorization: string | undefined, ip: string): Promise<void> {
   const claims = await authenticateBearer(deps, authorization);
   if (claims.sid) await revokeSession(deps, claims.sid, 'signed_out');
+  deps.audit.record({ event: 'sign_out', userId: claims.sub, clientId: claims.client_id, ip });
 }

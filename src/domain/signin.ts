@@ -1,7 +1,7 @@
-// Password sign-in, shared by the SignIn RPC and the token endpoint's password grant. Each step
-// is a small function so the order of checks (which decides what an attacker can learn) reads
-// top to bottom in signInWithPassword.
-import { SignetError, invalidArgument } from './errors.js';
+// Password sign-in, shared by the SignIn RPC, the token endpoint's password grant and the HZERO
+// dialect. The order of the steps in passwordSteps decides what an attacker can learn and what
+// a guess costs; read it top to bottom.
+import { SignetError, invalidArgument, isSignetError } from './errors.js';
 import type { Deps } from './deps.js';
 import type { Tenant, User, UserType } from './model.js';
 import type { ClientContext } from './clients.js';
@@ -9,6 +9,19 @@ import { grantScope } from './clients.js';
 import { readIdentifier, type IdentifierInput } from './identity.js';
 import { startSession } from './sessions.js';
 import type { IssuedTokens } from './tokens.js';
+import type { AuditEventInput } from './ports.js';
+import { effectivePolicy, type EffectivePolicy } from './defence/policy.js';
+import { lockedError, type Subject } from './defence/lockout.js';
+import { answerCaptcha, consumeCaptchaToken } from './defence/captcha.js';
+import { consumeVerificationToken } from './defence/codes.js';
+
+export interface CaptchaProof {
+  /** A captcha token from VerifyCaptcha. */
+  token?: string;
+  /** HZERO style: the challenge id and the answer read from the image. */
+  key?: string;
+  answer?: string;
+}
 
 export interface PasswordSignIn extends IdentifierInput {
   password: string;
@@ -16,19 +29,119 @@ export interface PasswordSignIn extends IdentifierInput {
   scope?: string;
   deviceId: string;
   source_type?: string;
+  /** A verification token proving the user's phone, for a second-factor policy. */
+  verification_token?: string;
+  captcha?: CaptchaProof;
+  /** The captcha states (flows) whose tokens this sign-in accepts. */
+  captchaStates: string[];
+  ip: string;
+  /** How the sign-in arrived ("signin", "password", …), for the audit trail. */
+  method: string;
 }
 
 export async function signInWithPassword(deps: Deps, cc: ClientContext, req: PasswordSignIn): Promise<IssuedTokens> {
+  const audit: AuditEventInput = { event: 'sign_in', tenantId: cc.tenant.id, clientId: cc.client.id, deviceId: req.deviceId, ip: req.ip };
+  try {
+    const tokens = await passwordSteps(deps, cc, req, audit);
+    deps.audit.record({ ...audit, reason: req.method });
+    return tokens;
+  } catch (err) {
+    if (isSignetError(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason });
+    throw err;
+  }
+}
+
+async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn, audit: AuditEventInput): Promise<IssuedTokens> {
   requireUserScope(cc);
   const scope = grantScope(cc.client, req.scope ?? '');
   if (!req.password) throw invalidArgument('password', 'password is required');
   const userType = readUserType(req.user_type);
   const channel = readChannel(req.source_type);
   const id = readIdentifier(req);
+  const policy = effectivePolicy(cc.tenant.policy);
+  const idKey = `${userType}:${id.field}:${id.value}`;
+
+  // Cheap refusals first: neither a locked account nor a blocked IP reaches the database.
+  const ipFailures = await deps.limiter.ipFailures(req.ip);
+  deps.limiter.checkIpFailures(ipFailures);
+  if (policy.lockoutEnabled) await deps.lockout.checkIdentifier(cc.tenant.id, idKey);
+
   const user = await deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value);
-  await checkPassword(deps, cc.tenant, user, req.password);
+  audit.userId = user?.id;
+  // An unknown identifier counts and locks like a real account, so locking reveals nothing.
+  const subject: Subject = { tenantId: cc.tenant.id, key: user ? `u:${user.id}` : `i:${idKey}` };
+  const failures = policy.lockoutEnabled ? await deps.lockout.failures(subject) : 0;
+  if (
+    policy.alwaysCaptcha ||
+    (policy.lockoutEnabled && policy.captchaAfterFailures > 0 && failures >= policy.captchaAfterFailures) ||
+    deps.limiter.needsCaptchaForIp(ipFailures)
+  ) {
+    await requireCaptcha(deps, req);
+  }
+  const attempt = policy.lockoutEnabled ? await reserve(deps, policy, subject, cc.tenant.id, idKey) : 0;
+  try {
+    await checkPassword(deps, cc.tenant, user, req.password);
+  } catch (err) {
+    if (isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found')) {
+      await deps.limiter.recordIpFailure(req.ip);
+      if (policy.lockoutEnabled && err.reason === 'invalid_password') await failed(deps, policy, subject, cc.tenant.id, idKey, attempt, audit);
+    }
+    throw err;
+  }
+  // The successful attempt was reserved too: clear it with the earlier failures.
+  if (policy.lockoutEnabled) await deps.lockout.reset(subject);
   checkUsable(user!, deps.now());
+  await secondFactor(deps, policy, cc, user!, req);
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user: user!, scope, deviceId: req.deviceId, channel });
+}
+
+async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string): Promise<number> {
+  try {
+    return await deps.lockout.reserve(subject, policy);
+  } catch (err) {
+    if (isSignetError(err) && err.details.retryAfterSeconds) {
+      await deps.lockout.markIdentifier(tenantId, idKey, err.details.retryAfterSeconds);
+    }
+    throw err;
+  }
+}
+
+/** A wrong password: lock at the limit, else say how many attempts are left. */
+async function failed(
+  deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string, attempt: number, audit: AuditEventInput,
+): Promise<never> {
+  const remaining = policy.maxFailedAttempts - attempt;
+  if (remaining <= 0) {
+    await deps.lockout.lock(subject, policy);
+    await deps.lockout.markIdentifier(tenantId, idKey, policy.lockSeconds);
+    deps.audit.record({ ...audit, event: 'lock', reason: 'invalid_password' });
+    throw lockedError(policy.lockSeconds);
+  }
+  throw new SignetError('invalid_password', { metadata: { limit_remaining: String(remaining) }, params: [remaining] });
+}
+
+async function requireCaptcha(deps: Deps, req: PasswordSignIn): Promise<void> {
+  const c = req.captcha;
+  let ok = false;
+  if (c?.token) ok = await consumeCaptchaToken(deps, c.token, req.captchaStates);
+  else if (c?.key && c.answer) ok = await answerCaptcha(deps, c.key, c.answer);
+  if (!ok) throw new SignetError(c?.token || c?.key ? 'captcha_invalid' : 'captcha_required');
+}
+
+/** A code sent to the user's phone on top of the password, when the tenant asks for it. */
+async function secondFactor(deps: Deps, policy: EffectivePolicy, cc: ClientContext, user: User, req: PasswordSignIn): Promise<void> {
+  if (policy.secondFactor === 'off') return;
+  if (policy.secondFactor === 'new_device' && req.deviceId && (await deps.storage.sessions.hasDevice(user.id, req.deviceId))) return;
+  const required = () => new SignetError('phone_required', { metadata: { phone_number: maskPhone(user.phoneNumber) } });
+  if (!req.verification_token) throw required();
+  const proof = await consumeVerificationToken(deps, req.verification_token, { tenantId: cc.tenant.id });
+  if (!proof || proof.channel !== 'sms' || proof.destination !== user.phoneNumber) throw required();
+}
+
+/** "+86138****0000": enough for the user to recognise, too little to harvest. */
+function maskPhone(p: string | null): string {
+  if (!p) return '';
+  return p.length > 8 ? `${p.slice(0, p.length - 8)}****${p.slice(-4)}` : '****';
 }
 
 /** Signing users in is a permission of the client: the `user` scope. */

@@ -5,11 +5,39 @@ import type * as pb from '../gen/signet/auth/v1/admin.js';
 import * as admin from '../domain/admin.js';
 import type { Client, Page, SigningKey, Tenant, TenantPolicy, User } from '../domain/model.js';
 import { SignetError } from '../domain/errors.js';
+import type { AuditEvent } from '../domain/ports.js';
 import { safeEqual } from '../domain/crypto/secrets.js';
 
-const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({ hide_unknown_users: p.hideUnknownUsers });
-const policyIn = (p: pb.TenantPolicy | undefined): TenantPolicy =>
-  p?.hide_unknown_users === undefined ? {} : { hideUnknownUsers: p.hide_unknown_users };
+const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
+  hide_unknown_users: p.hideUnknownUsers,
+  lockout_enabled: p.lockoutEnabled,
+  max_failed_attempts: p.maxFailedAttempts,
+  lock_seconds: p.lockSeconds,
+  captcha_after_failures: p.captchaAfterFailures,
+  always_captcha: p.alwaysCaptcha,
+  second_factor: p.secondFactor,
+});
+
+/** Only the fields the caller set: an update merges them into the stored policy. */
+function policyIn(p: pb.TenantPolicy | undefined): TenantPolicy {
+  if (!p) return {};
+  const out: TenantPolicy = {
+    hideUnknownUsers: p.hide_unknown_users,
+    lockoutEnabled: p.lockout_enabled,
+    maxFailedAttempts: p.max_failed_attempts,
+    lockSeconds: p.lock_seconds,
+    captchaAfterFailures: p.captcha_after_failures,
+    alwaysCaptcha: p.always_captcha,
+    secondFactor: p.second_factor as TenantPolicy['secondFactor'],
+  };
+  for (const k of Object.keys(out) as (keyof TenantPolicy)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+const auditOut = (e: AuditEvent): pb.AuditEvent => ({
+  id: e.id, time: e.time, event: e.event, tenant_id: e.tenantId ?? '', user_id: e.userId ?? '', client_id: e.clientId ?? '',
+  device_id: e.deviceId ?? '', ip: e.ip ?? '', reason: e.reason ?? '',
+});
 
 const tenantOut = (t: Tenant): pb.Tenant => ({
   tenant_id: t.id, name: t.name, status: t.status, policy: policyOut(t.policy), created_at: t.createdAt, updated_at: t.updatedAt,
@@ -86,6 +114,13 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
         email: r.email, phoneNumber: r.phone_number, expiresAt: r.expires_at,
       })),
     DisableUser: async (r: pb.DisableUserRequest) => userOut(await admin.updateUser(deps, r.user_id, { status: 'blocked' })),
+
+    UnlockUser: async (r: pb.UnlockUserRequest) => userOut(await admin.unlockUser(deps, r.user_id)),
+    ListAuditEvents: async (r: pb.ListAuditEventsRequest): Promise<pb.ListAuditEventsResponse> => {
+      const filter = { userId: r.user_id || undefined, tenantId: r.tenant_id || undefined, event: r.event || undefined, since: r.since };
+      const l = listOut(await admin.listAuditEvents(deps, filter, page(r)), auditOut);
+      return { events: l.items, next_page_token: l.next_page_token };
+    },
 
     ListSigningKeys: async (): Promise<pb.ListSigningKeysResponse> => ({ keys: (await deps.keys.list()).map(keyOut) }),
     RotateSigningKey: async () => keyOut(await deps.keys.rotate()),

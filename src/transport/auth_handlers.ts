@@ -6,7 +6,10 @@ import type { UserInfo } from '../gen/signet/auth/v1/user.js';
 import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
 import { authenticateClient, readClientCredentials } from '../domain/clients.js';
 import { signInWithPassword } from '../domain/signin.js';
-import { grantFor } from '../domain/grants/index.js';
+import { issueToken } from '../domain/grants/index.js';
+import { PASSWORD_CAPTCHA_STATES } from '../domain/grants/password.js';
+import { signInWithVerificationToken } from '../domain/codesignin.js';
+import { verificationHandlers } from './verification_handlers.js';
 import { currentUser } from '../domain/bearer.js';
 import { revokeToken, signOut } from '../domain/revoke.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -36,20 +39,35 @@ function deviceOf(fromBody: string, ctx: CallContext): string {
 
 export function authHandlers(deps: Deps): ServiceHandlers {
   return {
+    ...verificationHandlers(deps),
     async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
+      await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
       const cc = await authenticateClient(deps.directory, creds, false);
-      if (req.verification_token) throw invalidArgument('verification_token', 'sign-in with a verification code is not enabled');
-      const tokens = await signInWithPassword(deps, cc, { ...req, deviceId: deviceOf(req.device_id, ctx) });
+      const deviceId = deviceOf(req.device_id, ctx);
+      if (req.verification_token && !req.password) {
+        return tokenBody(await signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp }));
+      }
+      const tokens = await signInWithPassword(deps, cc, {
+        ...req,
+        deviceId,
+        captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
+        captchaStates: PASSWORD_CAPTCHA_STATES,
+        ip: ctx.clientIp,
+        method: 'signin',
+      });
       return tokenBody(tokens);
     },
 
     async Token(req: TokenRequest, ctx): Promise<TokenResponse> {
-      const grant = grantFor(req.grant_type);
-      const tokens = await grant(deps, {
+      const credentials = readClientCredentials(req, ctx.metadata.authorization);
+      await deps.limiter.checkRequest(ctx.clientIp, credentials.clientId);
+      const tokens = await issueToken(deps, {
         ...req,
-        credentials: readClientCredentials(req, ctx.metadata.authorization),
+        captcha_token: req.captcha_token || ctx.metadata['x-captcha-token'],
+        credentials,
         deviceId: deviceOf(req.device_id, ctx),
+        ip: ctx.clientIp,
       });
       return tokenBody(tokens);
     },
@@ -73,12 +91,12 @@ export function authHandlers(deps: Deps): ServiceHandlers {
     },
 
     async Revoke(req: RevokeRequest, ctx) {
-      await revokeToken(deps, req.token, req.token_type_hint, readClientCredentials(req, ctx.metadata.authorization));
+      await revokeToken(deps, req.token, req.token_type_hint, readClientCredentials(req, ctx.metadata.authorization), ctx.clientIp);
       return {};
     },
 
     async SignOut(_req, ctx) {
-      await signOut(deps, ctx.metadata.authorization);
+      await signOut(deps, ctx.metadata.authorization, ctx.clientIp);
       return {};
     },
 

@@ -2,7 +2,12 @@
 // PostgreSQL, PGlite and Redis backends.
 import { pino } from 'pino';
 import type { Client, RefreshToken, Session, SigningKey, Tenant, User } from '../../src/domain/model.js';
-import type { KeyValueStore, NewRefreshToken, NewSession, Storage } from '../../src/domain/ports.js';
+import type { AuditEvent, NewRefreshToken, NewSession, Storage } from '../../src/domain/ports.js';
+import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
+import { AuditLog } from '../../src/domain/audit.js';
+import { Lockout } from '../../src/domain/defence/lockout.js';
+import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
+import type { CodeMessage } from '../../src/domain/senders.js';
 import type { Deps } from '../../src/domain/deps.js';
 import { KeyRing } from '../../src/domain/keys.js';
 import { PasswordHasher } from '../../src/domain/passwords.js';
@@ -11,19 +16,21 @@ import { SignetError } from '../../src/domain/errors.js';
 
 const page = <T extends { id: string }>(all: T[]) => ({ items: all, nextPageToken: '' });
 
-export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Map<string, RefreshToken> } {
+export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Map<string, RefreshToken>; auditRows: AuditEvent[] } {
   const tenants = new Map<string, Tenant>();
   const clients = new Map<string, Client>();
   const users = new Map<string, User>();
   const sessionRows: Session[] = [];
   const tokenRows = new Map<string, RefreshToken>();
   const keys: SigningKey[] = [];
+  const auditRows: AuditEvent[] = [];
   const now = () => new Date();
   const live = (s: Session) => !s.revokedAt && s.expiresAt > now();
   const revoke = (s: Session, reason: string) => Object.assign(s, { revokedAt: now(), revokeReason: reason });
   return {
     sessionRows,
     tokenRows,
+    auditRows,
     tenants: {
       async create(t) { const r = { ...t, createdAt: now(), updatedAt: now() }; tenants.set(t.id, r); return r; },
       async get(id) { return tenants.get(id) ?? null; },
@@ -84,6 +91,14 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       async revokeAllForUser(userId, reason) {
         return sessionRows.filter((s) => live(s) && s.userId === userId).map((s) => (revoke(s, reason), s.id));
       },
+      async hasDevice(userId, deviceId) {
+        return deviceId !== '' && sessionRows.some((s) => s.userId === userId && s.deviceId === deviceId);
+      },
+    },
+    audit: {
+      async append(events) { auditRows.push(...events.map((e) => ({ ...e, id: auditRows.length + 1 }))); },
+      async list() { return { items: [...auditRows].reverse(), nextPageToken: '' }; },
+      async purge() { return 0; },
     },
     signingKeys: {
       async listPublished(at) { return keys.filter((k) => !k.retireAt || k.retireAt > at); },
@@ -94,32 +109,38 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
   };
 }
 
-export function fakeKv(): KeyValueStore {
-  const m = new Map<string, string>();
-  return {
-    shared: false,
-    async get(k) { return m.get(k) ?? null; },
-    async set(k, v) { m.set(k, v); },
-    async setIfAbsent(k, v) { if (m.has(k)) return false; m.set(k, v); return true; },
-    async getDel(k) { const v = m.get(k) ?? null; m.delete(k); return v; },
-    async incr(k) { const n = Number(m.get(k) ?? 0) + 1; m.set(k, String(n)); return n; },
-    async del(...ks) { for (const k of ks) m.delete(k); },
-    async close() {},
-  };
+/** Captures what would be sent, so tests can read the codes. */
+export function fakeSender() {
+  const sent: CodeMessage[] = [];
+  return { name: 'fake', sent, async send(m: CodeMessage) { sent.push(m); } };
 }
 
 export async function fakeDeps(overrides: Partial<Deps['settings']> = {}): Promise<Deps & { storage: ReturnType<typeof fakeStorage> }> {
   const storage = fakeStorage();
   const deps = {
     storage,
-    kv: fakeKv(),
+    // The in-process store is a real backend, deterministic and synchronous inside: fine for units.
+    kv: new MemoryKeyValueStore({ sweepIntervalMs: 0 }),
+    sender: fakeSender(),
+    audit: undefined as unknown as AuditLog,
+    lockout: undefined as unknown as Lockout,
+    limiter: undefined as unknown as RateLimiter,
+    hmacKey: Buffer.alloc(32, 9),
     keys: new KeyRing(storage.signingKeys, Buffer.alloc(32, 3), 'ES256', 3600),
     hasher: new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }),
     directory: new Directory(storage.clients, storage.tenants, 0),
-    settings: { issuer: 'http://unit.test', refreshGraceSeconds: 5, accessTokenTtl: 600, refreshTokenTtl: 86400, maxSessions: 2, ...overrides },
+    settings: {
+      issuer: 'http://unit.test', refreshGraceSeconds: 5, accessTokenTtl: 600, refreshTokenTtl: 86400, maxSessions: 2,
+      defence: { ipPerMinute: 0, clientPerMinute: 0, ipFailuresCaptcha: 0, ipFailuresBlock: 0, ipFailureWindowSeconds: 900, captchaTtlSeconds: 300 },
+      codes: { ttlSeconds: 300, resendSeconds: 60, dailyLimit: 10, maxAttempts: 5 },
+      ...overrides,
+    },
     log: pino({ level: 'silent' }),
     now: () => new Date(),
   };
+  deps.audit = new AuditLog(storage.audit, deps.log, 0);
+  deps.lockout = new Lockout(deps.kv);
+  deps.limiter = new RateLimiter(deps.kv, deps.settings.defence);
   await deps.keys.init();
   return deps;
 }

@@ -35,9 +35,9 @@ describe('grants', () => {
   let deps: D;
   let secret: string;
   const password = (username: string, pw: string, deviceId = '') =>
-    grantFor('password')(deps, { grant_type: 'password', credentials: { clientId: 'c1', clientSecret: secret }, username, password: pw, deviceId });
+    grantFor('password')(deps, { grant_type: 'password', credentials: { clientId: 'c1', clientSecret: secret }, username, password: pw, deviceId, ip: '127.0.0.1' });
   const refresh = (rt: string) =>
-    grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c1', clientSecret: secret }, refresh_token: rt, deviceId: '' });
+    grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c1', clientSecret: secret }, refresh_token: rt, deviceId: '', ip: '127.0.0.1' });
 
   beforeEach(async () => {
     deps = await fakeDeps();
@@ -45,7 +45,7 @@ describe('grants', () => {
   });
 
   it('rejects an unknown grant type', () => {
-    expect(() => grantFor('implicit')).toThrow(/unsupported_grant_type/);
+    expect(() => grantFor('authorization_code')).toThrow(/unsupported_grant_type/);
     expect(() => grantFor('__proto__')).toThrow(/unsupported_grant_type/);
   });
 
@@ -80,7 +80,7 @@ describe('grants', () => {
       id: 'c2', tenantId: 't1', name: 'c2', public: false, grantTypes: ['refresh_token'], scopes: ['user'],
       accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 0,
     });
-    const other = grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c2', clientSecret: s2 }, refresh_token: t0.refreshToken, deviceId: '' });
+    const other = grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c2', clientSecret: s2 }, refresh_token: t0.refreshToken, deviceId: '', ip: '127.0.0.1' });
     expect(await reasonOf(other)).toBe('invalid_grant');
   });
 
@@ -102,7 +102,7 @@ describe('grants', () => {
 
   it('issues client_credentials only to the confidential client with its secret', async () => {
     const cc = (clientSecret: string) =>
-      grantFor('client_credentials')(deps, { grant_type: 'client_credentials', credentials: { clientId: 'c1', clientSecret }, deviceId: '' });
+      grantFor('client_credentials')(deps, { grant_type: 'client_credentials', credentials: { clientId: 'c1', clientSecret }, deviceId: '', ip: '127.0.0.1' });
     expect((await cc(secret)).refreshToken).toBe('');
     expect(await reasonOf(cc('wrong'))).toBe('unauthorized_client');
     expect(await reasonOf(cc(''))).toBe('unauthorized_client');

@@ -2,6 +2,9 @@ import type { Grant } from './types.js';
 import { authenticateClient, requireGrant } from '../clients.js';
 import { signInWithPassword } from '../signin.js';
 
+/** Captcha flows a password sign-in accepts a token of (CloudBase names them after the route). */
+export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
+
 /** Resource owner password credentials (RFC 6749 4.3), with the same rules as SignIn. */
 export const passwordGrant: Grant = async (deps, req) => {
   const cc = await authenticateClient(deps.directory, req.credentials, true);
@@ -14,5 +17,10 @@ export const passwordGrant: Grant = async (deps, req) => {
     scope: req.scope,
     deviceId: req.deviceId,
     source_type: req.source_type,
+    verification_token: req.verification_token,
+    captcha: { token: req.captcha_token, key: req.captcha_key, answer: req.captcha },
+    captchaStates: PASSWORD_CAPTCHA_STATES,
+    ip: req.ip,
+    method: 'password',
   });
 };

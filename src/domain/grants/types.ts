@@ -14,6 +14,13 @@ export interface TokenGrantRequest {
   source_type?: string;
   user_type?: string;
   login_field?: string;
+  phone?: string;
+  captcha?: string;
+  captcha_key?: string;
+  captcha_token?: string;
+  verification_token?: string;
+  /** The client's IP, for rate limits and the audit trail. */
+  ip: string;
 }
 
 export type Grant = (deps: Deps, req: TokenGrantRequest) => Promise<IssuedTokens>;

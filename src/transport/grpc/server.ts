@@ -38,7 +38,8 @@ export function addService(
   for (const [key, method] of Object.entries(definition)) {
     const rpc = method.path.slice(method.path.lastIndexOf('/') + 1);
     const handler = handlers[rpc];
-    if (!handler) throw new Error(`no handler for ${method.path}`);
+    // grpc-js answers UNIMPLEMENTED for a method left out, as the REST side answers 501.
+    if (!handler) continue;
     impl[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const ctx = contextOf(call, opts);
       const echo = new grpc.Metadata();
