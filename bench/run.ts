@@ -7,7 +7,8 @@
 // Knobs (environment): BENCH_CONNECTIONS (32), BENCH_DURATION_S (7), BENCH_WARMUP_S (1),
 // BENCH_ARGON2_S (5), BENCH_GRPC_CHANNELS (4), BENCH_ONLY (comma list of phases: argon2, signin,
 // refresh, client_credentials, oidc), BENCH_CPU_PROF=1 (profile the Signet child, summary in the
-// JSON), BENCH_BUDGET_S (225: phases that would not fit are skipped), DATABASE_URL, REDIS_URL,
+// JSON), BENCH_BUDGET_S (225: phases that would not fit are skipped), BENCH_RATE_LIMITS=off (the
+// request rate limits are otherwise on, raised out of reach), DATABASE_URL, REDIS_URL,
 // SIGNET_ARGON2_MEMORY_KIB / _ITERATIONS / _PARALLELISM (the parameters measured, server and ceiling).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,6 +47,8 @@ type Phase = (typeof PHASES)[number];
 const ONLY = new Set((env.BENCH_ONLY ?? PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 const want = (p: Phase) => ONLY.has(p);
 
+const RATE_LIMITS = env.BENCH_RATE_LIMITS === 'off' ? 'off' : 'on';
+const RATE_LIMIT_HIGH = 2_000_000_000;
 const ARGON2 = {
   memoryCost: num(env.SIGNET_ARGON2_MEMORY_KIB, 19456),
   timeCost: num(env.SIGNET_ARGON2_ITERATIONS, 2),
@@ -120,7 +123,7 @@ function percentile(sorted: number[], p: number): number | null {
  */
 function cpuPerOk(r: LoadResult) {
   const per = (cores: number | null | undefined) => (cores === null || cores === undefined || r.ok === 0 ? null : round((cores * r.durationS * 1000) / r.ok, 3));
-  return { server: per(r.cpu?.server), postgres_redis: per(r.cpu?.postgres_redis), loadgen: per(r.cpu?.loadgen) };
+  return { server: per(r.cpu?.server), server_main_thread: per(r.cpu?.server_main_thread), postgres_redis: per(r.cpu?.postgres_redis), loadgen: per(r.cpu?.loadgen) };
 }
 
 function figure(r: LoadResult, config: Record<string, unknown>, extra: Partial<Figure> = {}): Figure {
@@ -161,16 +164,16 @@ const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const windowOf = new WeakMap<Figure, { fromUs: number; toUs: number }>();
 const profileWindows: Window[] = [];
 
-type CpuCores = { server: number | null; loadgen: number; postgres_redis: number | null; other: number | null; steal: number | null };
+type CpuCores = { server: number | null; server_main_thread: number | null; loadgen: number; postgres_redis: number | null; other: number | null; steal: number | null };
 
 // ---------------------------------------------------------------------------------------------
 // CPU and memory of child processes (/proc)
 
 const CLK_TCK = 100;
-function procCpuSeconds(pid: number | undefined): number | null {
+function procCpuSeconds(pid: number | undefined, mainThreadOnly = false): number | null {
   if (!pid) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is state (field 3); utime is field 14, stime field 15.
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
@@ -258,12 +261,14 @@ async function waitQuiet(label: string): Promise<{ waited_s: number; busy_cores:
 function cpuMeter(pid: number | undefined) {
   const t0 = performance.now();
   const s0 = procCpuSeconds(pid);
+  const t0main = procCpuSeconds(pid, true);
   const l0 = process.cpuUsage();
   const b0 = namedCpuSeconds(BACKENDS);
   const m0 = machineCpu();
   return () => {
     const wall = (performance.now() - t0) / 1000;
     const s1 = procCpuSeconds(pid);
+    const t1main = procCpuSeconds(pid, true);
     const l = process.cpuUsage(l0);
     const b1 = namedCpuSeconds(BACKENDS);
     const m1 = machineCpu();
@@ -275,6 +280,9 @@ function cpuMeter(pid: number | undefined) {
     const machine = m0 && m1 ? (m1.busy - m0.busy) / wall : null;
     return {
       server: round(server ?? NaN),
+      // The event loop thread alone; the rest of `server` is libuv's pool (argon2, WebCrypto
+      // jobs) and V8's helper threads (GC).
+      server_main_thread: t0main !== null && t1main !== null ? round((t1main - t0main) / wall) : null,
       loadgen: round(loadgen) ?? 0,
       postgres_redis: round(db),
       other: machine !== null ? round(Math.max(0, machine - (server ?? 0) - loadgen - db)) : null,
@@ -652,6 +660,11 @@ async function startSignetChild(dataDir: string, profDir: string | undefined): P
     SIGNET_ARGON2_MEMORY_KIB: String(ARGON2.memoryCost),
     SIGNET_ARGON2_ITERATIONS: String(ARGON2.timeCost),
     SIGNET_ARGON2_PARALLELISM: String(ARGON2.parallelism),
+    // All load comes from one IP and one client: raise the request rate limits out of reach but
+    // keep them on (their Redis INCRs are part of every sign-in and token request). BENCH_RATE_LIMITS=off
+    // measures without them.
+    SIGNET_RATE_LIMIT_IP_PER_MINUTE: RATE_LIMITS === 'off' ? '0' : String(RATE_LIMIT_HIGH),
+    SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE: RATE_LIMITS === 'off' ? '0' : String(RATE_LIMIT_HIGH),
   });
   const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const child = await spawnServer('signet-server.ts', childEnv, 'signet', nodeArgs);
@@ -685,38 +698,41 @@ async function seed(s: Signet): Promise<Seed> {
   });
   const svcSecret = svc.client_secret as string;
   if (!svcSecret) throw new Error(`no client_secret in ${JSON.stringify(svc)}`);
-  await createUser(s, 'bench-signin');
+  await pool(Array.from({ length: CONNECTIONS }, (_, i) => signinUser(i)), 4, (u) => createUser(s, u));
   return { svcSecret, basic: `Basic ${Buffer.from(`svc:${svcSecret}`).toString('base64')}` };
 }
+
+const signinUser = (i: number) => `bench-signin-${i % CONNECTIONS}`;
 
 async function createUser(s: Signet, username: string) {
   await admin(s, '/admin/v1/users', { tenant_id: TENANT, username, password: PASSWORD, name: username });
 }
 
-/** Refresh-token chains: one session each, spread over users of at most MAX_SESSIONS sessions. */
-let chainUsers = 0;
-let sessionsOnUser = MAX_SESSIONS;
-let chainUser = '';
+/**
+ * Sign-ins of one account are kept one at a time: concurrent attempts on one account count
+ * against its lockout and captcha thresholds (a real deployment's load is many users, not one
+ * user 32 times), so every connection signs in its own user and chain sessions are created per
+ * user in sequence.
+ */
+const CHAINS_PER_USER = 8;
+
+/** Refresh-token chains: one session each (distinct x-device-id), CHAINS_PER_USER per user. */
 async function makeChains(s: Signet, label: string, n: number): Promise<Array<{ token: string }>> {
-  const slots: Array<{ user: string; device: string }> = [];
-  for (let i = 0; i < n; i++) {
-    if (sessionsOnUser >= MAX_SESSIONS) {
-      chainUser = `bench-chains-${++chainUsers}`;
-      await createUser(s, chainUser);
-      sessionsOnUser = 0;
-    }
-    sessionsOnUser++;
-    slots.push({ user: chainUser, device: `${label}-${i}` });
-  }
+  const users = Array.from({ length: Math.ceil(n / CHAINS_PER_USER) }, (_, k) => `bench-${label}-${k}`);
+  await pool(users, 4, (u) => createUser(s, u));
   const chains: Array<{ token: string }> = new Array(n);
-  await pool(slots, 8, async (slot, i) => {
-    const r = await httpJson(`${s.http}/auth/v1/signin?client_id=web`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-device-id': slot.device },
-      body: JSON.stringify({ username: slot.user, password: PASSWORD }),
-    });
-    if (r.status !== 200 || !r.body?.refresh_token) throw new Error(`sign-in for chain ${label}-${i}: ${r.status} ${r.text.slice(0, 300)}`);
-    chains[i] = { token: r.body.refresh_token };
+  await pool(users, 8, async (user, k) => {
+    for (let j = 0; j < CHAINS_PER_USER; j++) {
+      const i = k * CHAINS_PER_USER + j;
+      if (i >= n) break;
+      const r = await httpJson(`${s.http}/auth/v1/signin?client_id=web`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-device-id': `${label}-${i}` },
+        body: JSON.stringify({ username: user, password: PASSWORD }),
+      });
+      if (r.status !== 200 || !r.body?.refresh_token) throw new Error(`sign-in for chain ${label}-${i}: ${r.status} ${r.text.slice(0, 300)}`);
+      chains[i] = { token: r.body.refresh_token };
+    }
   });
   return chains;
 }
@@ -742,36 +758,37 @@ const serverCfg = () => ({
   server: 'Signet child process (bench/signet-server.ts), PostgreSQL + Redis',
   argon2: { memory_kib: ARGON2.memoryCost, iterations: ARGON2.timeCost, parallelism: ARGON2.parallelism },
   signing_alg: 'ES256 (default)',
+  rate_limits: RATE_LIMITS === 'off' ? 'off (BENCH_RATE_LIMITS=off)' : `on, per IP and per client raised to ${RATE_LIMIT_HIGH}/min (checks still run)`,
 });
 
 async function signinRest(s: Signet): Promise<Figure> {
-  const req = (): RestRequest => ({
+  const req = (i: number): RestRequest => ({
     method: 'POST',
     path: '/auth/v1/signin?client_id=web',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'bench-signin', password: PASSWORD }),
+    body: JSON.stringify({ username: signinUser(i), password: PASSWORD }),
   });
-  const pre = await httpJson(s.http + req().path, { method: 'POST', headers: req().headers, body: req().body });
+  const pre = await httpJson(s.http + req(0).path, { method: 'POST', headers: req(0).headers, body: req(0).body });
   log(`signin_rest: ${CONNECTIONS} connections, ${WARMUP_S}+${DURATION_S} s`);
   const warm = await restLoad(s.http, WARMUP_S, CONNECTIONS, req, s.child.pid);
   const r = await restLoad(s.http, DURATION_S, CONNECTIONS, req, s.child.pid);
-  return figure(r, restCfg({ request: 'POST /auth/v1/signin?client_id=web {username,password}', ...serverCfg() }), {
+  return figure(r, restCfg({ request: 'POST /auth/v1/signin?client_id=web {username,password}', users: `${CONNECTIONS}, one per connection`, ...serverCfg() }), {
     warmup: { ok: warm.ok, errors: warm.errors },
     preflight: describeToken(pre.status, pre.body),
   });
 }
 
 async function signinGrpc(s: Signet, clients: AuthServiceClient[]): Promise<Figure> {
-  const msg = SignInRequest.fromPartial({ username: 'bench-signin', password: PASSWORD, client_id: 'web' });
+  const msgs = Array.from({ length: CONNECTIONS }, (_, i) => SignInRequest.fromPartial({ username: signinUser(i), password: PASSWORD, client_id: 'web' }));
   const op = async (w: number): Promise<OpResult> => {
-    const { err } = await grpcUnary(clients[w % clients.length], 'signIn', msg);
+    const { err } = await grpcUnary(clients[w % clients.length], 'signIn', msgs[w % msgs.length]);
     return err ? { ok: false, code: grpcCode(err), detail: err.details } : { ok: true };
   };
-  const pre = await grpcUnary(clients[0], 'signIn', msg);
+  const pre = await grpcUnary(clients[0], 'signIn', msgs[0]);
   log(`signin_grpc: ${CONNECTIONS} in flight, ${WARMUP_S}+${DURATION_S} s`);
   const warm = await closedLoop(CONNECTIONS, WARMUP_S, op, s.child.pid);
   const r = await closedLoop(CONNECTIONS, DURATION_S, op, s.child.pid);
-  return figure(r, grpcCfg({ request: 'AuthService.SignIn {username,password,client_id:web}', ...serverCfg() }), {
+  return figure(r, grpcCfg({ request: 'AuthService.SignIn {username,password,client_id:web}', users: `${CONNECTIONS}, one per in-flight caller`, ...serverCfg() }), {
     warmup: { ok: warm.ok, errors: warm.errors },
     preflight: pre.err ? { ok: false, code: grpcCode(pre.err), detail: pre.err.details } : describeToken(200, pre.res),
   });
