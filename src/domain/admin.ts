@@ -70,6 +70,7 @@ export interface ClientInput {
 
 function checkClientShape(type: ClientType, grantTypes: string[], c: Partial<ClientInput>): void {
   for (const g of grantTypes) if (!Object.hasOwn(GRANTS, g)) throw invalidArgument('grant_types', `unknown grant type ${g}`);
+  if (grantTypes.includes('implicit')) throw invalidArgument('grant_types', 'implicit is an alias of the sms grant: allow sms');
   if (type === 'public' && grantTypes.includes('client_credentials')) {
     throw invalidArgument('grant_types', 'a public client cannot use client_credentials');
   }

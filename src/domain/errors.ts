@@ -42,6 +42,7 @@ export const REASONS = {
   phone_required: Code.FAILED_PRECONDITION,
   captcha_required: Code.FAILED_PRECONDITION,
   captcha_invalid: Code.INVALID_ARGUMENT,
+  verification_invalid: Code.INVALID_ARGUMENT,
   invalid_grant: Code.INVALID_ARGUMENT,
   unauthorized_client: Code.UNAUTHENTICATED,
   unsupported_grant_type: Code.INVALID_ARGUMENT,

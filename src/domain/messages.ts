@@ -50,6 +50,16 @@ export const MESSAGES: Readonly<Record<Reason, CatalogueEntry>> = {
   phone_required: { zh: '需要提供手机号码', en: 'A phone number is required.' },
   captcha_required: { zh: '请输入验证码', en: 'Please enter the captcha.', hzeroKey: 'hoth.warn.captchaNull' },
   captcha_invalid: { zh: '您输入的验证码有误', en: 'The captcha is wrong.', hzeroKey: 'hoth.warn.captchaWrong' },
+  verification_invalid: {
+    zh: '您输入的验证码有误，还可以尝试{0}次',
+    en: 'The verification code is wrong, {0} attempts left.',
+    hzeroKey: 'hoth.warn.captchaWrong',
+    withoutParams: {
+      zh: '验证码错误或已失效',
+      en: 'The verification code is wrong or has expired.',
+      hzeroKey: 'hoth.warn.captchaWrong',
+    },
+  },
   invalid_grant: { zh: '授权凭证无效或已过期', en: 'The grant is invalid or has expired.' },
   unauthorized_client: { zh: '客户端认证失败，或该客户端无权使用此授权方式', en: 'The client failed to authenticate or may not use this grant type.' },
   unsupported_grant_type: { zh: '不支持的授权类型', en: 'The grant type is not supported.' },

@@ -119,7 +119,8 @@ export function authHandlers(deps: Deps): ServiceHandlers {
         userinfo_endpoint: `${iss}/auth/v1/user/me`,
         revocation_endpoint: `${iss}/auth/v1/revoke`,
         response_types_supported: ['token'],
-        grant_types_supported: Object.keys(GRANTS),
+        // `implicit` is only HZERO's name for the SMS grant; to OIDC clients it would mean the implicit flow.
+        grant_types_supported: Object.keys(GRANTS).filter((g) => g !== 'implicit'),
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [...new Set((await deps.keys.list()).map((k) => k.alg))],
         scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],

@@ -237,16 +237,25 @@ async function reserveSend(deps: Deps, req: SendCodeRequest, gapKey: string, day
   }
 }
 
-/** One compare of a code; the record when it was right, else `captcha_invalid` with attempts left. */
+/**
+ * One compare of a code; the record when it was right, else `verification_invalid` with attempts
+ * left. Not `captcha_invalid`: the CloudBase SDK answers that one with an image captcha and a
+ * retry of the request, which would spend a second attempt on the same typo.
+ */
 async function check(deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string }): Promise<CodeRecord> {
-  const invalid = (left: number) => new SignetError('captcha_invalid', { metadata: { limit_remaining: String(left) } });
-  if (!VERIFICATION_ID.test(verificationId)) throw invalid(0);
+  // A wrong code knows the attempts left (the message then names them); a burned, unknown or
+  // expired one answers 0 in the metadata and the message without a count.
+  const invalid = (left: number, known: boolean) => new SignetError('verification_invalid', {
+    metadata: { limit_remaining: String(left) }, ...(known ? { params: [left] } : {}),
+  });
+  if (!VERIFICATION_ID.test(verificationId)) throw invalid(0, false);
   const s = deps.settings.codes;
   const [outcome, value] = await scriptsOf(deps.kv).check(codeKeys(verificationId), [
     codeMac(deps, verificationId, code), s.maxAttempts, s.ttlSeconds, expect.tenantId, expect.destination,
   ]);
   if (outcome === 'ok') return JSON.parse(String(value)) as CodeRecord;
-  throw invalid(outcome === 'wrong' ? Number(value) : 0);
+  if (outcome === 'wrong') throw invalid(Number(value), true);
+  throw invalid(0, false);
 }
 
 export interface VerificationToken {
