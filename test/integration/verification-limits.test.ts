@@ -94,7 +94,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     }
     expect(left).toEqual([4, 3, 2, 1, 0]);
     const right = await post(b.http, '/auth/v1/verification/verify', { verification_id: sent.body.verification_id, verification_code: code });
-    expect(right.body.error).toBe('captcha_invalid');
+    expect(right.body.error).toBe('verification_invalid');
   });
 
   it('lets one of two simultaneous sends to a number through, whichever instance gets it', async () => {

@@ -95,25 +95,28 @@ describe.each(BACKENDS)('verification codes on %s', (backend) => {
     const left = [];
     for (let i = 0; i < 5; i++) {
       const r = await verifyRest(id, wrong(code));
-      expect(r).toMatchObject({ status: 400, body: { error: 'captcha_invalid', error_code: 3 } });
+      expect(r).toMatchObject({ status: 400, body: { error: 'verification_invalid', error_code: 3 } });
+      // The message names the attempts left (zh-CN by default).
+      expect(r.body.error_description).toBe(`您输入的验证码有误，还可以尝试${4 - i}次`);
       left.push(r.body.details[0].limit_remaining);
     }
     expect(left).toEqual([4, 3, 2, 1, 0]);
     const right = await verifyRest(id, code);
-    expect(right.body).toMatchObject({ error: 'captcha_invalid' });
-    expect(right.body.details[0]).toMatchObject({ reason: 'captcha_invalid', limit_remaining: 0, metadata: { limit_remaining: '0' } });
-    const g = await grpcFailure(call(s.grpc, 'verifyVerification', { verification_id: id, verification_code: code }));
-    expect(g).toMatchObject({ code: 3, reason: 'captcha_invalid', metadata: { limit_remaining: '0' } });
+    expect(right.body).toMatchObject({ error: 'verification_invalid', error_description: '验证码错误或已失效' });
+    expect(right.body.details[0]).toMatchObject({ reason: 'verification_invalid', limit_remaining: 0, metadata: { limit_remaining: '0' } });
+    const g = await grpcFailure(call(s.grpc, 'verifyVerification', { verification_id: id, verification_code: code }, { 'accept-language': 'en' }));
+    expect(g).toMatchObject({ code: 3, reason: 'verification_invalid', metadata: { limit_remaining: '0' } });
+    expect(g.message).toBe('The verification code is wrong or has expired.');
   });
 
   it('allows exactly 5 compares under 50 parallel wrong codes', async () => {
     const u = await userWithPhone();
     const { id, code } = await codeFor(u.local);
     const answers = await Promise.all(Array.from({ length: 50 }, () => verifyRest(id, wrong(code))));
-    expect(answers.every((a) => a.status === 400 && a.body.error === 'captcha_invalid')).toBe(true);
+    expect(answers.every((a) => a.status === 400 && a.body.error === 'verification_invalid')).toBe(true);
     const left = answers.map((a) => a.body.details[0].limit_remaining as number).sort((a, b) => a - b);
     expect(left).toEqual([...Array(46).fill(0), 1, 2, 3, 4]);
-    expect((await verifyRest(id, code)).body.error).toBe('captcha_invalid');
+    expect((await verifyRest(id, code)).body.error).toBe('verification_invalid');
   });
 
   it('allows one send per number per 60 s, answering retry_delay over REST and RetryInfo over gRPC', async () => {
@@ -164,7 +167,7 @@ describe.each(BACKENDS)('verification codes on %s', (backend) => {
     expect(missing).toMatchObject({ status: 400, body: { error: 'invalid_argument' } });
     expect(missing.body.details[1].field_violations[0].field).toBe('phone');
     const other = await post(s.http, '/auth/v1/token', { grant_type: 'sms', client_id: 'app', phone: '13800000000', captcha: code, captcha_key: id });
-    expect(other.body).toMatchObject({ error: 'captcha_invalid' });
+    expect(other.body).toMatchObject({ error: 'verification_invalid' });
     expect(other.body.details[0].limit_remaining).toBe(4);
     const web = await post(s.http, '/auth/v1/token', { grant_type: 'sms', client_id: 'web', phone: u.local, captcha: code, captcha_key: id });
     expect(web).toMatchObject({ status: 403, body: { error: 'permission_denied' } });

@@ -156,12 +156,14 @@ describe('sign-in with a code', () => {
     it('counts a code of another number as a wrong code, and burns it at the 5th', async () => {
       const { id, code } = await codeFor();
       const other = await failure(sms({ phone: '+8613800000002', captcha: code, captcha_key: id }));
-      expect([other.reason, other.details?.metadata?.limit_remaining]).toEqual(['captcha_invalid', '4']);
+      expect([other.reason, other.details?.metadata?.limit_remaining, other.details?.params]).toEqual(['verification_invalid', '4', [4]]);
       for (let i = 3; i >= 0; i--) {
         const e = await failure(sms({ phone: PHONE, captcha: code === '000000' ? '000001' : '000000', captcha_key: id }));
         expect(e.details?.metadata?.limit_remaining).toBe(String(i));
+        expect([e.reason, e.details?.params]).toEqual(['verification_invalid', [i]]);
       }
-      expect((await failure(sms({ phone: PHONE, captcha: code, captcha_key: id }))).reason).toBe('captcha_invalid');
+      const burned = await failure(sms({ phone: PHONE, captcha: code, captcha_key: id }));
+      expect([burned.reason, burned.details?.metadata?.limit_remaining, burned.details?.params]).toEqual(['verification_invalid', '0', undefined]);
     });
 
     it('answers not_found for a phone without a user, and account state after the code', async () => {

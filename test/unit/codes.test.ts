@@ -11,6 +11,7 @@ import {
 } from '../../src/domain/defence/codes.js';
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
+import { hzeroKeyFor, messageFor } from '../../src/domain/messages.js';
 
 type D = Awaited<ReturnType<typeof fakeDeps>>;
 const PHONE = '+8613800000000';
@@ -175,7 +176,9 @@ describe('verification codes', () => {
       expect(t).toEqual({ verificationToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresIn: 600 });
       expect(await deps.kv.get(`verification-token:{${sha256Hex(t.verificationToken)}}`)).not.toContain(t.verificationToken);
       const again = await failure(verifyCode(deps, verificationId, lastCode()));
-      expect([again.reason, remaining(again)]).toEqual(['captcha_invalid', '0']);
+      expect([again.reason, remaining(again)]).toEqual(['verification_invalid', '0']);
+      // A spent code: no count for the message to name.
+      expect(again.details?.params).toBeUndefined();
       expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1', usage: 'sign_in' }))
         .toEqual({ channel: 'sms', destination: PHONE, userType: 'P' });
       expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1' })).toBeNull();
@@ -184,21 +187,25 @@ describe('verification codes', () => {
     it('counts wrong codes down and burns the code at the 5th: the right code then fails', async () => {
       const { verificationId } = await send();
       const wrong = lastCode() === '000000' ? '000001' : '000000';
-      const left = [];
-      for (let i = 0; i < 5; i++) left.push(remaining(await failure(verifyCode(deps, verificationId, wrong))));
-      expect(left).toEqual(['4', '3', '2', '1', '0']);
+      const wrongs: Outcome[] = [];
+      for (let i = 0; i < 5; i++) wrongs.push(await failure(verifyCode(deps, verificationId, wrong)));
+      expect(wrongs.map(remaining)).toEqual(['4', '3', '2', '1', '0']);
+      expect(wrongs.every((w) => w.reason === 'verification_invalid')).toBe(true);
+      // A wrong code knows the attempts left: the message names them.
+      expect(wrongs.map((w) => w.details?.params)).toEqual([[4], [3], [2], [1], [0]]);
       const e = await failure(verifyCode(deps, verificationId, lastCode()));
-      expect([e.reason, remaining(e)]).toEqual(['captcha_invalid', '0']);
+      expect([e.reason, remaining(e)]).toEqual(['verification_invalid', '0']);
+      expect(e.details?.params).toBeUndefined();
     });
 
     it('allows exactly maxAttempts compares under 50 parallel wrong codes', async () => {
       const { verificationId } = await send();
       const wrong = lastCode() === '000000' ? '000001' : '000000';
       const results = await Promise.all(Array.from({ length: 50 }, () => failure(verifyCode(deps, verificationId, wrong))));
-      expect(results.every((r) => r.reason === 'captcha_invalid')).toBe(true);
+      expect(results.every((r) => r.reason === 'verification_invalid')).toBe(true);
       const left = results.map(remaining).sort();
       expect(left).toEqual([...Array(46).fill('0'), '1', '2', '3', '4']);
-      expect((await failure(verifyCode(deps, verificationId, lastCode()))).reason).toBe('captcha_invalid');
+      expect((await failure(verifyCode(deps, verificationId, lastCode()))).reason).toBe('verification_invalid');
     });
 
     it('gives one token to one of many parallel right codes', async () => {
@@ -210,18 +217,31 @@ describe('verification codes', () => {
     it('refuses an expired code, an unknown or malformed id', async () => {
       const { verificationId } = await send();
       clock += 300_000;
-      expect(remaining(await failure(verifyCode(deps, verificationId, lastCode())))).toBe('0');
-      expect(remaining(await failure(verifyCode(deps, 'a'.repeat(32), '123456')))).toBe('0');
-      expect(remaining(await failure(verifyCode(deps, '../x', '123456')))).toBe('0');
+      const refused = [
+        await failure(verifyCode(deps, verificationId, lastCode())),
+        await failure(verifyCode(deps, 'a'.repeat(32), '123456')),
+        await failure(verifyCode(deps, '../x', '123456')),
+      ];
+      expect(refused.map(remaining)).toEqual(['0', '0', '0']);
+      expect(refused.map((r) => r.reason)).toEqual(['verification_invalid', 'verification_invalid', 'verification_invalid']);
+      expect(refused.map((r) => r.details?.params)).toEqual([undefined, undefined, undefined]);
+      // Without a count the message says nothing of attempts; HZERO keeps its key either way.
+      expect(messageFor('verification_invalid', 'zh-CN')).toBe('验证码错误或已失效');
+      expect(messageFor('verification_invalid', 'en', [2])).toBe('The verification code is wrong, 2 attempts left.');
+      expect([hzeroKeyFor('verification_invalid'), hzeroKeyFor('verification_invalid', [2])])
+        .toEqual(['hoth.warn.captchaWrong', 'hoth.warn.captchaWrong']);
     });
 
     it('checks a code in one step for an expected tenant and destination; a mismatch is a wrong code', async () => {
       const { verificationId } = await send();
       const code = lastCode();
-      expect(remaining(await failure(checkCode(deps, verificationId, code, { tenantId: 't1', destination: '+8613900000000' })))).toBe('4');
-      expect(remaining(await failure(checkCode(deps, verificationId, code, { tenantId: 't2', destination: PHONE })))).toBe('3');
+      const otherDest = await failure(checkCode(deps, verificationId, code, { tenantId: 't1', destination: '+8613900000000' }));
+      expect([otherDest.reason, remaining(otherDest), otherDest.details?.params]).toEqual(['verification_invalid', '4', [4]]);
+      const otherTenant = await failure(checkCode(deps, verificationId, code, { tenantId: 't2', destination: PHONE }));
+      expect([otherTenant.reason, remaining(otherTenant), otherTenant.details?.params]).toEqual(['verification_invalid', '3', [3]]);
       await checkCode(deps, verificationId, code, { tenantId: 't1', destination: PHONE });
-      expect((await failure(checkCode(deps, verificationId, code, { tenantId: 't1', destination: PHONE }))).reason).toBe('captcha_invalid');
+      const spent = await failure(checkCode(deps, verificationId, code, { tenantId: 't1', destination: PHONE }));
+      expect([spent.reason, remaining(spent), spent.details?.params]).toEqual(['verification_invalid', '0', undefined]);
     });
   });
 
