@@ -1016,9 +1016,14 @@ function evaluateTargets() {
   };
   for (const [t, keys] of Object.entries(sources)) {
     const noisy = keys.filter((k) => (out[k] as Figure | undefined)?.machine?.noisy);
-    if (noisy.length && targets[t]) {
-      const n = `measured on a busy machine (other processes used CPU): ${noisy.join(', ')}`;
-      targets[t].note = targets[t].note ? `${targets[t].note}; ${n}` : n;
+    const tg = targets[t];
+    if (noisy.length && tg) {
+      // Not judged: a busy machine can fail a target as easily as pass one (a slowed ceiling or
+      // reference makes the ratio look good). The verdict the figures would give is kept aside.
+      const n = `not judged, measured on a busy machine (other processes used CPU): ${noisy.join(', ')}`;
+      tg.note = tg.note ? `${tg.note}; ${n}` : n;
+      (tg as Record<string, unknown>).met_on_noisy_figures = tg.met;
+      tg.met = null;
     }
   }
 }
@@ -1137,12 +1142,31 @@ async function main() {
       };
 
       if (want('signin')) {
+        let before: Figure | undefined;
         if (ceilingWithSignin) {
           rss.setPhase('argon2 ceiling (Signet idle)');
-          out.argon2_verify_per_s = await measured('argon2', argon2Ceiling);
+          before = await measured('argon2', argon2Ceiling);
+          out.argon2_verify_per_s = before;
         }
         await run('signin_rest', 'signin', phaseS, () => signinRest(signet!));
         await run('signin_grpc', 'signin', phaseS, () => signinGrpc(signet!, clients));
+        // A ceiling is a maximum and a busy machine only lowers it: take it again after the
+        // sign-in figures and keep the better of the two.
+        if (before && fits('argon2 (second sample)', ARGON2_S + WARMUP_S + 2)) {
+          rss.setPhase('argon2 ceiling (Signet idle)');
+          const after = await measured('argon2', argon2Ceiling);
+          const best = (after.rate_per_s ?? 0) > (before.rate_per_s ?? 0) ? after : before;
+          out.argon2_verify_per_s = {
+            ...best,
+            samples: [before, after].map((f, i) => ({
+              when: i === 0 ? 'before the sign-in figures' : 'after the sign-in figures',
+              rate_per_s: f.rate_per_s,
+              cpu_ms_per_verify: f.cpu_ms_per_ok?.loadgen ?? null,
+              noisy: f.machine?.noisy ?? null,
+              kept: f === best,
+            })),
+          };
+        }
       }
       if (want('refresh')) {
         await run('refresh_rest', 'refresh', phaseS + 5, () => refreshRest(signet!));

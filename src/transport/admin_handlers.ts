@@ -47,6 +47,7 @@ const clientOut = (c: Client): pb.Client => ({
   client_id: c.id, tenant_id: c.tenantId, name: c.name, client_type: c.type, grant_types: c.grantTypes, scopes: c.scopes,
   access_token_ttl_seconds: c.accessTokenTtl, refresh_token_ttl_seconds: c.refreshTokenTtl, max_sessions: c.maxSessions,
   status: c.status, created_at: c.createdAt, updated_at: c.updatedAt,
+  password_encryption: 'none', reject_replayed_passwords: false,
 });
 
 const userOut = (u: User): pb.User => ({
