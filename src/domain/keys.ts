@@ -1,9 +1,9 @@
 // Signing keys: created on first start, stored sealed with the key-encryption key, published in
 // the JWKS, rotated on demand. A retired key stays published until every token it signed has
 // expired, so verifiers holding a cached JWKS never see a valid token they cannot check.
-import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
-import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
+import type { JWK, JWTPayload } from 'jose';
+import { constants, createPrivateKey, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningKey } from './model.js';
 import type { SigningKeyRepository } from './ports.js';
 import { seal, unseal } from './crypto/secrets.js';
@@ -14,8 +14,19 @@ const RELOAD_MS = 30_000;
 
 interface LoadedKey {
   record: SigningKey;
-  privateKey: CryptoKey;
+  privateKey: KeyObject;
 }
+
+/** node:crypto's form of each JWS algorithm (RFC 7518 section 3). */
+const SIGNERS: Record<string, { hash: string | null; options: Partial<SignKeyObjectInput> }> = {
+  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
+  ES384: { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
+  RS256: { hash: 'sha256', options: {} },
+  PS256: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  EdDSA: { hash: null, options: {} },
+};
+
+const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 
 export class KeyRing {
   private active: LoadedKey | undefined;
@@ -62,15 +73,21 @@ export class KeyRing {
     return this.jwks;
   }
 
+  /**
+   * A compact JWS signed with node:crypto rather than jose's SignJWT: jose 6 signs through
+   * WebCrypto, asynchronously, at about three times the CPU per token, and tokens are minted on
+   * every grant. jose still makes the keys and the JWKS and verifies every token, so tests and
+   * clients check these signatures with an independent implementation.
+   */
   async sign(claims: JWTPayload, ttlSeconds: number, typ: string): Promise<string> {
     await this.fresh();
     const key = this.active!;
     const iat = Math.floor(this.now().getTime() / 1000);
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: key.record.alg, kid: key.record.kid, typ })
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + ttlSeconds)
-      .sign(key.privateKey);
+    const header = b64url(JSON.stringify({ alg: key.record.alg, kid: key.record.kid, typ }));
+    const input = `${header}.${b64url(JSON.stringify({ ...claims, iat, exp: iat + ttlSeconds }))}`;
+    const signer = SIGNERS[key.record.alg];
+    const signature = sign(signer.hash, Buffer.from(input), { ...signer.options, key: key.privateKey } as SignKeyObjectInput);
+    return `${input}.${signature.toString('base64url')}`;
   }
 
   /** Verifies signature, expiry, issuer and type; throws on any failure. */
@@ -112,8 +129,7 @@ export class KeyRing {
     const next = new Map<string, LoadedKey>();
     for (const record of records) {
       const known = this.loaded.get(record.kid);
-      const privateKey = known?.privateKey ??
-        (await importPKCS8(unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.kid}`), record.alg));
+      const privateKey = known?.privateKey ?? createPrivateKey(unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.kid}`));
       next.set(record.kid, { record, privateKey });
     }
     this.loaded = next;

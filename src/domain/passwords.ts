@@ -2,7 +2,30 @@
 // older systems (HZERO stores $2a$) still verify and are replaced at the next successful sign-in.
 import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
+import { availableParallelism } from 'node:os';
 import { randomToken } from './crypto/secrets.js';
+
+/**
+ * At most one argon2 computation per core. More in parallel only queue in libuv's pool, hold
+ * 19 MiB each and delay the other work that pool does (crypto, DNS), for no more throughput.
+ */
+class Gate {
+  private running = 0;
+  private waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
 
 export interface Argon2Params {
   memoryCost: number;
@@ -21,23 +44,24 @@ const ARGON_PREFIX = '$argon2id$';
 export class PasswordHasher {
   private readonly paramTag: string;
   private dummy: Promise<string> | undefined;
+  private readonly gate = new Gate(Math.max(1, availableParallelism()));
 
   constructor(private readonly params: Argon2Params) {
     this.paramTag = `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
   }
 
   hash(password: string): Promise<string> {
-    return argonHash(password, {
+    return this.gate.run(() => argonHash(password, {
       algorithm: Algorithm.Argon2id,
       memoryCost: this.params.memoryCost,
       timeCost: this.params.timeCost,
       parallelism: this.params.parallelism,
-    });
+    }));
   }
 
   async verify(stored: string, password: string): Promise<VerifyResult> {
     if (stored.startsWith(ARGON_PREFIX)) {
-      const ok = await argonVerify(stored, password).catch(() => false);
+      const ok = await this.gate.run(() => argonVerify(stored, password)).catch(() => false);
       return { ok, needsRehash: ok && !stored.includes(`$${this.paramTag}$`) };
     }
     if (/^\$2[aby]\$\d\d\$/.test(stored)) {

@@ -78,45 +78,50 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
   ) {
     await requireCaptcha(deps, req);
   }
-  const attempt = policy.lockoutEnabled ? await reserve(deps, policy, subject, cc.tenant.id, idKey) : 0;
+  if (policy.lockoutEnabled) await reserve(deps, policy, subject, cc.tenant.id, idKey);
   try {
     await checkPassword(deps, cc.tenant, user, req.password);
   } catch (err) {
-    if (isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found')) {
-      await deps.limiter.recordIpFailure(req.ip);
-      if (policy.lockoutEnabled && err.reason === 'invalid_password') await failed(deps, policy, subject, cc.tenant.id, idKey, attempt, audit);
+    const guess = isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found');
+    if (guess) await deps.limiter.recordIpFailure(req.ip);
+    if (policy.lockoutEnabled) {
+      if (!guess) await deps.lockout.release(subject, false);
+      else await failed(deps, policy, subject, cc.tenant.id, idKey, err as SignetError, audit);
     }
     throw err;
   }
-  // The successful attempt was reserved too: clear it with the earlier failures.
-  if (policy.lockoutEnabled) await deps.lockout.reset(subject);
+  if (policy.lockoutEnabled) await deps.lockout.release(subject, true);
   checkUsable(user!, deps.now());
   await secondFactor(deps, policy, cc, user!, req);
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user: user!, scope, deviceId: req.deviceId, channel });
 }
 
-async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string): Promise<number> {
+async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string): Promise<void> {
   try {
-    return await deps.lockout.reserve(subject, policy);
+    await deps.lockout.reserve(subject, policy);
   } catch (err) {
-    if (isSignetError(err) && err.details.retryAfterSeconds) {
+    if (isSignetError(err) && err.reason === 'invalid_status' && err.details.retryAfterSeconds) {
       await deps.lockout.markIdentifier(tenantId, idKey, err.details.retryAfterSeconds);
     }
     throw err;
   }
 }
 
-/** A wrong password: lock at the limit, else say how many attempts are left. */
+/**
+ * A wrong password (or an unknown identifier): count it; lock at the limit, else say how many
+ * attempts are left.
+ */
 async function failed(
-  deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string, attempt: number, audit: AuditEventInput,
+  deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string, err: SignetError, audit: AuditEventInput,
 ): Promise<never> {
-  const remaining = policy.maxFailedAttempts - attempt;
-  if (remaining <= 0) {
-    await deps.lockout.lock(subject, policy);
-    await deps.lockout.markIdentifier(tenantId, idKey, policy.lockSeconds);
-    deps.audit.record({ ...audit, event: 'lock', reason: 'invalid_password' });
-    throw lockedError(policy.lockSeconds);
+  const { failures, lockedFor } = await deps.lockout.fail(subject, policy);
+  if (lockedFor > 0) {
+    await deps.lockout.markIdentifier(tenantId, idKey, lockedFor);
+    deps.audit.record({ ...audit, event: 'lock', reason: err.reason });
+    throw lockedError(lockedFor);
   }
+  if (err.reason !== 'invalid_password') throw err;
+  const remaining = policy.maxFailedAttempts - failures;
   throw new SignetError('invalid_password', { metadata: { limit_remaining: String(remaining) }, params: [remaining] });
 }
 

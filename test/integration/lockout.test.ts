@@ -55,7 +55,7 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
       code: 16,
       message: messageFor('invalid_password', 'en', [4]),
       details: [
-        { '@type': ERRORINFO, reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4' }, limit_remaining: 4 },
+        { '@type': ERRORINFO, reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4', hzero_key: 'hoth.warn.passwordError' }, limit_remaining: 4 },
         { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en', message: messageFor('invalid_password', 'en', [4]) },
       ],
       error: 'invalid_password',
@@ -88,6 +88,8 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
   });
 
   it('counts 200 parallel wrong passwords on two instances exactly: 5 comparisons, then locked', async () => {
+    // Attempts in flight use up the budget: the rest are told to retry (resource_exhausted) until
+    // the five compared ones fail and lock the account (invalid_status).
     await newUser('target', 'nocap');
     const ca = countVerifications(a);
     const cb = countVerifications(b);
@@ -97,8 +99,20 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     const reasons = answers.map((r) => r.body.error);
     expect(ca.count + cb.count).toBe(5);
     expect(reasons.filter((r) => r === 'invalid_password')).toHaveLength(4);
-    expect(reasons.filter((r) => r === 'invalid_status')).toHaveLength(196);
+    const refused = reasons.filter((r) => r === 'invalid_status' || r === 'resource_exhausted');
+    expect(refused).toHaveLength(196);
+    expect(reasons).toContain('invalid_status');
     expect((await signin(a, 'nocap-web', 'target', 'right-password')).body.error).toBe('invalid_status');
+    expect(ca.count + cb.count).toBe(5);
+  });
+
+  it('never locks an account for a burst of right passwords', async () => {
+    await newUser('busy', 'nocap');
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => signin(i % 2 ? a : b, 'nocap-web', 'busy', 'right-password')));
+    for (const r of answers) expect([200, 429]).toContain(r.status);
+    expect(answers.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(5);
+    const later = await signin(a, 'nocap-web', 'busy', 'wrong');
+    expect(later.body.details[0].limit_remaining).toBe(4);
   });
 
   it('resets the count on success and ends a lock by itself', async () => {

@@ -1,18 +1,24 @@
 // Failed-password lockout. The classic bug is the parallel bypass: many concurrent guesses all
-// read "4 failures" and all get to compare a password. Here every attempt first *reserves* its
-// place in one atomic step (INCR under a lock check); only the first `max` reservations may
-// compare, everything after answers "locked" without hashing, and the counter only goes down on
-// a success. Keys carry a hash tag so both keys of a script share a Redis Cluster slot.
+// read "4 failures" and all get to compare a password. Here an attempt must first take a place
+// in one atomic step, and places are limited to what is left of the budget: failures so far plus
+// attempts in flight never exceed the maximum. So no more than `max` passwords are ever compared
+// before the lock, however many requests arrive at once and on however many instances; the
+// extra ones are told to retry. Confirmed failures and attempts in flight are counted apart, so
+// a burst of *right* passwords cannot lock an account. Keys carry a hash tag so the keys of one
+// script share a Redis Cluster slot.
 import type { AtomicScript, ScriptableKeyValueStore } from '../ports.js';
 import { SignetError } from '../errors.js';
 import type { EffectivePolicy } from './policy.js';
 
 /** Failures are "consecutive" within this window; a success or an unlock resets them. */
 const FAILURE_WINDOW_SECONDS = 86400;
+/** An attempt whose process died mid-compare frees its place after this. */
+const PENDING_TTL_SECONDS = 30;
 
 interface Scripts {
   reserve: AtomicScript<number[]>;
-  lock: AtomicScript<number>;
+  fail: AtomicScript<number[]>;
+  release: AtomicScript<number>;
 }
 
 const scripts = new WeakMap<ScriptableKeyValueStore, Scripts>();
@@ -21,42 +27,67 @@ function scriptsOf(kv: ScriptableKeyValueStore): Scripts {
   let s = scripts.get(kv);
   if (s) return s;
   s = {
-    // KEYS: counter, lock. ARGV: max, lockSeconds, window. → {n, 0} or {-1, seconds locked}
+    // KEYS: failed, pending, lock. ARGV: max, pendingTtl. → {failed, 0} | {-1, locked for} | {-2, 0} (busy)
     reserve: kv.defineScript<number[]>({
       name: 'lockout-reserve',
-      numKeys: 2,
+      numKeys: 3,
       lua: `
-        local t = redis.call('TTL', KEYS[2])
+        local t = redis.call('TTL', KEYS[3])
         if t > 0 then return {-1, t} end
-        local n = redis.call('INCR', KEYS[1])
-        if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-        if n > tonumber(ARGV[1]) then
-          redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
-          redis.call('DEL', KEYS[1])
-          return {-1, tonumber(ARGV[2])}
-        end
-        return {n, 0}`,
-      memory(ks, [counter, lock], [max, lockSeconds, window]) {
+        local failed = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local pending = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if failed + pending >= tonumber(ARGV[1]) then return {-2, 0} end
+        redis.call('INCR', KEYS[2])
+        redis.call('EXPIRE', KEYS[2], ARGV[2])
+        return {failed, 0}`,
+      memory(ks, [failed, pending, lock], [max, pendingTtl]) {
         const t = ks.ttl(lock);
         if (t > 0) return [-1, t];
-        const n = ks.incrBy(counter, 1);
-        if (n === 1) ks.expire(counter, Number(window));
-        if (n > Number(max)) {
+        const f = Number(ks.get(failed) ?? 0);
+        const p = Number(ks.get(pending) ?? 0);
+        if (f + p >= Number(max)) return [-2, 0];
+        ks.incrBy(pending, 1);
+        ks.expire(pending, Number(pendingTtl));
+        return [f, 0];
+      },
+    }),
+    // KEYS: failed, pending, lock. ARGV: max, lockSeconds, window. → {failures, locked for (0 = not locked)}
+    fail: kv.defineScript<number[]>({
+      name: 'lockout-fail',
+      numKeys: 3,
+      lua: `
+        if redis.call('DECR', KEYS[2]) <= 0 then redis.call('DEL', KEYS[2]) end
+        local n = redis.call('INCR', KEYS[1])
+        if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+        if n >= tonumber(ARGV[1]) then
+          redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
+          redis.call('DEL', KEYS[1])
+          return {n, tonumber(ARGV[2])}
+        end
+        return {n, 0}`,
+      memory(ks, [failed, pending, lock], [max, lockSeconds, window]) {
+        if (ks.incrBy(pending, -1) <= 0) ks.del(pending);
+        const n = ks.incrBy(failed, 1);
+        if (n === 1) ks.expire(failed, Number(window));
+        if (n >= Number(max)) {
           ks.set(lock, '1', Number(lockSeconds));
-          ks.del(counter);
-          return [-1, Number(lockSeconds)];
+          ks.del(failed);
+          return [n, Number(lockSeconds)];
         }
         return [n, 0];
       },
     }),
-    // KEYS: counter, lock. ARGV: lockSeconds.
-    lock: kv.defineScript<number>({
-      name: 'lockout-lock',
+    // KEYS: failed, pending. ARGV: '1' to clear the failures (a success), '0' to keep them.
+    release: kv.defineScript<number>({
+      name: 'lockout-release',
       numKeys: 2,
-      lua: `redis.call('SET', KEYS[2], '1', 'EX', ARGV[1]) redis.call('DEL', KEYS[1]) return 1`,
-      memory(ks, [counter, lock], [lockSeconds]) {
-        ks.set(lock, '1', Number(lockSeconds));
-        ks.del(counter);
+      lua: `
+        if redis.call('DECR', KEYS[2]) <= 0 then redis.call('DEL', KEYS[2]) end
+        if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
+        return 1`,
+      memory(ks, [failed, pending], [success]) {
+        if (ks.incrBy(pending, -1) <= 0) ks.del(pending);
+        if (success === '1') ks.del(failed);
         return 1;
       },
     }),
@@ -71,11 +102,20 @@ export interface Subject {
   key: string;
 }
 
-const counterKey = (s: Subject) => `pw:{${s.tenantId}:${s.key}}:n`;
-const lockKey = (s: Subject) => `pw:{${s.tenantId}:${s.key}}:lock`;
+const keys = (s: Subject) => {
+  const base = `pw:{${s.tenantId}:${s.key}}`;
+  return { failed: `${base}:n`, pending: `${base}:p`, lock: `${base}:lock` };
+};
 
 export function lockedError(seconds: number): SignetError {
   return new SignetError('invalid_status', { retryAfterSeconds: seconds, metadata: { locked: 'true' } });
+}
+
+export interface Failure {
+  /** Consecutive failures, this one included. */
+  failures: number;
+  /** Seconds the account is now locked for; 0 when this failure did not lock it. */
+  lockedFor: number;
 }
 
 export class Lockout {
@@ -83,29 +123,40 @@ export class Lockout {
 
   /** Consecutive failures so far (for the captcha threshold); reads only. */
   async failures(s: Subject): Promise<number> {
-    return Number((await this.kv.get(counterKey(s))) ?? 0);
+    return Number((await this.kv.get(keys(s).failed)) ?? 0);
   }
 
   /**
-   * Reserves one attempt. Throws invalid_status (with RetryInfo) when the subject is locked or
-   * the reservation is past the limit; else returns the attempt's number (1-based).
+   * Takes a place for one password comparison. Throws invalid_status (with RetryInfo) when the
+   * subject is locked, and resource_exhausted (retry in a second) when the attempts already in
+   * flight use up what is left of the budget.
    */
-  async reserve(s: Subject, p: EffectivePolicy): Promise<number> {
-    const [n, lockedFor] = await scriptsOf(this.kv).reserve([counterKey(s), lockKey(s)], [
+  async reserve(s: Subject, p: EffectivePolicy): Promise<void> {
+    const k = keys(s);
+    const [n, lockedFor] = await scriptsOf(this.kv).reserve([k.failed, k.pending, k.lock], [p.maxFailedAttempts, PENDING_TTL_SECONDS]);
+    if (n === -1) throw lockedError(lockedFor);
+    if (n === -2) throw new SignetError('resource_exhausted', { retryAfterSeconds: 1, metadata: { scope: 'attempts_in_flight' } });
+  }
+
+  /** The compared password was wrong: count it, and lock at the limit. */
+  async fail(s: Subject, p: EffectivePolicy): Promise<Failure> {
+    const k = keys(s);
+    const [failures, lockedFor] = await scriptsOf(this.kv).fail([k.failed, k.pending, k.lock], [
       p.maxFailedAttempts, p.lockSeconds, FAILURE_WINDOW_SECONDS,
     ]);
-    if (n < 0) throw lockedError(lockedFor);
-    return n;
+    return { failures, lockedFor };
   }
 
-  /** Locks now (the reservation that reached the limit failed). */
-  async lock(s: Subject, p: EffectivePolicy): Promise<void> {
-    await scriptsOf(this.kv).lock([counterKey(s), lockKey(s)], [p.lockSeconds]);
+  /** Gives the place back: after a success (the failures are cleared too) or an error. */
+  async release(s: Subject, success: boolean): Promise<void> {
+    const k = keys(s);
+    await scriptsOf(this.kv).release([k.failed, k.pending], [success ? '1' : '0']);
   }
 
-  /** A success, or an operator's unlock: the count starts again. */
+  /** An operator's unlock: the count starts again. */
   async reset(s: Subject): Promise<void> {
-    await this.kv.del(counterKey(s), lockKey(s));
+    const k = keys(s);
+    await this.kv.del(k.failed, k.pending, k.lock);
   }
 
   /**
