@@ -11,6 +11,7 @@ import { openKeyValueStore } from './storage/kv.js';
 import type { Deps } from './domain/deps.js';
 import { MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
 import { KeyRing } from './domain/keys.js';
+import { TransportKeyRing } from './domain/transport_keys.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { Directory } from './domain/directory.js';
 import { AuditLog } from './domain/audit.js';
@@ -24,6 +25,7 @@ import { authHandlers } from './transport/auth_handlers.js';
 import { adminHandlers, requireAdminToken } from './transport/admin_handlers.js';
 import { addService } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/index.js';
+import { hzeroRoutes } from './transport/http/hzero/index.js';
 import { createRegistry } from './transport/registry.js';
 import { TrustedProxies } from './transport/clientip.js';
 import { AuthServiceDefinition, AuthServiceService } from './gen/signet/auth/v1/auth_service.js';
@@ -65,6 +67,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     storage: db.storage,
     kv,
     keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300),
+    transportKeys: new TransportKeyRing(db.storage.transportKeys, kek, config.transportKeys),
     hasher: new PasswordHasher(config.argon2),
     sender: createSender(config.sender, log),
     lockout: new Lockout(kv),
@@ -86,8 +89,9 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   };
   try {
     await deps.keys.init();
+    await deps.transportKeys.init();
   } catch (err) {
-    throw new Error('cannot open the signing keys: every instance needs the same SIGNET_KEY_ENCRYPTION_KEY', { cause: err });
+    throw new Error('cannot open the signing and transport keys: every instance needs the same SIGNET_KEY_ENCRYPTION_KEY', { cause: err });
   }
   await bootstrap(deps, config.bootstrap);
   const token = await loadAdminToken(config.adminToken, config.dataDir);
@@ -103,7 +107,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const adminGrpc = new grpc.Server();
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
   const httpOpts = { registry, config, logger: log, proxies };
-  const http = createHttpServer({ ...httpOpts, services: [{ definition: AuthServiceDefinition, handlers: auth }] });
+  const http = createHttpServer({ ...httpOpts, services: [{ definition: AuthServiceDefinition, handlers: auth }], extraRoutes: hzeroRoutes(deps, auth) });
   const adminHttp = createHttpServer({ ...httpOpts, services: [{ definition: AdminServiceDefinition, handlers: adminH }] });
 
   const ports = {
@@ -173,8 +177,13 @@ function listen(server: HttpServer, host: string, port: number): Promise<number>
 }
 
 const shutdownGrpc = (s: grpc.Server) => new Promise<void>((r) => s.tryShutdown(() => r()));
+/** Stops accepting; keep-alive connections are closed as soon as their request is answered. */
 const closeHttp = (s: HttpServer) =>
   new Promise<void>((r) => {
-    s.close(() => r());
+    const sweep = setInterval(() => s.closeIdleConnections(), 25);
+    s.close(() => {
+      clearInterval(sweep);
+      r();
+    });
     s.closeIdleConnections();
   });
