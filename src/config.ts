@@ -22,6 +22,8 @@ export const configSchema = z.object({
   SIGNET_ISSUER: z.string().url().optional(),
   SIGNET_KEY_ENCRYPTION_KEY: z.string().optional(),
   SIGNET_SIGNING_ALG: z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']).default('ES256'),
+  SIGNET_TRANSPORT_KEY_BITS: int(2048, 2048, 8192).refine((b) => b % 8 === 0, 'must be a multiple of 8'),
+  SIGNET_TRANSPORT_KEY_GRACE_SECONDS: int(86400, 60, 2592000),
   SIGNET_ARGON2_MEMORY_KIB: int(19456, 1024),
   SIGNET_ARGON2_ITERATIONS: int(2, 1),
   SIGNET_ARGON2_PARALLELISM: int(1, 1, 16),
@@ -74,6 +76,8 @@ export interface Config {
   issuer: string;
   keyEncryptionKey?: string;
   signingAlg: 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
+  /** RSA keys clients encrypt passwords with: size of new keys, and how long a retired one still decrypts. */
+  transportKeys: { bits: number; graceSeconds: number };
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   accessTokenTtl: number;
   refreshTokenTtl: number;
@@ -148,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     issuer: e.SIGNET_ISSUER ?? `http://localhost:${e.SIGNET_HTTP_PORT}`,
     keyEncryptionKey: e.SIGNET_KEY_ENCRYPTION_KEY,
     signingAlg: e.SIGNET_SIGNING_ALG,
+    transportKeys: { bits: e.SIGNET_TRANSPORT_KEY_BITS, graceSeconds: e.SIGNET_TRANSPORT_KEY_GRACE_SECONDS },
     argon2: {
       memoryCost: e.SIGNET_ARGON2_MEMORY_KIB,
       timeCost: e.SIGNET_ARGON2_ITERATIONS,

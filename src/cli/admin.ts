@@ -8,7 +8,8 @@ import type {
   DisableClientRequest, DisableTenantRequest, DisableUserRequest, ListAuditEventsRequest,
   ListAuditEventsResponse, ListClientsRequest, ListClientsResponse, ListSigningKeysRequest,
   ListSigningKeysResponse, ListTenantsRequest, ListTenantsResponse, ListUsersRequest, ListUsersResponse,
-  RotateSigningKeyRequest, SigningKey, Tenant, UnlockUserRequest, UpdateUserRequest, User,
+  ListTransportKeysRequest, ListTransportKeysResponse, RotateSigningKeyRequest, RotateTransportKeyRequest, SigningKey,
+  Tenant, TransportKey, UnlockUserRequest, UpdateUserRequest, User,
 } from '../gen/signet/auth/v1/admin.js';
 import { AdminServiceClient } from '../gen/signet/auth/v1/admin_service.js';
 import { CliError, EXIT } from './errors.js';
@@ -29,6 +30,8 @@ export interface AdminApi {
   listAuditEvents(req: ListAuditEventsRequest): Promise<ListAuditEventsResponse>;
   listSigningKeys(req: ListSigningKeysRequest): Promise<ListSigningKeysResponse>;
   rotateSigningKey(req: RotateSigningKeyRequest): Promise<SigningKey>;
+  listTransportKeys(req: ListTransportKeysRequest): Promise<ListTransportKeysResponse>;
+  rotateTransportKey(req: RotateTransportKeyRequest): Promise<TransportKey>;
   close(): void;
 }
 
@@ -43,7 +46,7 @@ export interface AdminConnection {
 const METHODS = [
   'createTenant', 'listTenants', 'disableTenant', 'createClient', 'listClients', 'disableClient',
   'createUser', 'listUsers', 'updateUser', 'disableUser', 'unlockUser', 'listAuditEvents', 'listSigningKeys',
-  'rotateSigningKey',
+  'rotateSigningKey', 'listTransportKeys', 'rotateTransportKey',
 ] as const satisfies readonly Exclude<keyof AdminApi, 'close'>[];
 
 const DEADLINE_MS = 30_000;

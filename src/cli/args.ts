@@ -40,6 +40,8 @@ export const OPTIONS = {
   'access-ttl': { type: 'string', value: 'S' },
   'refresh-ttl': { type: 'string', value: 'S' },
   'max-sessions': { type: 'string', value: 'N' },
+  'password-encryption': { type: 'string', value: 'none|rsa|required' },
+  'reject-replayed-passwords': { type: 'boolean' },
   username: { type: 'string', value: 'U' },
   email: { type: 'string', value: 'E' },
   phone: { type: 'string', value: 'P' },

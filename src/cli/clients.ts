@@ -1,6 +1,6 @@
 // signet clients create | list | disable
 import type { Client } from '../gen/signet/auth/v1/admin.js';
-import { list, positiveInt, str, type CommandSpec } from './args.js';
+import { list, oneOf, positiveInt, str, type CommandSpec } from './args.js';
 import { date, joined, record, table } from './output.js';
 import { listAll } from './paging.js';
 
@@ -16,6 +16,8 @@ export function clientRecord(c: Client): string {
     ['access_token_ttl_seconds', c.access_token_ttl_seconds],
     ['refresh_token_ttl_seconds', c.refresh_token_ttl_seconds],
     ['max_sessions', c.max_sessions],
+    ['password_encryption', c.password_encryption],
+    ['reject_replayed_passwords', c.reject_replayed_passwords],
     ['created_at', date(c.created_at)],
     ['updated_at', date(c.updated_at)],
   ]);
@@ -30,6 +32,7 @@ export function clientTable(clients: Client[]): string {
 }
 
 const CREATE = 'clients create';
+const PASSWORD_ENCRYPTIONS = ['none', 'rsa', 'required'] as const;
 
 export const clientCommands: CommandSpec[] = [
   {
@@ -45,6 +48,8 @@ export const clientCommands: CommandSpec[] = [
       'access-ttl': 'access token lifetime in seconds (default: server setting)',
       'refresh-ttl': 'refresh token lifetime in seconds (default: server setting)',
       'max-sessions': 'live sessions per user on this client (default: server setting)',
+      'password-encryption': 'how passwords travel: none (as typed, default), rsa (plain or RSA-encrypted), required (RSA-encrypted only)',
+      'reject-replayed-passwords': 'refuse an encrypted password whose ciphertext was used before',
     },
     required: ['id', 'tenant'],
     notes: ['The secret is printed once; Signet keeps only its hash.'],
@@ -59,6 +64,8 @@ export const clientCommands: CommandSpec[] = [
         access_token_ttl_seconds: positiveInt(values, 'access-ttl', CREATE) ?? 0,
         refresh_token_ttl_seconds: positiveInt(values, 'refresh-ttl', CREATE) ?? 0,
         max_sessions: positiveInt(values, 'max-sessions', CREATE) ?? 0,
+        password_encryption: oneOf(str(values, 'password-encryption'), PASSWORD_ENCRYPTIONS, '--password-encryption', CREATE) ?? '',
+        reject_replayed_passwords: values['reject-replayed-passwords'] === true,
       });
       ctx.out.show(res, () => {
         const lines = [res.client ? clientRecord(res.client) : ''];

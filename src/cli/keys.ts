@@ -1,5 +1,5 @@
-// signet keys rotate | list
-import type { SigningKey } from '../gen/signet/auth/v1/admin.js';
+// signet keys rotate | list | rotate-transport | list-transport
+import type { SigningKey, TransportKey } from '../gen/signet/auth/v1/admin.js';
 import type { CommandSpec } from './args.js';
 import { date, record, table } from './output.js';
 
@@ -21,6 +21,24 @@ export function keyTable(keys: SigningKey[]): string {
   );
 }
 
+export function transportKeyRecord(k: TransportKey): string {
+  return record([
+    ['thumbprint', k.thumbprint],
+    ['bits', k.bits],
+    ['status', k.status],
+    ['created_at', date(k.created_at)],
+    ['retire_at', date(k.retire_at)],
+  ]);
+}
+
+export function transportKeyTable(keys: TransportKey[]): string {
+  if (keys.length === 0) return 'no transport keys';
+  return table(
+    ['THUMBPRINT', 'BITS', 'STATUS', 'CREATED', 'RETIRE_AT'],
+    keys.map((k) => [k.thumbprint, k.bits, k.status, date(k.created_at), date(k.retire_at)]),
+  );
+}
+
 export const keyCommands: CommandSpec[] = [
   {
     path: ['keys', 'rotate'],
@@ -36,6 +54,22 @@ export const keyCommands: CommandSpec[] = [
     async run(ctx) {
       const { keys } = await ctx.admin().listSigningKeys({});
       ctx.out.show(keys, () => keyTable(keys));
+    },
+  },
+  {
+    path: ['keys', 'rotate-transport'],
+    summary: 'make a new RSA transport key (GetPublicKey); the previous one still decrypts for the grace period',
+    async run(ctx) {
+      const key = await ctx.admin().rotateTransportKey({});
+      ctx.out.show(key, () => transportKeyRecord(key));
+    },
+  },
+  {
+    path: ['keys', 'list-transport'],
+    summary: 'list the RSA transport keys that decrypt passwords now',
+    async run(ctx) {
+      const { keys } = await ctx.admin().listTransportKeys({});
+      ctx.out.show(keys, () => transportKeyTable(keys));
     },
   },
 ];

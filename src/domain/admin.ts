@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { SignetError, invalidArgument } from './errors.js';
 import type { Deps } from './deps.js';
 import { MAX_TOKEN_TTL_SECONDS } from './deps.js';
-import type { Client, ClientType, Page, PageRequest, Tenant, TenantPolicy, User, UserStatus } from './model.js';
+import type {
+  Client, ClientType, Page, PageRequest, PasswordEncryption, Tenant, TenantPolicy, User, UserStatus,
+} from './model.js';
+import { PASSWORD_ENCRYPTIONS } from './model.js';
 import type { ClientPatch, TenantPatch, UserPatch } from './ports.js';
 import { randomToken, sha256Hex } from './crypto/secrets.js';
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identity.js';
@@ -64,8 +67,18 @@ export interface ClientInput {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   maxSessions: number;
+  /** "none" (default), "rsa" or "required". */
+  passwordEncryption?: string;
+  rejectReplayedPasswords?: boolean;
   /** A chosen secret (container bootstrap); normally generated. */
   secret?: string;
+}
+
+function checkPasswordEncryption(v: string): PasswordEncryption {
+  if (!PASSWORD_ENCRYPTIONS.includes(v as PasswordEncryption)) {
+    throw invalidArgument('password_encryption', `must be ${PASSWORD_ENCRYPTIONS.join(', ')}`);
+  }
+  return v as PasswordEncryption;
 }
 
 function checkClientShape(type: ClientType, grantTypes: string[], c: Partial<ClientInput>): void {
@@ -96,6 +109,7 @@ export async function createClient(deps: Deps, input: ClientInput): Promise<{ cl
     maxSessions: input.maxSessions || s.maxSessions,
   };
   checkClientShape(type, grantTypes, c);
+  const passwordEncryption = checkPasswordEncryption(input.passwordEncryption || 'none');
   await must(deps.storage.tenants.get(input.tenantId), 'tenant');
   if (input.secret !== undefined && input.secret.length < 16) throw invalidArgument('client_secret', 'at least 16 characters');
   const secret = type === 'confidential' ? input.secret ?? randomToken(32) : '';
@@ -109,6 +123,8 @@ export async function createClient(deps: Deps, input: ClientInput): Promise<{ cl
     scopes: input.scopes.length ? input.scopes : ['openid', 'user'],
     ...c,
     status: 'enabled',
+    passwordEncryption,
+    rejectReplayedPasswords: input.rejectReplayedPasswords ?? false,
   });
   return { client, secret };
 }
@@ -122,6 +138,7 @@ export async function updateClient(deps: Deps, id: string, patch: ClientPatch): 
     throw invalidArgument('status', 'must be enabled or disabled');
   }
   checkClientShape(current.type, patch.grantTypes ?? current.grantTypes, patch);
+  if (patch.passwordEncryption !== undefined) checkPasswordEncryption(patch.passwordEncryption);
   const c = await must(deps.storage.clients.update(id, patch), 'client');
   deps.directory.forgetClient(id);
   return c;

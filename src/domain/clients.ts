@@ -63,7 +63,7 @@ export async function authenticateClient(
     if (!ok) throw new SignetError('unauthorized_client');
   }
   const tenant = await directory.tenant(client.tenantId);
-  if (!tenant) throw new SignetError('invalid_client');
+  if (!tenant) throw new SignetError('invalid_client', { message: 'invalid_client.tenant_invalid' });
   if (tenant.status !== 'enabled') throw new SignetError('tenant_disabled');
   return { client, tenant };
 }

@@ -40,7 +40,7 @@ async function verificationSteps(deps: Deps, cc: ClientContext, req: Verificatio
   // Everything that can be refused without the token is, before it is spent.
   requireUserScope(cc);
   const scope = grantScope(cc.client, req.scope ?? '');
-  const channel = readChannel(req.source_type);
+  const channel = readChannel(req.source_type, req.deviceId);
   const claimedType = req.user_type ? readUserType(req.user_type) : undefined;
   const named = [req.username, req.email, req.phone_number].some((v) => v && v.trim() !== '') ? readIdentifier(req) : null;
 
@@ -50,7 +50,7 @@ async function verificationSteps(deps: Deps, cc: ClientContext, req: Verificatio
   const user = await findVerifiedUser(deps, cc.tenant, proof.userType, proof.channel === 'sms' ? 'phone' : 'email', proof.destination);
   audit.userId = user.id;
   // An identifier sent along must name the same user: a token for one account never opens another.
-  if (named && !identifies(named, user)) throw new SignetError('invalid_grant');
+  if (named && !identifies(named, user)) throw new SignetError('invalid_grant', { message: 'invalid_grant.account_mismatch' });
   checkUsable(user, deps.now());
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: req.deviceId, channel });
 }
@@ -60,8 +60,9 @@ export async function findVerifiedUser(
   deps: Deps, tenant: Tenant, userType: UserType, field: LoginField, value: string,
 ): Promise<User> {
   const user = await deps.storage.users.findByLogin(tenant.id, userType, field, value);
-  if (!user) throw new SignetError(tenant.policy.hideUnknownUsers ? 'invalid_grant' : 'not_found');
-  return user;
+  if (user) return user;
+  if (tenant.policy.hideUnknownUsers) throw new SignetError('invalid_grant');
+  throw new SignetError('not_found', { message: field === 'phone' ? 'not_found.phone' : 'not_found.email' });
 }
 
 export interface VerifiedSession {

@@ -6,6 +6,7 @@ import type { Lockout } from './defence/lockout.js';
 import type { RateLimiter } from './defence/ratelimit.js';
 import type { CodeSettings, DefenceSettings } from '../config.js';
 import type { KeyRing } from './keys.js';
+import type { TransportKeyRing } from './transport_keys.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Directory } from './directory.js';
 
@@ -32,6 +33,8 @@ export interface Deps {
   /** Keys the codes and captcha answers are hashed with (HMAC), derived from the key-encryption key. */
   hmacKey: Buffer;
   keys: KeyRing;
+  /** RSA keys clients encrypt passwords with (GetPublicKey, encrypted sign-in). */
+  transportKeys: TransportKeyRing;
   hasher: PasswordHasher;
   directory: Directory;
   settings: DomainSettings;

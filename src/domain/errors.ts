@@ -1,6 +1,7 @@
 // The one error type of Signet. The domain raises it; each transport renders it once (gRPC status
 // with details, grpc-gateway JSON plus CloudBase fields). Anything else thrown is a bug and is
 // answered as `internal` without its text.
+import type { MessageId } from './messages.js';
 
 /** gRPC status codes (google.rpc.Code). */
 export const Code = {
@@ -93,6 +94,12 @@ export interface ErrorDetails {
   params?: (string | number)[];
   /** Overrides the HTTP status that the code implies (405 for a wrong method, as grpc-gateway). */
   httpStatus?: number;
+  /**
+   * The catalogue entry to answer with when the reason alone does not say it: the failure that
+   * locked the account (not a later one), an unknown phone rather than an unknown account. An
+   * entry of another reason is ignored. Every dialect renders it: the text, and its HZERO key.
+   */
+  message?: MessageId;
 }
 
 export class SignetError extends Error {
@@ -112,6 +119,6 @@ export class SignetError extends Error {
 export const isSignetError = (e: unknown): e is SignetError => e instanceof SignetError;
 
 /** Shorthand for an invalid_argument naming the offending field. */
-export function invalidArgument(field: string, description: string): SignetError {
-  return new SignetError('invalid_argument', { fieldViolations: [{ field, description }] });
+export function invalidArgument(field: string, description: string, message?: MessageId): SignetError {
+  return new SignetError('invalid_argument', { fieldViolations: [{ field, description }], ...(message ? { message } : {}) });
 }

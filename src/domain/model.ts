@@ -10,6 +10,14 @@ export type GrantType = 'password' | 'refresh_token' | 'client_credentials';
 
 export type SecondFactor = 'off' | 'always' | 'new_device';
 
+/**
+ * How a client's password sign-ins carry the password (src/domain/encrypted_password.ts):
+ * `none` as given; `rsa` RSA-encrypted with the transport key when it is base64 of one key-sized
+ * block, else as given; `required` RSA-encrypted only.
+ */
+export type PasswordEncryption = 'none' | 'rsa' | 'required';
+export const PASSWORD_ENCRYPTIONS: readonly PasswordEncryption[] = ['none', 'rsa', 'required'];
+
 /** A tenant's sign-in rules; unset fields take the defaults of defence/policy.ts. */
 export interface TenantPolicy {
   /** Answer invalid_password rather than not_found for an unknown user. */
@@ -20,6 +28,22 @@ export interface TenantPolicy {
   captchaAfterFailures?: number;
   alwaysCaptcha?: boolean;
   secondFactor?: SecondFactor;
+  /** False: a new web sign-in revokes the user's other web sessions on that client. */
+  allowMultipleLoginWeb?: boolean;
+  /** False: a new app sign-in revokes the user's other app sessions on that client. */
+  allowMultipleLoginApp?: boolean;
+  /** Third-party login ways a login page offers; replaced as a whole. */
+  openLoginWays?: OpenLoginWay[];
+}
+
+/** A third-party login a tenant offers (shown by the sign-in options; Signet does not run it). */
+export interface OpenLoginWay {
+  appCode: string;
+  appName: string;
+  appImage: string;
+  /** "web", "app" or "" (both). */
+  channel: string;
+  authorizeUrl: string;
 }
 
 export interface Tenant {
@@ -44,6 +68,9 @@ export interface Client {
   refreshTokenTtl: number;
   maxSessions: number;
   status: ClientStatus;
+  passwordEncryption: PasswordEncryption;
+  /** Refuse an encrypted password whose ciphertext was seen before. */
+  rejectReplayedPasswords: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -107,6 +134,23 @@ export interface SigningKey {
   publicJwk: Record<string, string>;
   createdAt: Date;
   /** When a retired key stops being published (its last token has expired). */
+  retireAt: Date | null;
+}
+
+export type TransportKeyStatus = 'active' | 'retired';
+
+/** An RSA key pair that clients encrypt passwords with (see domain/transport_keys.ts). */
+export interface TransportKey {
+  /** base64url SHA-256 of the SubjectPublicKeyInfo DER: the key's name in requests. */
+  thumbprint: string;
+  bits: number;
+  status: TransportKeyStatus;
+  /** PKCS#8 PEM, encrypted with the key-encryption key. */
+  privateKeySealed: string;
+  /** SubjectPublicKeyInfo PEM, as GetPublicKey publishes it. */
+  publicKeyPem: string;
+  createdAt: Date;
+  /** When a retired key stops decrypting (the end of its grace period). */
   retireAt: Date | null;
 }
 

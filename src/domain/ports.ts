@@ -1,7 +1,7 @@
 // The storage interfaces the domain owns. src/storage/* implements them (Prisma on PostgreSQL or
 // PGlite; Redis or in-process for the key-value store); one contract suite tests every backend.
 import type {
-  Client, LoginField, Page, PageRequest, RefreshToken, Session, SigningKey, Tenant, User, UserType,
+  Client, LoginField, Page, PageRequest, RefreshToken, Session, SigningKey, Tenant, TransportKey, User, UserType,
 } from './model.js';
 
 export type NewTenant = Omit<Tenant, 'createdAt' | 'updatedAt'>;
@@ -17,7 +17,11 @@ export interface TenantRepository {
 
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
 export type ClientPatch = Partial<
-  Pick<Client, 'name' | 'status' | 'grantTypes' | 'scopes' | 'accessTokenTtl' | 'refreshTokenTtl' | 'maxSessions'>
+  Pick<
+    Client,
+    | 'name' | 'status' | 'grantTypes' | 'scopes' | 'accessTokenTtl' | 'refreshTokenTtl' | 'maxSessions'
+    | 'passwordEncryption' | 'rejectReplayedPasswords'
+  >
 >;
 
 export interface ClientRepository {
@@ -55,15 +59,22 @@ export interface UserRepository {
 export type NewSession = Omit<Session, 'createdAt' | 'revokedAt' | 'revokeReason'>;
 export type NewRefreshToken = Pick<RefreshToken, 'hash' | 'sessionId' | 'expiresAt'>;
 
+export interface SessionStartOptions {
+  /** Revoke the user's other live sessions on the same client and channel (web / app). */
+  exclusiveChannel?: boolean;
+}
+
 export interface SessionRepository {
   /**
    * Starts a session with its first refresh token, serialised per user (several instances may
    * sign the same user in at once). In the same transaction it revokes the user's live session
    * on the same client and device (when deviceId is not empty), and then the oldest live sessions
-   * of the user on that client until at most maxSessions remain, the new one included.
+   * of the user on that client until at most maxSessions remain, the new one included. With
+   * `exclusiveChannel` it first revokes every live session of the user on that client and the
+   * new session's channel (a tenant that allows one login per channel).
    * Returns the ids of the sessions it revoked.
    */
-  start(session: NewSession, token: NewRefreshToken, maxSessions: number): Promise<string[]>;
+  start(session: NewSession, token: NewRefreshToken, maxSessions: number, opts?: SessionStartOptions): Promise<string[]>;
   get(id: string): Promise<Session | null>;
   findRefreshToken(hash: string): Promise<{ token: RefreshToken; session: Session } | null>;
   /**
@@ -120,12 +131,22 @@ export interface SigningKeyRepository {
   retireAllExcept(exceptKid: string, retireAt: Date): Promise<void>;
 }
 
+export interface TransportKeyRepository {
+  /** Keys that are active or still decrypt (retireAt null or after `now`), oldest first. */
+  listUsable(now: Date): Promise<TransportKey[]>;
+  /** Throws SignetError('already_exists') when the thumbprint is taken. */
+  insert(k: TransportKey): Promise<void>;
+  /** Marks every active key but `exceptThumbprint` retired, to stop decrypting at `retireAt`. */
+  retireAllExcept(exceptThumbprint: string, retireAt: Date): Promise<void>;
+}
+
 export interface Storage {
   tenants: TenantRepository;
   clients: ClientRepository;
   users: UserRepository;
   sessions: SessionRepository;
   signingKeys: SigningKeyRepository;
+  transportKeys: TransportKeyRepository;
   audit: AuditRepository;
   close(): Promise<void>;
 }

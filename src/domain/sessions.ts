@@ -1,10 +1,12 @@
-// Starting a session: one per user, client and device; the oldest go past the client's limit.
+// Starting a session: one per user, client and device; the oldest go past the client's limit;
+// and, where the tenant allows one login per channel, one per user, client and channel.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.js';
 import type { Client, Tenant, User } from './model.js';
 import { mintUserTokens, type IssuedTokens } from './tokens.js';
 import { sha256Hex } from './crypto/secrets.js';
 import { markRevoked } from './revocation.js';
+import { effectivePolicy, exclusiveChannel } from './defence/policy.js';
 
 export interface SessionStart {
   tenant: Tenant;
@@ -35,6 +37,9 @@ export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedT
     },
     { hash: sha256Hex(tokens.refreshToken), sessionId, expiresAt },
     s.client.maxSessions,
+    // Decided here for every way of signing in (password, code, SMS), enforced in the storage
+    // transaction that starts the session, so two sign-ins racing on one channel leave one.
+    { exclusiveChannel: exclusiveChannel(effectivePolicy(s.tenant.policy), s.channel) },
   );
   if (revoked.length > 0) {
     await markRevoked(deps, revoked);

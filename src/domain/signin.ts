@@ -12,6 +12,7 @@ import type { IssuedTokens } from './tokens.js';
 import type { AuditEventInput } from './ports.js';
 import { effectivePolicy, type EffectivePolicy } from './defence/policy.js';
 import { lockedError, type Subject } from './defence/lockout.js';
+import { captchaDue, failureSubject, identifierKey } from './defence/gate.js';
 import { answerCaptcha, consumeCaptchaToken } from './defence/captcha.js';
 import { consumeVerificationToken } from './defence/codes.js';
 
@@ -56,10 +57,10 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
   const scope = grantScope(cc.client, req.scope ?? '');
   if (!req.password) throw invalidArgument('password', 'password is required');
   const userType = readUserType(req.user_type);
-  const channel = readChannel(req.source_type);
+  const channel = readChannel(req.source_type, req.deviceId);
   const id = readIdentifier(req);
   const policy = effectivePolicy(cc.tenant.policy);
-  const idKey = `${userType}:${id.field}:${id.value}`;
+  const idKey = identifierKey(userType, id);
 
   // Cheap refusals first: neither a locked account nor a blocked IP reaches the database.
   const ipFailures = await deps.limiter.ipFailures(req.ip);
@@ -69,15 +70,8 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
   const user = await deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value);
   audit.userId = user?.id;
   // An unknown identifier counts and locks like a real account, so locking reveals nothing.
-  const subject: Subject = { tenantId: cc.tenant.id, key: user ? `u:${user.id}` : `i:${idKey}` };
-  const failures = policy.lockoutEnabled ? await deps.lockout.failures(subject) : 0;
-  if (
-    policy.alwaysCaptcha ||
-    (policy.lockoutEnabled && policy.captchaAfterFailures > 0 && failures >= policy.captchaAfterFailures) ||
-    deps.limiter.needsCaptchaForIp(ipFailures)
-  ) {
-    await requireCaptcha(deps, req);
-  }
+  const subject = failureSubject(cc.tenant.id, user, idKey);
+  if (await captchaDue(deps, policy, subject, ipFailures)) await requireCaptcha(deps, req);
   if (policy.lockoutEnabled) await reserve(deps, policy, subject, cc.tenant.id, idKey);
   try {
     await checkPassword(deps, cc.tenant, user, req.password);
@@ -118,11 +112,15 @@ async function failed(
   if (lockedFor > 0) {
     await deps.lockout.markIdentifier(tenantId, idKey, lockedFor);
     deps.audit.record({ ...audit, event: 'lock', reason: err.reason });
-    throw lockedError(lockedFor);
+    // This failure set the lock: HZERO tells it apart (loginErrorMaxTimes) from a later refusal.
+    const locked = lockedError(lockedFor);
+    throw new SignetError(locked.reason, { ...locked.details, message: 'invalid_status.max_attempts' });
   }
   if (err.reason !== 'invalid_password') throw err;
   const remaining = policy.maxFailedAttempts - failures;
-  throw new SignetError('invalid_password', { metadata: { limit_remaining: String(remaining) }, params: [remaining] });
+  throw new SignetError('invalid_password', {
+    metadata: { limit_remaining: String(remaining), failed_attempts: String(failures) }, params: [remaining],
+  });
 }
 
 async function requireCaptcha(deps: Deps, req: PasswordSignIn): Promise<void> {
@@ -162,10 +160,12 @@ export function readUserType(v: string | undefined): UserType {
   throw invalidArgument('user_type', 'must be P or C');
 }
 
-export function readChannel(v: string | undefined): string {
+/** The session's channel; an app session is bound to its device, so `app` needs a device id. */
+export function readChannel(v: string | undefined, deviceId: string): string {
   if (!v) return '';
-  if (v === 'web' || v === 'app') return v;
-  throw invalidArgument('source_type', 'must be web or app');
+  if (v !== 'web' && v !== 'app') throw invalidArgument('source_type', 'must be web or app');
+  if (v === 'app' && !deviceId) throw invalidArgument('device_id', 'source_type app needs a device_id');
+  return v;
 }
 
 /**
@@ -175,7 +175,7 @@ export function readChannel(v: string | undefined): string {
 async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, password: string): Promise<void> {
   if (!user || !user.passwordHash) {
     await deps.hasher.verifyDummy(password);
-    if (!user && !tenant.policy.hideUnknownUsers) throw new SignetError('not_found');
+    if (!user && !tenant.policy.hideUnknownUsers) throw new SignetError('not_found', { message: 'not_found.user' });
     throw new SignetError('invalid_password');
   }
   const result = await deps.hasher.verify(user.passwordHash, password);

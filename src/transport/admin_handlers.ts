@@ -2,8 +2,10 @@
 import type { Deps } from '../domain/deps.js';
 import type { ServiceHandlers, UnaryHandler } from './context.js';
 import type * as pb from '../gen/signet/auth/v1/admin.js';
+import type { OpenLoginWay as OpenLoginWayPb } from '../gen/signet/auth/v1/transport.js';
+import { loginWayOut } from './signin_options_handlers.js';
 import * as admin from '../domain/admin.js';
-import type { Client, Page, SigningKey, Tenant, TenantPolicy, User } from '../domain/model.js';
+import type { Client, OpenLoginWay, Page, SigningKey, Tenant, TenantPolicy, TransportKey, User } from '../domain/model.js';
 import { SignetError } from '../domain/errors.js';
 import type { AuditEvent } from '../domain/ports.js';
 import { safeEqual } from '../domain/crypto/secrets.js';
@@ -16,6 +18,13 @@ const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
   captcha_after_failures: p.captchaAfterFailures,
   always_captcha: p.alwaysCaptcha,
   second_factor: p.secondFactor,
+  allow_multiple_login_web: p.allowMultipleLoginWeb,
+  allow_multiple_login_app: p.allowMultipleLoginApp,
+  open_login_ways: p.openLoginWays ? { ways: p.openLoginWays.map(loginWayOut) } : undefined,
+});
+
+const loginWayIn = (w: OpenLoginWayPb): OpenLoginWay => ({
+  appCode: w.app_code, appName: w.app_name, appImage: w.app_image, channel: w.channel, authorizeUrl: w.authorize_url,
 });
 
 /** Only the fields the caller set: an update merges them into the stored policy. */
@@ -29,6 +38,10 @@ function policyIn(p: pb.TenantPolicy | undefined): TenantPolicy {
     captchaAfterFailures: p.captcha_after_failures,
     alwaysCaptcha: p.always_captcha,
     secondFactor: p.second_factor as TenantPolicy['secondFactor'],
+    allowMultipleLoginWeb: p.allow_multiple_login_web,
+    allowMultipleLoginApp: p.allow_multiple_login_app,
+    // A message field: absent leaves the ways alone, present (even empty) replaces them.
+    openLoginWays: p.open_login_ways ? p.open_login_ways.ways.map(loginWayIn) : undefined,
   };
   for (const k of Object.keys(out) as (keyof TenantPolicy)[]) if (out[k] === undefined) delete out[k];
   return out;
@@ -47,7 +60,7 @@ const clientOut = (c: Client): pb.Client => ({
   client_id: c.id, tenant_id: c.tenantId, name: c.name, client_type: c.type, grant_types: c.grantTypes, scopes: c.scopes,
   access_token_ttl_seconds: c.accessTokenTtl, refresh_token_ttl_seconds: c.refreshTokenTtl, max_sessions: c.maxSessions,
   status: c.status, created_at: c.createdAt, updated_at: c.updatedAt,
-  password_encryption: 'none', reject_replayed_passwords: false,
+  password_encryption: c.passwordEncryption, reject_replayed_passwords: c.rejectReplayedPasswords,
 });
 
 const userOut = (u: User): pb.User => ({
@@ -59,6 +72,10 @@ const userOut = (u: User): pb.User => ({
 
 const keyOut = (k: SigningKey): pb.SigningKey => ({
   kid: k.kid, alg: k.alg, status: k.status, created_at: k.createdAt, retire_at: k.retireAt ?? undefined,
+});
+
+const transportKeyOut = (k: TransportKey): pb.TransportKey => ({
+  thumbprint: k.thumbprint, bits: k.bits, status: k.status, created_at: k.createdAt, retire_at: k.retireAt ?? undefined,
 });
 
 const page = (r: { page_size: number; page_token: string }) => ({ pageSize: r.page_size, pageToken: r.page_token });
@@ -82,6 +99,7 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
       const { client, secret } = await admin.createClient(deps, {
         id: r.client_id, tenantId: r.tenant_id, name: r.name, public: r.public, grantTypes: r.grant_types, scopes: r.scopes,
         accessTokenTtl: r.access_token_ttl_seconds, refreshTokenTtl: r.refresh_token_ttl_seconds, maxSessions: r.max_sessions,
+        passwordEncryption: r.password_encryption, rejectReplayedPasswords: r.reject_replayed_passwords,
       });
       return { client: clientOut(client), client_secret: secret };
     },
@@ -95,6 +113,8 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
         name: r.name, status: r.status as Client['status'] | undefined,
         grantTypes: r.grant_types?.values, scopes: r.scopes?.values,
         accessTokenTtl: r.access_token_ttl_seconds, refreshTokenTtl: r.refresh_token_ttl_seconds, maxSessions: r.max_sessions,
+        passwordEncryption: r.password_encryption as Client['passwordEncryption'] | undefined,
+        rejectReplayedPasswords: r.reject_replayed_passwords,
       })),
     DisableClient: async (r: pb.DisableClientRequest) => clientOut(await admin.updateClient(deps, r.client_id, { status: 'disabled' })),
 
@@ -125,6 +145,8 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
 
     ListSigningKeys: async (): Promise<pb.ListSigningKeysResponse> => ({ keys: (await deps.keys.list()).map(keyOut) }),
     RotateSigningKey: async () => keyOut(await deps.keys.rotate()),
+    ListTransportKeys: async (): Promise<pb.ListTransportKeysResponse> => ({ keys: (await deps.transportKeys.list()).map(transportKeyOut) }),
+    RotateTransportKey: async () => transportKeyOut(await deps.transportKeys.rotate()),
   };
 }
 

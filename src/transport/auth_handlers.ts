@@ -10,6 +10,9 @@ import { issueToken } from '../domain/grants/index.js';
 import { PASSWORD_CAPTCHA_STATES } from '../domain/grants/password.js';
 import { signInWithVerificationToken } from '../domain/codesignin.js';
 import { verificationHandlers } from './verification_handlers.js';
+import { signInOptionsHandlers } from './signin_options_handlers.js';
+import { transportHandlers } from './transport_handlers.js';
+import { readPassword } from '../domain/encrypted_password.js';
 import { currentUser } from '../domain/bearer.js';
 import { revokeToken, signOut } from '../domain/revoke.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -31,7 +34,7 @@ export function tokenBody(t: IssuedTokens): TokenResponse {
 }
 
 /** The request's device id, else the x-device-id header; bounded so it can't bloat storage. */
-function deviceOf(fromBody: string, ctx: CallContext): string {
+export function deviceOf(fromBody: string, ctx: CallContext): string {
   const id = fromBody || ctx.metadata['x-device-id'] || '';
   if (id.length > 128) throw invalidArgument('device_id', 'at most 128 characters');
   return id;
@@ -40,6 +43,8 @@ function deviceOf(fromBody: string, ctx: CallContext): string {
 export function authHandlers(deps: Deps): ServiceHandlers {
   return {
     ...verificationHandlers(deps),
+    ...signInOptionsHandlers(deps),
+    ...transportHandlers(deps),
     async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
@@ -50,6 +55,8 @@ export function authHandlers(deps: Deps): ServiceHandlers {
       }
       const tokens = await signInWithPassword(deps, cc, {
         ...req,
+        // Decrypted (per the client's password_encryption) before anything is counted or compared.
+        password: await readPassword(deps, cc.client, req.password),
         deviceId,
         captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
         captchaStates: PASSWORD_CAPTCHA_STATES,

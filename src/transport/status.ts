@@ -4,7 +4,7 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   Code, httpStatusFor, isSignetError, type ErrorDetails, type FieldViolation, type Reason,
 } from '../domain/errors.js';
-import { messageFor } from '../domain/messages.js';
+import { formatMessage, resolveMessage, type MessageId } from '../domain/messages.js';
 import { Any } from '../gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, LocalizedMessage, RetryInfo } from '../gen/google/rpc/error_details.js';
 import { Status } from '../gen/google/rpc/status.js';
@@ -28,6 +28,10 @@ export interface RenderedStatus {
   reason: Reason;
   /** The catalogue text in the call's locale. */
   message: string;
+  /** The catalogue entry answered (the reason, or the variant the domain named). */
+  messageId: MessageId;
+  /** Its HZERO key, when HZERO has one (also in errorInfo.metadata.hzero_key). */
+  hzeroKey?: string;
   httpStatus: number;
   errorInfo: { reason: string; domain: string; metadata: Record<string, string> };
   badRequest?: { fieldViolations: FieldViolation[] };
@@ -52,13 +56,20 @@ export function toStatus(err: unknown, locale: Locale, log?: Logger): RenderedSt
 }
 
 function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale): RenderedStatus {
-  const message = messageFor(reason, locale, d.params);
+  const { id, entry } = resolveMessage(reason, d.message, d.params);
+  const message = formatMessage(entry, locale, d.params);
+  const metadata: Record<string, string> = { ...d.metadata };
+  // The key is in the metadata for every dialect, so a gRPC or CloudBase client can switch on
+  // the same catalogue key an HZERO front end does.
+  if (entry.hzeroKey) metadata.hzero_key = entry.hzeroKey;
   const rs: RenderedStatus = {
     code,
     reason,
     message,
+    messageId: id,
+    hzeroKey: entry.hzeroKey,
     httpStatus: d.httpStatus ?? httpStatusFor(code),
-    errorInfo: { reason, domain: ERROR_DOMAIN, metadata: { ...d.metadata } },
+    errorInfo: { reason, domain: ERROR_DOMAIN, metadata },
     localizedMessage: { locale, message },
   };
   if (d.fieldViolations?.length) rs.badRequest = { fieldViolations: d.fieldViolations.map((v) => ({ ...v })) };

@@ -49,8 +49,8 @@ function readDestination(req: SendVerificationRequest): { channel: 'sms' | 'emai
   const email = req.email.trim();
   if (phone && email) throw invalidArgument('phone_number', 'give only one of phone_number or email');
   if (phone) return { channel: 'sms', destination: normalizePhone(phone) };
-  if (!email) throw invalidArgument('phone_number', 'one of phone_number or email is required');
-  if (email.length > 254 || !EMAIL.test(email)) throw invalidArgument('email', 'not a valid e-mail address');
+  if (!email) throw invalidArgument('phone_number', 'one of phone_number or email is required', 'invalid_argument.destination_missing');
+  if (email.length > 254 || !EMAIL.test(email)) throw invalidArgument('email', 'not a valid e-mail address', 'invalid_argument.email_format');
   return { channel: 'email', destination: normalizeEmail(email) };
 }
 

@@ -1,8 +1,8 @@
 // In-memory fakes of the domain's ports, for unit tests only: integration tests use the real
 // PostgreSQL, PGlite and Redis backends.
 import { pino } from 'pino';
-import type { Client, RefreshToken, Session, SigningKey, Tenant, User } from '../../src/domain/model.js';
-import type { AuditEvent, NewRefreshToken, NewSession, Storage } from '../../src/domain/ports.js';
+import type { Client, RefreshToken, Session, SigningKey, Tenant, TransportKey, User } from '../../src/domain/model.js';
+import type { AuditEvent, NewRefreshToken, NewSession, SessionStartOptions, Storage } from '../../src/domain/ports.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { AuditLog } from '../../src/domain/audit.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
@@ -10,6 +10,7 @@ import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
 import type { CodeMessage } from '../../src/domain/senders.js';
 import type { Deps } from '../../src/domain/deps.js';
 import { KeyRing } from '../../src/domain/keys.js';
+import { TransportKeyRing } from '../../src/domain/transport_keys.js';
 import { PasswordHasher } from '../../src/domain/passwords.js';
 import { Directory } from '../../src/domain/directory.js';
 import { SignetError } from '../../src/domain/errors.js';
@@ -23,6 +24,7 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
   const sessionRows: Session[] = [];
   const tokenRows = new Map<string, RefreshToken>();
   const keys: SigningKey[] = [];
+  const transportKeys: TransportKey[] = [];
   const auditRows: AuditEvent[] = [];
   const now = () => new Date();
   const live = (s: Session) => !s.revokedAt && s.expiresAt > now();
@@ -64,10 +66,13 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       async upgradePasswordHash(id, expected, next) { const u = users.get(id); if (u?.passwordHash === expected) u.passwordHash = next; },
     },
     sessions: {
-      async start(s: NewSession, t: NewRefreshToken, max: number) {
+      async start(s: NewSession, t: NewRefreshToken, max: number, opts: SessionStartOptions = {}) {
         const revoked: string[] = [];
         const mine = () => sessionRows.filter((x) => live(x) && x.userId === s.userId && x.clientId === s.clientId);
-        if (s.deviceId) for (const x of mine()) if (x.deviceId === s.deviceId) { revoke(x, 'device'); revoked.push(x.id); }
+        for (const x of mine()) {
+          if (s.deviceId && x.deviceId === s.deviceId) { revoke(x, 'device_replaced'); revoked.push(x.id); }
+          else if (opts.exclusiveChannel && x.channel === s.channel) { revoke(x, 'channel_replaced'); revoked.push(x.id); }
+        }
         sessionRows.push({ ...s, createdAt: now(), revokedAt: null, revokeReason: null });
         tokenRows.set(t.hash, { ...t, createdAt: now(), rotatedAt: null, successor: null });
         const all = mine();
@@ -105,6 +110,16 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       async insert(k) { keys.push({ ...k }); },
       async retireAllExcept(kid, retireAt) { for (const k of keys) if (k.kid !== kid && k.status === 'active') Object.assign(k, { status: 'retired', retireAt }); },
     },
+    transportKeys: {
+      async listUsable(at) { return transportKeys.filter((k) => k.status === 'active' || !k.retireAt || k.retireAt > at).map((k) => ({ ...k })); },
+      async insert(k) {
+        if (transportKeys.some((x) => x.thumbprint === k.thumbprint)) throw new SignetError('already_exists', { metadata: { field: 'thumbprint' } });
+        transportKeys.push({ ...k });
+      },
+      async retireAllExcept(thumbprint, retireAt) {
+        for (const k of transportKeys) if (k.thumbprint !== thumbprint && k.status === 'active') Object.assign(k, { status: 'retired', retireAt });
+      },
+    },
     async close() {},
   };
 }
@@ -127,6 +142,8 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}): Promi
     limiter: undefined as unknown as RateLimiter,
     hmacKey: Buffer.alloc(32, 9),
     keys: new KeyRing(storage.signingKeys, Buffer.alloc(32, 3), 'ES256', 3600),
+    // Not initialised here (an RSA key takes a while to make): tests that need one call init().
+    transportKeys: new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 3), { bits: 2048, graceSeconds: 3600 }),
     hasher: new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }),
     directory: new Directory(storage.clients, storage.tenants, 0),
     settings: {

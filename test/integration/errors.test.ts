@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminPost, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet,
 } from '../helpers/signet.js';
-import { messageFor } from '../../src/domain/messages.js';
+import { messageFor, type MessageId } from '../../src/domain/messages.js';
 
 interface Case {
   name: string;
@@ -15,6 +15,8 @@ interface Case {
   code: number;
   http: number;
   headers?: Record<string, string>;
+  /** The catalogue variant the domain names, when not the reason's own entry. */
+  message?: MessageId;
 }
 
 describe('error reasons (PostgreSQL + Redis)', () => {
@@ -44,13 +46,13 @@ describe('error reasons (PostgreSQL + Redis)', () => {
     await dropSchema(s?.schema);
   });
 
-  const signIn = (name: string, body: Record<string, unknown>, reason: string, code: number, http: number) =>
-    add({ name, rpc: 'signIn', path: '/auth/v1/signin', body: { client_id: 'web', ...body }, reason, code, http });
+  const signIn = (name: string, body: Record<string, unknown>, reason: string, code: number, http: number, message?: MessageId) =>
+    add({ name, rpc: 'signIn', path: '/auth/v1/signin', body: { client_id: 'web', ...body }, reason, code, http, message });
   const token = (name: string, body: Record<string, unknown>, reason: string, code: number, http: number) =>
     add({ name, rpc: 'token', path: '/auth/v1/token', body, reason, code, http });
 
   signIn('wrong password', { username: 'alice', password: 'nope' }, 'invalid_password', 16, 401);
-  signIn('unknown user', { username: 'nobody', password: 'nope' }, 'not_found', 5, 404);
+  signIn('unknown user', { username: 'nobody', password: 'nope' }, 'not_found', 5, 404, 'not_found.user');
   signIn('unknown user, anti-enumeration policy', { client_id: 'quiet-web', username: 'nobody', password: 'x' }, 'invalid_password', 16, 401);
   signIn('pending user', { username: 'pending', password: 'pw-123456' }, 'user_pending', 9, 400);
   signIn('blocked user', { username: 'blocked', password: 'pw-123456' }, 'user_blocked', 7, 403);
@@ -70,7 +72,7 @@ describe('error reasons (PostgreSQL + Redis)', () => {
     const rest = await post(s.http, c.path, c.body, { 'accept-language': 'en', ...c.headers });
     expect(rest.status).toBe(c.http);
     const remaining = rest.body.details[0].metadata.limit_remaining;
-    const message = messageFor(c.reason as never, 'en', remaining === undefined ? undefined : [remaining]);
+    const message = messageFor(c.reason as never, 'en', remaining === undefined ? undefined : [remaining], c.message);
     expect(rest.body).toMatchObject({ code: c.code, error: c.reason, error_code: c.code });
     expect(rest.body.details[0]).toMatchObject({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: c.reason, domain: 'signet.auth.v1' });
     if (c.reason !== 'invalid_argument') {
@@ -111,9 +113,9 @@ describe('error reasons (PostgreSQL + Redis)', () => {
 
   it('speaks Chinese by default and English on request', async () => {
     const zh = await post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-zh', password: 'nope' });
-    expect(zh.body.error_description).toBe(messageFor('not_found', 'zh-CN'));
+    expect(zh.body.error_description).toBe(messageFor('not_found', 'zh-CN', undefined, 'not_found.user'));
     const en = await post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-en', password: 'nope' }, { 'accept-language': 'en-US,en;q=0.9' });
-    expect(en.body.error_description).toBe(messageFor('not_found', 'en'));
+    expect(en.body.error_description).toBe(messageFor('not_found', 'en', undefined, 'not_found.user'));
     expect(zh.body.error_description).not.toBe(en.body.error_description);
   });
 });

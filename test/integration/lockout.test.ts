@@ -55,7 +55,7 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
       code: 16,
       message: messageFor('invalid_password', 'en', [4]),
       details: [
-        { '@type': ERRORINFO, reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4', hzero_key: 'hoth.warn.passwordError' }, limit_remaining: 4 },
+        { '@type': ERRORINFO, reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4', failed_attempts: '1', hzero_key: 'hoth.warn.passwordError' }, limit_remaining: 4 },
         { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en', message: messageFor('invalid_password', 'en', [4]) },
       ],
       error: 'invalid_password',

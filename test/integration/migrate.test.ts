@@ -103,7 +103,7 @@ describe('migrations on PostgreSQL', () => {
     ));
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       '_prisma_migrations', 'audit_events', 'clients', 'refresh_tokens', 'sessions', 'signing_keys', 'slow_marker', 'tenants',
-      'third_marker', 'users',
+      'third_marker', 'transport_keys', 'users',
     ]);
   });
 
@@ -172,23 +172,24 @@ for (const kind of BACKENDS) {
       expect(await rowsOf(db)).toEqual(rows);
     });
 
-    it('upgrades a database migrated before the audit migration, keeping its data', async () => {
+    it('upgrades a database migrated with the first migration only, keeping its data', async () => {
       const all = readMigrations(REAL).map((m) => m.name);
-      expect(all).toEqual(['20251125000000_init', '20251125100000_audit']);
-      // Only the first migration, as a database deployed before the second one was written.
+      expect(all).toEqual(['20251125000000_init', '20251125100000_audit', '20251125200000_transport_keys']);
+      const later = all.slice(1);
+      // Only the first migration, as a database deployed before the later ones were written.
       const dir = path.join(tempDir(), 'migrations');
       cpSync(REAL, dir, { recursive: true });
-      rmSync(path.join(dir, '20251125100000_audit'), { recursive: true });
+      for (const name of later) rmSync(path.join(dir, name), { recursive: true });
       const target = reopenable(kind, dir);
       cleanup = target.cleanup;
       const before = await target.open();
       expect((await before.migrate()).applied).toEqual(['20251125000000_init']);
       const s = before.storage;
       await s.tenants.create({ id: 't', name: 'T', status: 'enabled', policy: {} });
-      await s.clients.create({
-        id: 'c', tenantId: 't', name: 'C', type: 'public', secretHash: null, grantTypes: [], scopes: [], accessTokenTtl: 60,
-        refreshTokenTtl: 60, maxSessions: 5, status: 'enabled',
-      });
+      // The client row as the first release wrote it: today's repository maps columns that came later.
+      await before.prisma.$executeRaw`
+        INSERT INTO clients (id, tenant_id, name, type, secret_hash, access_token_ttl, refresh_token_ttl, max_sessions, status)
+        VALUES ('c', 't', 'C', 'public', NULL, 60, 60, 5, 'enabled')`;
       await s.users.create({
         id: 'u', tenantId: 't', userType: 'C', username: 'u', email: null, emailVerified: false, phoneNumber: null,
         phoneVerified: false, name: null, passwordHash: null, status: 'active', expiresAt: null, groups: [],
@@ -201,15 +202,20 @@ for (const kind of BACKENDS) {
       );
       await before.close();
 
-      // The new release: the first migration is left alone, the second applied on top.
-      cpSync(path.join(REAL, '20251125100000_audit'), path.join(dir, '20251125100000_audit'), { recursive: true });
+      // The new release: the first migration is left alone, the later ones applied on top.
+      for (const name of later) cpSync(path.join(REAL, name), path.join(dir, name), { recursive: true });
       const after = await target.open();
-      expect(await after.migrate()).toEqual({ applied: ['20251125100000_audit'], alreadyApplied: 1, warnings: [] });
+      expect(await after.migrate()).toEqual({ applied: later, alreadyApplied: 1, warnings: [] });
       const rows = await rowsOf(after);
       expect(rows.map((r) => [r.migration_name, r.finished_at !== null])).toEqual(all.map((n) => [n, true]));
       expect(await after.storage.sessions.hasDevice('u', 'phone')).toBe(true);
       await after.storage.audit.append([{ event: 'sign_in', time: new Date(), userId: 'u' }]);
       expect((await after.storage.audit.list({ userId: 'u' }, { pageSize: 0, pageToken: '' })).items).toHaveLength(1);
+      // The existing client gets the defaults of the new columns: plain passwords, no replay check.
+      expect(await after.storage.clients.get('c')).toMatchObject({
+        id: 'c', maxSessions: 5, passwordEncryption: 'none', rejectReplayedPasswords: false,
+      });
+      expect(await after.storage.transportKeys.listUsable(new Date())).toEqual([]);
     });
 
     it('stops at a failed migration, and every later start refuses with a clear message until resolved', async () => {

@@ -158,7 +158,10 @@ function schemaSuite(kind: BackendKind) {
           scopes: ['openid'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 2, status: 'enabled',
         },
       });
-      expect(client).toMatchObject({ grantTypes: ['password'], scopes: ['openid'], secretHash: 'h' });
+      expect(client).toMatchObject({ grantTypes: ['password'], scopes: ['openid'], secretHash: 'h', passwordEncryption: 'none', rejectReplayedPasswords: false });
+      expect(await prisma.client.update({ where: { id: 'c' }, data: { passwordEncryption: 'required', rejectReplayedPasswords: true } }))
+        .toMatchObject({ passwordEncryption: 'required', rejectReplayedPasswords: true });
+      expect(await prisma.client.findMany({ where: { passwordEncryption: 'required', rejectReplayedPasswords: true } })).toHaveLength(1);
       expect(await prisma.client.update({ where: { id: 'c' }, data: { secretHash: null, grantTypes: { push: 'refresh_token' }, scopes: [] } }))
         .toMatchObject({ secretHash: null, grantTypes: ['password', 'refresh_token'], scopes: [] });
       expect(await prisma.client.findMany({ where: { tenantId: 't', grantTypes: { has: 'refresh_token' }, maxSessions: { gte: 2 } } })).toHaveLength(1);
@@ -204,6 +207,18 @@ function schemaSuite(kind: BackendKind) {
       expect(await prisma.signingKey.update({ where: { kid: 'k' }, data: { status: 'retired', retireAt: soon } })).toMatchObject({ retireAt: soon });
       expect(await prisma.signingKey.findMany({ where: { OR: [{ retireAt: null }, { retireAt: { gt: now } }] } })).toHaveLength(1);
 
+      const tk = await prisma.transportKey.create({
+        data: { thumbprint: 'tp', bits: 2048, status: 'active', privateKeySealed: 'sealed', publicKeyPem: 'pem' },
+      });
+      expect(tk).toMatchObject({ bits: 2048, retireAt: null });
+      expect(Math.abs(tk.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+      expect(await prisma.transportKey.updateMany({ where: { status: 'active', thumbprint: { not: 'other' } }, data: { status: 'retired', retireAt: soon } }))
+        .toEqual({ count: 1 });
+      expect(await prisma.transportKey.findMany({
+        where: { OR: [{ status: 'active' }, { retireAt: null }, { retireAt: { gt: now } }] },
+        orderBy: [{ createdAt: 'asc' }, { thumbprint: 'asc' }],
+      })).toEqual([{ ...tk, status: 'retired', retireAt: soon }]);
+
       // Audit events: a bigint id from the sequence, time defaulting to now(), nullable texts.
       const e1 = await prisma.auditEvent.create({ data: { event: 'sign_in' } });
       expect(typeof e1.id).toBe('bigint');
@@ -232,6 +247,8 @@ function schemaSuite(kind: BackendKind) {
       expect(await prisma.refreshToken.count()).toBe(0);
       await prisma.client.delete({ where: { id: 'c' } });
       await prisma.signingKey.delete({ where: { kid: 'k' } });
+      await prisma.transportKey.delete({ where: { thumbprint: 'tp' } });
+      expect(await prisma.transportKey.count()).toBe(0);
       await prisma.tenant.delete({ where: { id: 't' } });
       expect(await prisma.tenant.count()).toBe(0);
     });

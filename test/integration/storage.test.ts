@@ -53,7 +53,8 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
       return {
         id, tenantId: tenant, name: 'Web', type: 'confidential' as const, secretHash: 'ab'.repeat(32),
         grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'profile'], accessTokenTtl: 7200,
-        refreshTokenTtl: 86400, maxSessions: 3, status: 'enabled' as const,
+        refreshTokenTtl: 86400, maxSessions: 3, status: 'enabled' as const, passwordEncryption: 'none' as const,
+        rejectReplayedPasswords: false,
       };
     }
     function newUser(over: Partial<Parameters<Storage['users']['create']>[0]> = {}) {
@@ -135,6 +136,12 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect(pub).toMatchObject({ type: 'public', secretHash: null, grantTypes: [], scopes: [] });
         const up = await s.clients.update(pub.id, { name: 'App', grantTypes: ['password'], scopes: ['a'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 1, status: 'disabled' });
         expect(up).toMatchObject({ name: 'App', grantTypes: ['password'], scopes: ['a'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 1, status: 'disabled', secretHash: null });
+        const enc = await s.clients.update(pub.id, { passwordEncryption: 'required', rejectReplayedPasswords: true });
+        expect(enc).toMatchObject({ passwordEncryption: 'required', rejectReplayedPasswords: true, name: 'App' });
+        expect(await s.clients.get(pub.id)).toEqual(enc);
+        const rsa = await s.clients.create({ ...newClient(nextId('client'), tenantId), passwordEncryption: 'rsa', rejectReplayedPasswords: true });
+        expect(rsa).toMatchObject({ passwordEncryption: 'rsa', rejectReplayedPasswords: true });
+        expect(await s.clients.get(rsa.id)).toEqual(rsa);
         expect(await s.clients.update('missing', { name: 'x' })).toBeNull();
         expect(await s.clients.get('missing')).toBeNull();
 
@@ -329,6 +336,42 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect((await s.sessions.get(a.id))?.revokedAt).toBeNull();
         const missingUser = await rejection(startSession('no-such-user'));
         expect(missingUser.reason).toBe('not_found');
+      });
+
+      it('with exclusiveChannel revokes the user\'s other live sessions of that client and channel only', async () => {
+        const u = await s.users.create(newUser());
+        const other = await s.users.create(newUser());
+        const otherClient = nextId('client');
+        await s.clients.create(newClient(otherClient, tenantId));
+        const start = async (userId: string, channel: string, deviceId: string, client = clientId, exclusive = false) => {
+          const id = nextId('chan');
+          const revoked = await s.sessions.start(
+            { id, tenantId, userId, clientId: client, deviceId, channel, scope: '', expiresAt: later() },
+            { hash: `${id}-rt`, sessionId: id, expiresAt: later() },
+            10,
+            { exclusiveChannel: exclusive },
+          );
+          return { id, revoked };
+        };
+        const web1 = await start(u.id, 'web', 'laptop');
+        const web2 = await start(u.id, 'web', 'desktop');
+        const app = await start(u.id, 'app', 'phone');
+        const elsewhere = await start(u.id, 'web', 'laptop', otherClient);
+        const otherUser = await start(other.id, 'web', 'laptop');
+        // Without the option, channels do not matter.
+        expect(web2.revoked).toEqual([]);
+        const web3 = await start(u.id, 'web', 'tablet', clientId, true);
+        expect([...web3.revoked].sort()).toEqual([web1.id, web2.id].sort());
+        expect(await s.sessions.get(web1.id)).toMatchObject({ revokeReason: 'channel_replaced' });
+        expect(await liveSessions(u.id)).toEqual([app.id, web3.id, elsewhere.id].sort());
+        expect(await liveSessions(other.id)).toEqual([otherUser.id]);
+        // The same device is replaced as before, under its own reason, and counted once.
+        const web4 = await start(u.id, 'web', 'tablet', clientId, true);
+        expect(web4.revoked).toEqual([web3.id]);
+        expect(await s.sessions.get(web3.id)).toMatchObject({ revokeReason: 'device_replaced' });
+        const app2 = await start(u.id, 'app', 'phone-2', clientId, true);
+        expect(app2.revoked).toEqual([app.id]);
+        expect(await liveSessions(u.id)).toEqual([web4.id, app2.id, elsewhere.id].sort());
       });
 
       it('rotates a refresh token once', async () => {
@@ -567,6 +610,38 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect((await s.signingKeys.listPublished(later(2 * HOUR))).map((k) => k.kid)).toEqual(['k-cur']);
 
         expectAlreadyExists(await rejection(s.signingKeys.insert(cur)), 'kid');
+      });
+    });
+
+    describe('transport keys', () => {
+      const tk = (thumbprint: string, createdAt: Date) => ({
+        thumbprint, bits: 2048, status: 'active' as const, privateKeySealed: `sealed-${thumbprint}`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${thumbprint}\n-----END PUBLIC KEY-----\n`, createdAt, retireAt: null,
+      });
+
+      it('lists active keys and retired ones until retireAt, oldest first; retires all but one', async () => {
+        const t0 = Date.now() - 10 * HOUR;
+        const [a, b, c] = [nextId('tk'), nextId('tk'), nextId('tk')];
+        const old = tk(a, new Date(t0));
+        const mid = { ...tk(b, new Date(t0 + HOUR)), bits: 3072 };
+        const cur = tk(c, new Date(t0 + 2 * HOUR));
+        for (const k of [cur, old, mid]) await s.transportKeys.insert(k);
+        const usable = await s.transportKeys.listUsable(new Date());
+        expect(usable.map((k) => k.thumbprint)).toEqual([a, b, c]);
+        expect(usable[0]).toEqual(old);
+        expect(usable[1].bits).toBe(3072);
+
+        await s.transportKeys.retireAllExcept(c, later(HOUR));
+        const after = await s.transportKeys.listUsable(new Date());
+        expect(after.map((k) => [k.thumbprint, k.status])).toEqual([[a, 'retired'], [b, 'retired'], [c, 'active']]);
+        expect(after[0].retireAt?.getTime()).toBeGreaterThan(Date.now());
+        // Past the grace period only the active key decrypts.
+        expect((await s.transportKeys.listUsable(later(2 * HOUR))).map((k) => k.thumbprint)).toEqual([c]);
+        // Retiring again leaves the already retired keys' deadline alone.
+        await s.transportKeys.retireAllExcept(c, later(5 * HOUR));
+        expect((await s.transportKeys.listUsable(later(2 * HOUR))).map((k) => k.thumbprint)).toEqual([c]);
+
+        expectAlreadyExists(await rejection(s.transportKeys.insert(cur)), 'thumbprint');
       });
     });
   });

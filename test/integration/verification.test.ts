@@ -102,11 +102,11 @@ describe.each(BACKENDS)('verification codes on %s', (backend) => {
     }
     expect(left).toEqual([4, 3, 2, 1, 0]);
     const right = await verifyRest(id, code);
-    expect(right.body).toMatchObject({ error: 'verification_invalid', error_description: '验证码错误或已失效' });
+    expect(right.body).toMatchObject({ error: 'verification_invalid', error_description: '验证码失效，请重新获取' });
     expect(right.body.details[0]).toMatchObject({ reason: 'verification_invalid', limit_remaining: 0, metadata: { limit_remaining: '0' } });
     const g = await grpcFailure(call(s.grpc, 'verifyVerification', { verification_id: id, verification_code: code }, { 'accept-language': 'en' }));
     expect(g).toMatchObject({ code: 3, reason: 'verification_invalid', metadata: { limit_remaining: '0' } });
-    expect(g.message).toBe('The verification code is wrong or has expired.');
+    expect(g.message).toBe('The code has expired; request a new one.');
   });
 
   it('allows exactly 5 compares under 50 parallel wrong codes', async () => {
@@ -125,7 +125,7 @@ describe.each(BACKENDS)('verification codes on %s', (backend) => {
     const r = await sendRest({ phone_number: u.local });
     expect(r).toMatchObject({ status: 429, body: { error: 'resource_exhausted', error_code: 8 } });
     expect(r.body.details[0].retry_delay).toMatch(/^(59|60)s$/);
-    expect(r.body.details[0].metadata).toEqual({ scope: 'code_resend' });
+    expect(r.body.details[0].metadata).toEqual({ scope: 'code_resend', hzero_key: 'captcha.send.interval' });
     const g = await grpcFailure(call(s.grpc, 'sendVerification', { client_id: 'web', phone_number: u.e164 }));
     expect(g).toMatchObject({ code: 8, reason: 'resource_exhausted' });
     expect(g.status.details.map((d) => d.type_url)).toContain('type.googleapis.com/google.rpc.RetryInfo');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AuditEvent, Client, SigningKey, Tenant, User } from '../../src/gen/signet/auth/v1/admin.js';
+import type { AuditEvent, Client, SigningKey, Tenant, TransportKey, User } from '../../src/gen/signet/auth/v1/admin.js';
 import { BadRequest, ErrorInfo } from '../../src/gen/google/rpc/error_details.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
 import type { AdminApi, AdminConnection } from '../../src/cli/admin.js';
@@ -21,7 +21,7 @@ const tenant = (id: string, extra: Partial<Tenant> = {}): Tenant => ({
 const client = (id: string, extra: Partial<Client> = {}): Client => ({
   client_id: id, tenant_id: 'acme', name: '', client_type: 'confidential', grant_types: ['password'], scopes: [],
   access_token_ttl_seconds: 7200, refresh_token_ttl_seconds: 2592000, max_sessions: 10, status: 'enabled',
-  created_at: T0, updated_at: T0, ...extra,
+  created_at: T0, updated_at: T0, password_encryption: 'none', reject_replayed_passwords: false, ...extra,
 });
 const user = (id: string, extra: Partial<User> = {}): User => ({
   user_id: id, tenant_id: 'acme', user_type: 'P', username: 'alice', email: '', email_verified: false,
@@ -30,6 +30,9 @@ const user = (id: string, extra: Partial<User> = {}): User => ({
 });
 const key = (kid: string, extra: Partial<SigningKey> = {}): SigningKey => ({
   kid, alg: 'ES256', status: 'active', created_at: T0, ...extra,
+});
+const transportKey = (thumbprint: string, extra: Partial<TransportKey> = {}): TransportKey => ({
+  thumbprint, bits: 2048, status: 'active', created_at: T0, ...extra,
 });
 const auditEvent = (id: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
   id, time: T0, event: 'sign_in', tenant_id: 'acme', user_id: 'u1', client_id: 'web', device_id: '', ip: '203.0.113.7',
@@ -236,6 +239,7 @@ describe('requests', () => {
     expect(h.calls[0].req).toEqual({
       client_id: 'web', tenant_id: 'acme', name: 'Web', public: false, grant_types: ['password', 'refresh_token'],
       scopes: ['openid', 'profile'], access_token_ttl_seconds: 600, refresh_token_ttl_seconds: 86400, max_sessions: 3,
+      password_encryption: '', reject_replayed_passwords: false,
     });
     expect(r.stdout).toMatch(/\nclient_secret: SECRET-abc\n {2}\^ shown this once: store it now/);
 
@@ -243,9 +247,21 @@ describe('requests', () => {
     expect(h.calls[1].req).toMatchObject({ public: true, grant_types: [], access_token_ttl_seconds: 0, max_sessions: 0 });
     expect(pub.stdout).not.toContain('client_secret');
 
+    const enc = await h.run('clients', 'create', '--id', 'hz', '--tenant', 'acme', '--password-encryption', 'required', '--reject-replayed-passwords');
+    expect(enc.code).toBe(0);
+    expect(h.calls[2].req).toMatchObject({ password_encryption: 'required', reject_replayed_passwords: true });
+    expect(enc.stdout).toContain('password_encryption:       none\n');
+    expect(enc.stdout).toContain('reject_replayed_passwords: false\n');
+    const bad = await h.run('clients', 'create', '--id', 'hz', '--tenant', 'acme', '--password-encryption', 'aes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--password-encryption must be one of none, rsa, required, got "aes"/);
+    expect(h.calls).toHaveLength(3);
+
     const json = await h.run('clients', 'create', '--id', 'web', '--tenant', 'acme', '--json');
     expect(JSON.parse(json.stdout)).toEqual({
-      client: expect.objectContaining({ clientId: 'web', clientType: 'confidential', createdAt: T0.toISOString() }),
+      client: expect.objectContaining({
+        clientId: 'web', clientType: 'confidential', createdAt: T0.toISOString(), passwordEncryption: 'none', rejectReplayedPasswords: false,
+      }),
       clientSecret: 'SECRET-abc',
     });
   });
@@ -307,6 +323,26 @@ describe('requests', () => {
     const human = await h.run('keys', '--admin-url', 'localhost:1', 'list');
     expect(human.stdout).toContain('k1   ES256  retired  2026-01-02T03:04:05Z  2026-01-02T03:04:05Z');
     expect(h.connections.at(-1)?.url).toBe('localhost:1');
+  });
+
+  it('keys rotate-transport / list-transport', async () => {
+    const h = harness({
+      rotateTransportKey: async () => transportKey('tp-new'),
+      listTransportKeys: async () => ({ keys: [transportKey('tp-old', { status: 'retired', retire_at: T0 }), transportKey('tp-new')] }),
+    });
+    const rotated = await h.run('keys', 'rotate-transport');
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toContain('thumbprint: tp-new\n');
+    expect(rotated.stdout).toContain('bits:       2048\n');
+    const list = await h.run('keys', 'list-transport');
+    expect(list.stdout).toContain('THUMBPRINT  BITS  STATUS   CREATED               RETIRE_AT\n');
+    expect(list.stdout).toContain('tp-old      2048  retired  2026-01-02T03:04:05Z  2026-01-02T03:04:05Z\n');
+    const json = await h.run('--json', 'keys', 'list-transport');
+    expect(JSON.parse(json.stdout)).toEqual([
+      { thumbprint: 'tp-old', bits: 2048, status: 'retired', createdAt: T0.toISOString(), retireAt: T0.toISOString() },
+      { thumbprint: 'tp-new', bits: 2048, status: 'active', createdAt: T0.toISOString() },
+    ]);
+    expect(h.calls.map((c) => c.method)).toEqual(['rotateTransportKey', 'listTransportKeys', 'listTransportKeys']);
   });
 
   it('users unlock', async () => {

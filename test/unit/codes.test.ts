@@ -225,11 +225,12 @@ describe('verification codes', () => {
       expect(refused.map(remaining)).toEqual(['0', '0', '0']);
       expect(refused.map((r) => r.reason)).toEqual(['verification_invalid', 'verification_invalid', 'verification_invalid']);
       expect(refused.map((r) => r.details?.params)).toEqual([undefined, undefined, undefined]);
-      // Without a count the message says nothing of attempts; HZERO keeps its key either way.
-      expect(messageFor('verification_invalid', 'zh-CN')).toBe('验证码错误或已失效');
+      expect(refused.map((r) => r.details?.message)).toEqual(Array(3).fill('verification_invalid.expired'));
+      // Without a count the message says nothing of attempts: the code is gone (HZERO's overdue).
+      expect(messageFor('verification_invalid', 'zh-CN')).toBe('验证码失效，请重新获取');
       expect(messageFor('verification_invalid', 'en', [2])).toBe('The verification code is wrong, 2 attempts left.');
       expect([hzeroKeyFor('verification_invalid'), hzeroKeyFor('verification_invalid', [2])])
-        .toEqual(['hoth.warn.captchaWrong', 'hoth.warn.captchaWrong']);
+        .toEqual(['captcha.validate.overdue', 'hoth.warn.captchaWrong']);
     });
 
     it('checks a code in one step for an expected tenant and destination; a mismatch is a wrong code', async () => {

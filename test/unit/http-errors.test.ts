@@ -69,7 +69,7 @@ describe('error bodies', () => {
       code: 9,
       message,
       details: [
-        errorInfo('invalid_status', { metadata: { limit_remaining: '0' }, limit_remaining: 0, retry_delay: '840s' }),
+        errorInfo('invalid_status', { metadata: { limit_remaining: '0', hzero_key: 'hoth.warn.accountLocked' }, limit_remaining: 0, retry_delay: '840s' }),
         {
           '@type': 'type.googleapis.com/google.rpc.BadRequest',
           field_violations: [{ field: 'username', description: 'locked' }],

@@ -175,6 +175,7 @@ describe('encodeJson', () => {
     expect(encodeJson('signet.auth.v1.Client', { client_id: 'c', scopes: ['openid'] })).toEqual({
       client_id: 'c', tenant_id: '', name: '', client_type: '', grant_types: [], scopes: ['openid'],
       access_token_ttl_seconds: 0, refresh_token_ttl_seconds: 0, max_sessions: 0, status: '',
+      password_encryption: '', reject_replayed_passwords: false,
     });
     expect(encodeJson('signet.auth.v1.UpdateClientRequest', { client_id: 'c', name: '', max_sessions: 0 })).toEqual({
       client_id: 'c', name: '', max_sessions: 0,

@@ -63,8 +63,10 @@ describe('toStatus', () => {
       code: 16,
       reason: 'invalid_password',
       message: 'Account or password is wrong, 4 attempts left.',
+      messageId: 'invalid_password',
+      hzeroKey: 'hoth.warn.passwordError',
       httpStatus: 401,
-      errorInfo: { reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4' } },
+      errorInfo: { reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4', hzero_key: 'hoth.warn.passwordError' } },
       localizedMessage: { locale: 'en', message: 'Account or password is wrong, 4 attempts left.' },
     });
   });
@@ -109,7 +111,7 @@ describe('grpc-status-details-bin', () => {
     expect(types).toEqual([TYPE_URLS.errorInfo, TYPE_URLS.badRequest, TYPE_URLS.retryInfo, TYPE_URLS.localizedMessage]);
     expect(types[0]).toBe('type.googleapis.com/google.rpc.ErrorInfo');
     expect(ErrorInfo.decode(st.details[0].value)).toEqual({
-      reason: 'invalid_status', domain: 'signet.auth.v1', metadata: { limit_remaining: '0' },
+      reason: 'invalid_status', domain: 'signet.auth.v1', metadata: { limit_remaining: '0', hzero_key: 'hoth.warn.accountLocked' },
     });
     expect(BadRequest.decode(st.details[1].value).field_violations).toEqual([
       { field: 'username', description: 'locked', reason: '', localized_message: undefined },
@@ -149,7 +151,7 @@ describe('statusToJson', () => {
           '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
           reason: 'invalid_password',
           domain: 'signet.auth.v1',
-          metadata: { limit_remaining: '2' },
+          metadata: { limit_remaining: '2', hzero_key: 'hoth.warn.passwordError' },
           limit_remaining: 2,
           retry_delay: '300s',
         },

@@ -185,7 +185,9 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
   const field = req.channel === 'sms' ? 'phone' : 'email';
   const user = await deps.storage.users.findByLogin(req.tenant.id, req.userType, field, req.destination);
   const hide = req.tenant.policy.hideUnknownUsers === true;
-  if (!user && req.target === 'USER' && !hide) throw new SignetError('not_found');
+  if (!user && req.target === 'USER' && !hide) {
+    throw new SignetError('not_found', { message: req.channel === 'sms' ? 'not_found.phone' : 'not_found.email' });
+  }
   // Hidden unknown user: everything happens as for a real one (limits, a stored code that counts
   // attempts) except the message, so neither the answer nor later calls tell the difference.
   const suppress = !user && req.target === 'USER';
@@ -209,7 +211,7 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
     } catch (err) {
       await scriptsOf(deps.kv).release([gapKey, dayKey], [slot]);
       await deps.kv.del(codeKeys(id)[0]);
-      throw new SignetError('unavailable', { metadata: { sender: deps.sender.name } }, err);
+      throw new SignetError('unavailable', { metadata: { sender: deps.sender.name }, message: 'unavailable.code_send' }, err);
     }
   }
   deps.audit.record({
@@ -231,8 +233,11 @@ async function reserveSend(deps: Deps, req: SendCodeRequest, gapKey: string, day
     [outcome, value] = await run(true);
   }
   if (outcome === 'gap' || outcome === 'day') {
+    const gap = outcome === 'gap';
     throw new SignetError('resource_exhausted', {
-      retryAfterSeconds: Number(value), metadata: { scope: outcome === 'gap' ? 'code_resend' : 'code_daily' },
+      retryAfterSeconds: Number(value), metadata: { scope: gap ? 'code_resend' : 'code_daily' },
+      // "Wait {0} s" for the resend gap; the daily limit names no wait (it ends tomorrow).
+      ...(gap ? { message: 'resource_exhausted.code_resend' as const, params: [Number(value)] } : { message: 'resource_exhausted.code_daily' as const }),
     });
   }
 }
@@ -246,7 +251,7 @@ async function check(deps: Deps, verificationId: string, code: string, expect: {
   // A wrong code knows the attempts left (the message then names them); a burned, unknown or
   // expired one answers 0 in the metadata and the message without a count.
   const invalid = (left: number, known: boolean) => new SignetError('verification_invalid', {
-    metadata: { limit_remaining: String(left) }, ...(known ? { params: [left] } : {}),
+    metadata: { limit_remaining: String(left) }, ...(known ? { params: [left] } : { message: 'verification_invalid.expired' as const }),
   });
   if (!VERIFICATION_ID.test(verificationId)) throw invalid(0, false);
   const s = deps.settings.codes;

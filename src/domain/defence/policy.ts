@@ -1,4 +1,4 @@
-import type { SecondFactor, TenantPolicy } from '../model.js';
+import type { OpenLoginWay, SecondFactor, TenantPolicy } from '../model.js';
 import { invalidArgument } from '../errors.js';
 
 export interface EffectivePolicy {
@@ -9,9 +9,12 @@ export interface EffectivePolicy {
   captchaAfterFailures: number;
   alwaysCaptcha: boolean;
   secondFactor: SecondFactor;
+  allowMultipleLoginWeb: boolean;
+  allowMultipleLoginApp: boolean;
+  openLoginWays: OpenLoginWay[];
 }
 
-/** Signet's defaults: a captcha after 3 failures, a 15-minute lock at the 5th. */
+/** Signet's defaults: a captcha after 3 failures, a 15-minute lock at the 5th, many sessions. */
 export const DEFAULT_POLICY: EffectivePolicy = {
   hideUnknownUsers: false,
   lockoutEnabled: true,
@@ -20,6 +23,9 @@ export const DEFAULT_POLICY: EffectivePolicy = {
   captchaAfterFailures: 3,
   alwaysCaptcha: false,
   secondFactor: 'off',
+  allowMultipleLoginWeb: true,
+  allowMultipleLoginApp: true,
+  openLoginWays: [],
 };
 
 export const effectivePolicy = (p: TenantPolicy): EffectivePolicy => {
@@ -28,7 +34,51 @@ export const effectivePolicy = (p: TenantPolicy): EffectivePolicy => {
   return out;
 };
 
-/** Rejects a policy an operator could not have meant. */
+/** Whether a new sign-in on `channel` ends the user's other sessions of that channel. */
+export function exclusiveChannel(p: EffectivePolicy, channel: string): boolean {
+  if (channel === 'web') return !p.allowMultipleLoginWeb;
+  if (channel === 'app') return !p.allowMultipleLoginApp;
+  return false;
+}
+
+/**
+ * Signet's channel of a client's channel name: "web" and HZERO's "pc" are the web; "app" and
+ * HZERO's "ios", "android" and "pad" the app; "" is unspecified. Undefined for anything else.
+ */
+export function channelOf(v: string): 'web' | 'app' | '' | undefined {
+  switch (v.trim().toLowerCase()) {
+    case '': return '';
+    case 'web': case 'pc': return 'web';
+    case 'app': case 'ios': case 'android': case 'pad': return 'app';
+    default: return undefined;
+  }
+}
+
+const MAX_LOGIN_WAYS = 20;
+const APP_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+// A login page renders these as links and images: anything but http(s) or a site path (a
+// `javascript:` URL above all) would run in the page.
+const SAFE_URL = /^(?:https?:\/\/[^\s]+|\/[^\s/][^\s]*)$/i;
+
+function checkLoginWays(ways: OpenLoginWay[]): OpenLoginWay[] {
+  if (ways.length > MAX_LOGIN_WAYS) throw invalidArgument('policy.open_login_ways', `at most ${MAX_LOGIN_WAYS}`);
+  const seen = new Set<string>();
+  return ways.map((w, i) => {
+    const field = (name: string) => `policy.open_login_ways.ways[${i}].${name}`;
+    if (!APP_CODE.test(w.appCode)) throw invalidArgument(field('app_code'), '1 to 64 letters, digits, _ . -');
+    if (seen.has(w.appCode)) throw invalidArgument(field('app_code'), 'app_code must be unique');
+    seen.add(w.appCode);
+    if (w.appName.length > 128) throw invalidArgument(field('app_name'), 'at most 128 characters');
+    for (const [name, url] of [['app_image', w.appImage], ['authorize_url', w.authorizeUrl]] as const) {
+      if (url !== '' && (url.length > 2048 || !SAFE_URL.test(url))) throw invalidArgument(field(name), 'an http(s) URL or a path');
+    }
+    const channel = channelOf(w.channel);
+    if (channel === undefined) throw invalidArgument(field('channel'), 'web, app (or pc, ios, android, pad) or empty');
+    return { ...w, channel };
+  });
+}
+
+/** Rejects a policy an operator could not have meant; returns it with channels normalised. */
 export function checkPolicy(p: TenantPolicy): TenantPolicy {
   if (p.maxFailedAttempts !== undefined && (p.maxFailedAttempts < 1 || p.maxFailedAttempts > 100)) {
     throw invalidArgument('policy.max_failed_attempts', 'between 1 and 100');
@@ -42,5 +92,5 @@ export function checkPolicy(p: TenantPolicy): TenantPolicy {
   if (p.secondFactor !== undefined && !['off', 'always', 'new_device'].includes(p.secondFactor)) {
     throw invalidArgument('policy.second_factor', 'off, always or new_device');
   }
-  return p;
+  return p.openLoginWays === undefined ? p : { ...p, openLoginWays: checkLoginWays(p.openLoginWays) };
 }

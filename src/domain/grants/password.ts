@@ -1,6 +1,7 @@
 import type { Grant } from './types.js';
 import { authenticateClient, requireGrant } from '../clients.js';
 import { signInWithPassword } from '../signin.js';
+import { readPassword } from '../encrypted_password.js';
 
 /** Captcha flows a password sign-in accepts a token of (CloudBase names them after the route). */
 export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
@@ -12,7 +13,8 @@ export const passwordGrant: Grant = async (deps, req) => {
   return signInWithPassword(deps, cc, {
     username: req.username,
     login_field: req.login_field,
-    password: req.password ?? '',
+    // Decrypted (per the client's password_encryption) before anything is counted or compared.
+    password: await readPassword(deps, cc.client, req.password ?? ''),
     user_type: req.user_type,
     scope: req.scope,
     deviceId: req.deviceId,

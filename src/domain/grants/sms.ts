@@ -13,12 +13,12 @@ export const smsGrant: Grant = async (deps, req) => {
   const cc = await authenticateClient(deps.directory, req.credentials, true);
   requireGrant(cc.client, 'sms');
   requireUserScope(cc);
-  if (!req.phone) throw invalidArgument('phone', 'phone is required');
-  if (!req.captcha) throw invalidArgument('captcha', 'the code received by SMS is required');
+  if (!req.phone) throw invalidArgument('phone', 'phone is required', 'invalid_argument.destination_missing');
+  if (!req.captcha) throw invalidArgument('captcha', 'the code received by SMS is required', 'invalid_argument.sms_code_missing');
   if (!req.captcha_key) throw invalidArgument('captcha_key', 'the verification id of the code is required');
   const scope = grantScope(cc.client, req.scope ?? '');
   const userType = readUserType(req.user_type);
-  const channel = readChannel(req.source_type);
+  const channel = readChannel(req.source_type, req.deviceId);
   const phone = normalizePhone(req.phone, 'phone');
   // A code sent to another number or in another tenant counts as a wrong code.
   await checkCode(deps, req.captcha_key, req.captcha, { tenantId: cc.tenant.id, destination: phone });

@@ -1,8 +1,8 @@
 // Tenants, clients and users: plain rows through Prisma's query API, one statement per call
 // (create … RETURNING, UPDATE … RETURNING via updateManyAndReturn, keyset-paged findMany).
 import type {
-  Client, ClientStatus, ClientType, LoginField, Page, PageRequest, Tenant, TenantPolicy, TenantStatus, User,
-  UserStatus, UserType,
+  Client, ClientStatus, ClientType, LoginField, Page, PageRequest, PasswordEncryption, Tenant, TenantPolicy,
+  TenantStatus, User, UserStatus, UserType,
 } from '../../domain/model.js';
 import type {
   ClientPatch, ClientRepository, NewClient, NewTenant, NewUser, TenantPatch, TenantRepository, UserPatch,
@@ -35,6 +35,8 @@ export const toClient = (r: ClientRow): Client => ({
   refreshTokenTtl: r.refreshTokenTtl,
   maxSessions: r.maxSessions,
   status: r.status as ClientStatus,
+  passwordEncryption: r.passwordEncryption as PasswordEncryption,
+  rejectReplayedPasswords: r.rejectReplayedPasswords,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -114,6 +116,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
             id: c.id, tenantId: c.tenantId, name: c.name, type: c.type, secretHash: c.secretHash,
             grantTypes: c.grantTypes, scopes: c.scopes, accessTokenTtl: c.accessTokenTtl,
             refreshTokenTtl: c.refreshTokenTtl, maxSessions: c.maxSessions, status: c.status,
+            passwordEncryption: c.passwordEncryption, rejectReplayedPasswords: c.rejectReplayedPasswords,
           },
         }),
         'client_id',
@@ -139,6 +142,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
     async update(id, patch: ClientPatch) {
       const data = pick(patch, [
         'name', 'status', 'grantTypes', 'scopes', 'accessTokenTtl', 'refreshTokenTtl', 'maxSessions',
+        'passwordEncryption', 'rejectReplayedPasswords',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);
       const rows = await prisma.client.updateManyAndReturn({ where: { id }, data });

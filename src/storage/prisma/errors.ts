@@ -13,6 +13,7 @@ const ID_FIELDS: Record<string, string> = {
   sessions: 'session_id',
   refresh_tokens: 'refresh_token',
   signing_keys: 'kid',
+  transport_keys: 'thumbprint',
 };
 
 interface AdapterCause {

@@ -2,12 +2,14 @@
 // Signet, so each is a single hand-written statement: one round trip, no read-then-write race.
 // Timestamps are compared with the database's now(), never the caller's clock.
 import type { RefreshToken, Session } from '../../domain/model.js';
-import type { NewRefreshToken, NewSession, SessionRepository } from '../../domain/ports.js';
+import type { NewRefreshToken, NewSession, SessionRepository, SessionStartOptions } from '../../domain/ports.js';
 import type { PrismaClient, Session as SessionRow } from '../../gen/prisma/client.js';
 import { guard } from './errors.js';
 
 /** revoke_reason written by start(). */
-export const REVOKE_REASONS = { deviceReplaced: 'device_replaced', maxSessions: 'max_sessions' } as const;
+export const REVOKE_REASONS = {
+  deviceReplaced: 'device_replaced', channelReplaced: 'channel_replaced', maxSessions: 'max_sessions',
+} as const;
 
 /**
  * First key of the two-key advisory locks that serialise start() per user. The two-key form
@@ -97,8 +99,9 @@ export function prismaExecutor(prisma: PrismaClient): SqlExecutor {
 
 export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor = prismaExecutor(prisma)): SessionRepository {
   return {
-    async start(s: NewSession, token: NewRefreshToken, maxSessions: number) {
+    async start(s: NewSession, token: NewRefreshToken, maxSessions: number, opts: SessionStartOptions = {}) {
       const keep = Math.max(Math.trunc(maxSessions), 1) - 1; // live sessions kept besides the new one
+      const exclusive = opts.exclusiveChannel === true;
       // The lock is its own statement: a statement's snapshot is taken before it starts, so a
       // lock taken inside the big statement would not see sessions committed while it waited.
       // In the big one every sub-statement sees that same snapshot: `replaced` is excluded from
@@ -108,9 +111,12 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
           prisma.$executeRaw`SELECT pg_advisory_xact_lock(${USER_LOCK_CLASS}::int4, hashtext(${s.userId}::text))`,
           prisma.$queryRaw<{ id: string }[]>`
             WITH replaced AS (
-              UPDATE sessions SET revoked_at = now(), revoke_reason = ${REVOKE_REASONS.deviceReplaced}
-               WHERE user_id = ${s.userId} AND client_id = ${s.clientId} AND device_id = ${s.deviceId}
-                 AND ${s.deviceId}::text <> '' AND revoked_at IS NULL AND expires_at > now()
+              UPDATE sessions SET revoked_at = now(), revoke_reason = CASE
+                  WHEN device_id = ${s.deviceId} AND ${s.deviceId}::text <> '' THEN ${REVOKE_REASONS.deviceReplaced}
+                  ELSE ${REVOKE_REASONS.channelReplaced} END
+               WHERE user_id = ${s.userId} AND client_id = ${s.clientId} AND revoked_at IS NULL AND expires_at > now()
+                 AND ((device_id = ${s.deviceId} AND ${s.deviceId}::text <> '')
+                      OR (${exclusive}::boolean AND channel = ${s.channel}))
               RETURNING id
             ), created AS (
               INSERT INTO sessions (id, tenant_id, user_id, client_id, device_id, channel, scope, expires_at)

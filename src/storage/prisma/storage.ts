@@ -3,7 +3,7 @@ import type { Storage } from '../../domain/ports.js';
 import type { PrismaClient } from '../../gen/prisma/client.js';
 import { createAuditRepository } from './audit.js';
 import { createClientRepository, createTenantRepository, createUserRepository } from './directory.js';
-import { createSigningKeyRepository } from './keys.js';
+import { createSigningKeyRepository, createTransportKeyRepository } from './keys.js';
 import { createSessionRepository, prismaExecutor, type SqlExecutor } from './sessions.js';
 
 export interface PrismaStorageOptions {
@@ -21,6 +21,7 @@ export function createPrismaStorage(prisma: PrismaClient, opts: PrismaStorageOpt
     users: createUserRepository(prisma),
     sessions: createSessionRepository(prisma, sql),
     signingKeys: createSigningKeyRepository(prisma),
+    transportKeys: createTransportKeyRepository(prisma),
     audit: createAuditRepository(prisma, sql),
     close: opts.close ?? (() => prisma.$disconnect()),
   };

@@ -14,6 +14,7 @@ import { statusToJson, toStatus } from '../status.js';
 import { Cors } from './cors.js';
 import { BodyTooLarge, buildRequest, parseJsonBody, readBody } from './request.js';
 import { compileRoutes, RouteTable, type GenericServiceDefinition, type Route } from './routes.js';
+import { ExtraRoutes } from './extra.js';
 
 /** The headers handlers see as metadata, under the same (lower-case) names as gRPC metadata. */
 export const METADATA_HEADERS = [
@@ -31,18 +32,23 @@ export interface HttpExchange {
   ctx: CallContext;
   /** The raw query string, without '?'. */
   query: string;
+  /** The values of the route's `{name}` path segments, percent-decoded. */
+  params: Record<string, string>;
   /** The body, limited to bodyLimitBytes (beyond it: a 413 resource_exhausted is thrown). */
   readBody(): Promise<Buffer>;
   /** Writes a JSON answer with the request id and CORS headers. */
   sendJson(status: number, body: unknown, headers?: OutgoingHttpHeaders): void;
+  /** Writes any other answer (an image, …) with the request id and CORS headers; give content-type. */
+  send(status: number, body: Buffer | string, headers: OutgoingHttpHeaders): void;
 }
 
 /**
- * A route outside the proto (dialects with form bodies or images, e.g. HZERO's). The path is exact.
- * Whatever it throws is answered like a handler's error.
+ * A route outside the proto (dialects with form bodies or images, e.g. HZERO's). Whatever it
+ * throws is answered like a handler's error.
  */
 export interface ExtraRoute {
   method: string;
+  /** Exact, or with `{name}` segments that match one segment each (`/captcha/{key}`). */
   path: string;
   handle(x: HttpExchange): Promise<void> | void;
 }
@@ -65,15 +71,12 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   const table = new RouteTable();
   for (const s of opts.services) compileRoutes(table, s.definition, s.handlers, reg);
 
-  const extra = new Map<string, ExtraRoute>();
+  const extra = new ExtraRoutes();
   for (const r of opts.extraRoutes ?? []) {
-    const method = r.method.toUpperCase();
-    const key = `${method} ${r.path}`;
-    if (extra.has(key) || table.match(method, r.path)) throw new Error(`http: ${key} is routed twice`);
-    extra.set(key, r);
+    if (table.match(r.method.toUpperCase(), r.path)) throw new Error(`http: ${r.method} ${r.path} is routed twice`);
+    extra.add(r);
   }
-  const extraMethods = (path: string) => [...extra.values()].filter((r) => r.path === path).map((r) => r.method.toUpperCase());
-  const cors = new Cors(config.corsOrigins, [...table.methods, ...[...extra.values()].map((r) => r.method.toUpperCase())]);
+  const cors = new Cors(config.corsOrigins, [...table.methods, ...extra.methods]);
   const proxies = opts.proxies ?? new TrustedProxies(config.trustedProxies);
 
   const contextOf = (req: IncomingMessage): CallContext => {
@@ -102,6 +105,11 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     headers['content-length'] = Buffer.byteLength(text);
     res.writeHead(status, headers);
     res.end(text);
+  };
+  const sendRaw = (res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer | string) => {
+    headers['content-length'] = Buffer.byteLength(body);
+    res.writeHead(status, headers);
+    res.end(body);
   };
 
   const sendError = (res: ServerResponse, headers: OutgoingHttpHeaders, err: unknown, ctx: CallContext, route?: Route) => {
@@ -142,18 +150,19 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       const path = q < 0 ? url : url.slice(0, q);
       const query = q < 0 ? '' : url.slice(q + 1);
 
-      const x = extra.size > 0 ? extra.get(`${method} ${path}`) : undefined;
+      const x = extra.size > 0 ? extra.match(method, path) : undefined;
       if (x) {
-        await x.handle({
-          req, res, ctx, query,
+        await x.route.handle({
+          req, res, ctx, query, params: x.params,
           readBody: () => readBody(req, limit),
           sendJson: (status, body, more) => send(res, status, { ...headers, ...more }, body),
+          send: (status, body, more) => sendRaw(res, status, { ...headers, ...more }, body),
         });
         return;
       }
       const m = path.startsWith('/') ? table.match(method, path) : undefined;
       if (!m) {
-        const allow = path.startsWith('/') ? [...table.allowed(path), ...extraMethods(path)] : [];
+        const allow = path.startsWith('/') ? [...table.allowed(path), ...extra.allowed(path)] : [];
         if (allow.length === 0) throw new SignetError('not_found');
         headers.allow = allow.join(', ');
         throw new SignetError('method_not_allowed', { httpStatus: 405 });

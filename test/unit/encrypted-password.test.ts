@@ -1,0 +1,225 @@
+// The transport key ring (rotation, grace period, races between instances) and the decision what
+// an incoming password is (src/domain/encrypted_password.ts), on the in-memory fakes.
+import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
+import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
+import { readEncryptedParams, readPassword } from '../../src/domain/encrypted_password.js';
+import { isSignetError, type SignetError } from '../../src/domain/errors.js';
+import type { Client } from '../../src/domain/model.js';
+import type { Deps } from '../../src/domain/deps.js';
+
+const require = createRequire(import.meta.url);
+const { getEncryptInfo } = require('@cloudbase/oauth/dist/cjs/utils/encrypt.js') as {
+  getEncryptInfo(o: { publicKey: string; payload: unknown }): string;
+};
+const JSEncrypt = require('jsencrypt') as new () => { setPublicKey(pem: string): void; encrypt(s: string): string | false };
+const jsencrypt = (pem: string, text: string) => {
+  const js = new JSEncrypt();
+  js.setPublicKey(pem);
+  return js.encrypt(text) as string;
+};
+
+const KEK = Buffer.alloc(32, 5);
+const HOUR = 3600_000;
+
+async function failure(p: Promise<unknown>): Promise<SignetError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isSignetError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a SignetError');
+}
+
+describe('TransportKeyRing', () => {
+  it('creates one key on first start, publishes it and names it by its SPKI thumbprint', async () => {
+    const storage = fakeStorage();
+    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    await ring.init();
+    const current = await ring.current();
+    expect(current.bits).toBe(2048);
+    expect(current.thumbprint).toBe(thumbprintOf(createPublicKey(current.publicKeyPem)));
+    const rows = await storage.transportKeys.listUsable(new Date());
+    expect(rows).toHaveLength(1);
+    // Sealed: the row holds no PEM private key.
+    expect(rows[0].privateKeySealed).not.toContain('PRIVATE KEY');
+    // A second instance on the same table uses the same key.
+    const other = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    await other.init();
+    expect((await other.current()).thumbprint).toBe(current.thumbprint);
+    // Another key-encryption key cannot open it.
+    await expect(new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }).init()).rejects.toThrow();
+  });
+
+  it('refuses keys under 2048 bits', () => {
+    expect(() => new TransportKeyRing(fakeStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 })).toThrow(/2048/);
+  });
+
+  it('survives instances racing on an empty table: each key decrypts, all publish the newest, a rotation tidies up', async () => {
+    const storage = fakeStorage();
+    const rings = [0, 1, 2].map(() => new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }));
+    // All three see an empty table, then each creates its key.
+    await Promise.all(rings.map((r) => r.init()));
+    const rows = await storage.transportKeys.listUsable(new Date());
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    expect(rows.every((k) => k.status === 'active')).toBe(true);
+    // An instance that reads the table publishes the newest and decrypts with every one.
+    const fresh = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    await fresh.init();
+    expect((await fresh.current()).thumbprint).toBe(rows.at(-1)!.thumbprint);
+    expect(await fresh.decryptionKeys()).toHaveLength(rows.length);
+    for (const r of rows) expect(await fresh.decryptionKeys(r.thumbprint)).toHaveLength(1);
+    const made = await fresh.rotate();
+    expect((await storage.transportKeys.listUsable(new Date())).filter((k) => k.status === 'active').map((k) => k.thumbprint)).toEqual([made.thumbprint]);
+  });
+
+  it('rotates: the new key is published, the old one decrypts until its grace period ends, then not at all', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const storage = fakeStorage();
+    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, () => now);
+    await ring.init();
+    const old = await ring.current();
+    const rotated = await ring.rotate();
+    expect((await ring.current()).thumbprint).toBe(rotated.thumbprint);
+    expect((await ring.list()).map((k) => [k.thumbprint, k.status])).toEqual([[old.thumbprint, 'retired'], [rotated.thumbprint, 'active']]);
+    expect(await ring.decryptionKeys(old.thumbprint)).toHaveLength(1);
+    expect(await ring.decryptionKeys()).toHaveLength(2);
+
+    now = new Date(now.getTime() + 601_000);
+    expect(await ring.decryptionKeys(old.thumbprint)).toEqual([]);
+    expect(await ring.decryptionKeys()).toHaveLength(1);
+    expect((await ring.list()).map((k) => k.thumbprint)).toEqual([rotated.thumbprint]);
+  });
+
+  it('picks up a key rotated on another instance when a request names it', async () => {
+    const storage = fakeStorage();
+    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 });
+    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 });
+    await a.init();
+    await b.init();
+    const made = await b.rotate();
+    await new Promise((r) => setTimeout(r, 1_050)); // unknown thumbprints re-read the table at most once a second
+    expect(await a.decryptionKeys(made.thumbprint)).toHaveLength(1);
+    expect(await a.decryptionKeys('nonsense')).toEqual([]);
+  });
+});
+
+describe('readPassword and readEncryptedParams', () => {
+  let deps: Deps;
+  let pem: string;
+  const client = (over: Partial<Client> = {}) => ({ id: 'c', passwordEncryption: 'none', rejectReplayedPasswords: false, ...over }) as Client;
+
+  beforeAll(async () => {
+    deps = await fakeDeps();
+    await deps.transportKeys.init();
+    pem = (await deps.transportKeys.current()).publicKeyPem;
+  });
+
+  it('none: returns the password as given, ciphertext or not', async () => {
+    const ct = jsencrypt(pem, 'secret');
+    expect(await readPassword(deps, client(), ct)).toBe(ct);
+    expect(await readPassword(deps, client(), 'secret')).toBe('secret');
+  });
+
+  it('rsa: decrypts base64 of one key-sized block, leaves anything else as typed', async () => {
+    const c = client({ passwordEncryption: 'rsa' });
+    expect(await readPassword(deps, c, jsencrypt(pem, 'secret'))).toBe('secret');
+    for (const plain of ['secret', 'abcd', 'correct horse battery staple', Buffer.alloc(100, 1).toString('base64')]) {
+      expect(await readPassword(deps, c, plain)).toBe(plain);
+    }
+  });
+
+  it('rsa and required: a block jsencrypt wrote without its leading zero byte still decrypts', async () => {
+    const pub = createPublicKey(pem);
+    let ct: Buffer;
+    do ct = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('secret')); while (ct[0] !== 0);
+    const short = ct.subarray(1).toString('base64'); // 255 bytes, as jsencrypt's minimal hex gives it
+    expect(await readPassword(deps, client({ passwordEncryption: 'required' }), short)).toBe('secret');
+  }, 60_000);
+
+  it('required: anything that is not one block of base64 is invalid_argument with the HZERO decodePasswordError entry', async () => {
+    const c = client({ passwordEncryption: 'required' });
+    for (const plain of ['secret', 'x', '!!!!', Buffer.alloc(100).toString('base64'), Buffer.alloc(512, 1).toString('base64')]) {
+      const e = await failure(readPassword(deps, c, plain));
+      expect(e.reason).toBe('invalid_argument');
+      expect(e.details.message).toBe('invalid_argument.password_undecodable');
+      expect(e.details.fieldViolations?.[0].field).toBe('password');
+    }
+    expect(await readPassword(deps, c, '')).toBe(''); // left to the sign-in: "password is required"
+  });
+
+  it('never fails on a ciphertext it cannot decrypt: a tampered one yields a stable wrong password', async () => {
+    const c = client({ passwordEncryption: 'required' });
+    const b = Buffer.from(jsencrypt(pem, 'secret'), 'base64');
+    b[3] ^= 1;
+    const tampered = b.toString('base64');
+    const got = await readPassword(deps, c, tampered);
+    expect(got).not.toBe('secret');
+    expect(got).not.toBe('');
+    expect(await readPassword(deps, c, tampered)).toBe(got);
+  });
+
+  it('refuses a replayed ciphertext for clients that ask, atomically', async () => {
+    const c = client({ id: 'r', passwordEncryption: 'rsa', rejectReplayedPasswords: true });
+    const ct = jsencrypt(pem, 'secret');
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => readPassword(deps, c, ct)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as SignetError);
+    expect(refused).toHaveLength(9);
+    for (const e of refused) expect([e.reason, e.details.message]).toEqual(['invalid_argument', 'invalid_argument.password_replayed']);
+    // Without the setting, or for plaintext, nothing is remembered.
+    expect(await readPassword(deps, client({ passwordEncryption: 'rsa' }), ct)).toBe('secret');
+    expect(await readPassword(deps, c, 'plain')).toBe('plain');
+    expect(await readPassword(deps, c, 'plain')).toBe('plain');
+  });
+
+  it('reads CloudBase params made by the SDK, one block or chunked', async () => {
+    const { thumbprint } = await deps.transportKeys.current();
+    const short = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
+    expect(await readEncryptedParams(deps, client(), short, thumbprint)).toMatchObject({ username: 'alice', password: 'pw', undecodable: false });
+    const long = 'p'.repeat(400);
+    const chunked = getEncryptInfo({ publicKey: pem, payload: { email: 'a@example.com', password: long } });
+    expect(Buffer.from(chunked, 'base64').length).toBe(4 * 256);
+    expect(await readEncryptedParams(deps, client(), chunked, '')).toMatchObject({ email: 'a@example.com', password: long, undecodable: false });
+  });
+
+  it('turns params that hold no sign-in into a stand-in no account can match, the same for the same ciphertext', async () => {
+    const { thumbprint } = await deps.transportKeys.current();
+    const good = Buffer.from(getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } }), 'base64');
+    const tampered = Buffer.from(good);
+    tampered[10] ^= 1;
+    const variants = [
+      tampered.toString('base64'),
+      getEncryptInfo({ publicKey: pem, payload: 'not json' }),
+      getEncryptInfo({ publicKey: pem, payload: { username: 'alice' } }),
+      getEncryptInfo({ publicKey: pem, payload: { username: 'alice', email: 'a@b.c', password: 'pw' } }),
+      getEncryptInfo({ publicKey: pem, payload: [1, 2] }),
+    ];
+    for (const v of variants) {
+      const r = await readEncryptedParams(deps, client(), v, thumbprint);
+      expect(r.undecodable).toBe(true);
+      expect(r.username).toMatch(/^#[0-9a-f]{24}$/);
+      expect(r.password).not.toBe('');
+      expect(await readEncryptedParams(deps, client(), v, thumbprint)).toEqual(r);
+    }
+  });
+
+  it('refuses what needs no key to judge: not base64, a length that is no whole block, an unknown thumbprint', async () => {
+    const { thumbprint } = await deps.transportKeys.current();
+    const good = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
+    const cases: [string, string, string][] = [
+      ['', thumbprint, 'params'],
+      ['%%%', thumbprint, 'params'],
+      [Buffer.alloc(300).toString('base64'), thumbprint, 'params'],
+      [Buffer.alloc(256 * 9).toString('base64'), thumbprint, 'params'],
+      [good, 'unknown', 'public_key_thumbprint'],
+    ];
+    for (const [params, tp, field] of cases) {
+      const e = await failure(readEncryptedParams(deps, client(), params, tp));
+      expect([e.reason, e.details.fieldViolations?.[0].field]).toEqual(['invalid_argument', field]);
+    }
+  });
+});
