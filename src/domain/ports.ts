@@ -76,7 +76,8 @@ export interface SessionRepository {
    */
   start(session: NewSession, token: NewRefreshToken, maxSessions: number, opts?: SessionStartOptions): Promise<string[]>;
   get(id: string): Promise<Session | null>;
-  findRefreshToken(hash: string): Promise<{ token: RefreshToken; session: Session } | null>;
+  /** The token with its session and the session's user, in one read. */
+  findRefreshToken(hash: string): Promise<{ token: RefreshToken; session: Session; user: User } | null>;
   /**
    * Atomically marks `oldHash` rotated (recording `successor`) and stores `next`, only if
    * `oldHash` has not been rotated yet. False when another request rotated it first.

@@ -83,7 +83,8 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       async findRefreshToken(hash) {
         const token = tokenRows.get(hash);
         const session = token && sessionRows.find((s) => s.id === token.sessionId);
-        return token && session ? { token: { ...token }, session: { ...session } } : null;
+        const user = session && users.get(session.userId);
+        return token && session && user ? { token: { ...token }, session: { ...session }, user: { ...user } } : null;
       },
       async rotate(oldHash, successor, next) {
         const t = tokenRows.get(oldHash);

@@ -10,7 +10,7 @@ import { deriveKey, seal, sha256Hex, unseal } from '../crypto/secrets.js';
 import { mintUserTokens, type IssuedTokens } from '../tokens.js';
 import { checkUsable } from '../signin.js';
 import { revokeSession } from '../revocation.js';
-import type { RefreshToken, Session } from '../model.js';
+import type { RefreshToken, Session, User } from '../model.js';
 
 const SUCCESSOR = 'signet/refresh-successor';
 
@@ -24,7 +24,7 @@ export const refreshTokenGrant: Grant = async (deps, req) => {
   if (!found || found.session.clientId !== cc.client.id) throw new SignetError('invalid_grant');
   if (found.token.rotatedAt) return reuse(deps, presented, found.token, found.session);
   checkLive(deps, found.session, found.token);
-  return rotate(deps, cc, req, presented, found.session);
+  return rotate(deps, cc, req, presented, found.session, found.user);
 };
 
 function checkLive(deps: Deps, session: Session, token: RefreshToken): void {
@@ -34,9 +34,9 @@ function checkLive(deps: Deps, session: Session, token: RefreshToken): void {
   }
 }
 
-async function rotate(deps: Deps, cc: ClientContext, req: TokenGrantRequest, presented: string, session: Session): Promise<IssuedTokens> {
-  const user = await deps.storage.users.get(session.userId);
-  if (!user) throw new SignetError('invalid_grant');
+async function rotate(
+  deps: Deps, cc: ClientContext, req: TokenGrantRequest, presented: string, session: Session, user: User,
+): Promise<IssuedTokens> {
   checkUsable(user, deps.now());
   const tokens = await mintUserTokens(deps, {
     tenant: cc.tenant,

@@ -1,6 +1,7 @@
 // Sessions and refresh tokens. The refresh path (findRefreshToken, rotate) is the hottest in
 // Signet, so each is a single hand-written statement: one round trip, no read-then-write race.
 // Timestamps are compared with the database's now(), never the caller's clock.
+import { toUser } from './directory.js';
 import type { RefreshToken, Session } from '../../domain/model.js';
 import type { NewRefreshToken, NewSession, SessionRepository, SessionStartOptions } from '../../domain/ports.js';
 import type { PrismaClient, Session as SessionRow } from '../../gen/prisma/client.js';
@@ -48,6 +49,20 @@ interface TokenSessionRow {
   s_expires_at: Date;
   s_revoked_at: Date | null;
   s_revoke_reason: string | null;
+  u_tenant_id: string;
+  u_user_type: string;
+  u_username: string | null;
+  u_email: string | null;
+  u_email_verified: boolean;
+  u_phone_number: string | null;
+  u_phone_verified: boolean;
+  u_name: string | null;
+  u_password_hash: string | null;
+  u_status: string;
+  u_expires_at: Date | null;
+  u_groups: string[] | null;
+  u_created_at: Date;
+  u_updated_at: Date;
 }
 
 const FIND_REFRESH_TOKEN = `
@@ -55,8 +70,12 @@ const FIND_REFRESH_TOKEN = `
          s.tenant_id AS s_tenant_id, s.user_id AS s_user_id, s.client_id AS s_client_id,
          s.device_id AS s_device_id, s.channel AS s_channel, s.scope AS s_scope,
          s.created_at AS s_created_at, s.expires_at AS s_expires_at, s.revoked_at AS s_revoked_at,
-         s.revoke_reason AS s_revoke_reason
-    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+         s.revoke_reason AS s_revoke_reason,
+         u.tenant_id AS u_tenant_id, u.user_type AS u_user_type, u.username AS u_username, u.email AS u_email,
+         u.email_verified AS u_email_verified, u.phone_number AS u_phone_number, u.phone_verified AS u_phone_verified,
+         u.name AS u_name, u.password_hash AS u_password_hash, u.status AS u_status, u.expires_at AS u_expires_at,
+         u.groups AS u_groups, u.created_at AS u_created_at, u.updated_at AS u_updated_at
+    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
    WHERE t.hash = $1::text`;
 
 // Of two racing rotations the second waits on the row lock, then re-checks `rotated_at IS NULL`
@@ -174,7 +193,15 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
         revokedAt: r.s_revoked_at,
         revokeReason: r.s_revoke_reason,
       };
-      return { token, session };
+      // The user rides along: a refresh re-checks the account and mints its claims, and a
+      // second round trip through Prisma was an eighth of a refresh's CPU.
+      const user = toUser({
+        id: r.s_user_id, tenantId: r.u_tenant_id, userType: r.u_user_type, username: r.u_username, email: r.u_email,
+        emailVerified: r.u_email_verified, phoneNumber: r.u_phone_number, phoneVerified: r.u_phone_verified, name: r.u_name,
+        passwordHash: r.u_password_hash, status: r.u_status, expiresAt: r.u_expires_at, groups: r.u_groups ?? [],
+        createdAt: r.u_created_at, updatedAt: r.u_updated_at,
+      });
+      return { token, session, user };
     },
 
     async rotate(oldHash, successor, next) {
