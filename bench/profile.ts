@@ -51,6 +51,9 @@ function location(url: string, fn: string): string {
   if (url.startsWith('node:')) return url;
   const src = url.indexOf('/src/');
   if (src >= 0) return url.slice(src + 1);
+  // The compiled child (bench/build.ts): <build dir>/dist/… mirrors src/.
+  const dist = url.indexOf('/dist/');
+  if (dist >= 0) return url.slice(dist + 1);
   const bench = url.indexOf('/bench/');
   if (bench >= 0) return url.slice(bench + 1);
   return url.replace(/^file:\/\//, '');

@@ -20,7 +20,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Deps } from './deps.js';
 import type { Client } from './model.js';
-import { invalidArgument } from './errors.js';
+import { invalidArgument, isSignetError } from './errors.js';
 import { decryptFirstValid, type Alternative, type RsaDecryptionKey } from './crypto/rsa.js';
 
 const REPLAY_PREFIX = 'pwct:';
@@ -36,7 +36,10 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  * SDK's next attempt encrypts with fresh padding.
  */
 const MAX_STRIPPED_ZEROS = 2;
-/** Most blocks a `params` may have: the JSON of a sign-in fits in a few. */
+/**
+ * Most blocks a `params` may have: the JSON of a sign-in fits in a few (117 characters a block).
+ * It bounds one request's RSA work: with a byte missing, at most 3n-2 distinct blocks per key.
+ */
 const MAX_BLOCKS = 8;
 
 /** Strict base64 (standard, or URL-safe without padding); undefined when it is not. */
@@ -88,18 +91,40 @@ function bySize(keys: RsaDecryptionKey[]): Map<number, RsaDecryptionKey[]> {
  * byte does not make a "new" ciphertext), for twice the grace period: long enough that a key
  * rotated at least every grace period cannot decrypt it any more when the entry expires. Refused
  * when any of them was seen. The answer tells the sender nothing about the plaintext (whoever
- * replays a ciphertext already had it), so it can be plain invalid_argument.
+ * replays a ciphertext already had it), so it can be plain invalid_argument. Returns the keys it
+ * set (see releaseIfUnused).
  */
-async function checkReplay(deps: Deps, client: Client, splits: Buffer[][], field: string): Promise<void> {
-  if (!client.rejectReplayedPasswords) return;
+async function checkReplay(deps: Deps, client: Client, splits: Buffer[][], field: string): Promise<string[]> {
+  if (!client.rejectReplayedPasswords) return [];
   const ttl = 2 * deps.transportKeys.settings.graceSeconds;
-  const fresh = await Promise.all(splits.map((blocks) => {
+  const keys = splits.map((blocks) => {
     const h = createHash('sha256');
     for (const b of blocks) h.update(b);
-    return deps.kv.setIfAbsent(REPLAY_PREFIX + h.digest('base64url'), '1', ttl);
-  }));
+    return REPLAY_PREFIX + h.digest('base64url');
+  });
+  const fresh = await Promise.all(keys.map((key) => deps.kv.setIfAbsent(key, '1', ttl)));
   if (fresh.includes(false)) {
+    // Give back what this attempt took, so that a concurrent first use is not refused for it.
+    const mine = keys.filter((_, i) => fresh[i]);
+    if (mine.length > 0) await deps.kv.del(...mine);
     throw invalidArgument(field, 'this ciphertext was used before: encrypt the password again', 'invalid_argument.password_replayed');
+  }
+  return keys;
+}
+
+/**
+ * Refusals that come before any password is compared: the ciphertext was not used up, and the
+ * CloudBase SDK repeats the very same request (same ciphertext) once the captcha is solved.
+ */
+const NOT_COMPARED = new Set(['captcha_required', 'captcha_invalid', 'resource_exhausted']);
+
+/** Runs the sign-in; when it is refused before the password was compared, forgets the replay marks. */
+async function releaseIfUnused<T>(deps: Deps, replayKeys: string[], signIn: () => Promise<T>): Promise<T> {
+  try {
+    return await signIn();
+  } catch (err) {
+    if (replayKeys.length > 0 && isSignetError(err) && NOT_COMPARED.has(err.reason)) await deps.kv.del(...replayKeys);
+    throw err;
   }
 }
 
@@ -136,22 +161,39 @@ export function decodeText(b: Uint8Array): string {
 const NO_PASSWORD = '\u0000';
 
 /**
- * The password a password sign-in compares, per the client's `password_encryption`. Call it
- * before signInWithPassword, so that a decrypted password and a typed one take the same path.
+ * The password a password sign-in compares, per the client's `password_encryption`, with the
+ * replay marks it set. See withPassword.
  */
-export async function readPassword(deps: Deps, client: Client, password: string): Promise<string> {
-  if (client.passwordEncryption === 'none' || !password) return password;
+export async function decryptPassword(
+  deps: Deps, client: Client, password: string,
+): Promise<{ password: string; replayKeys: string[] }> {
+  if (client.passwordEncryption === 'none' || !password) return { password, replayKeys: [] };
   const ct = decodeBase64(password);
   const groups = ct ? bySize(await deps.transportKeys.decryptionKeys()) : new Map<number, RsaDecryptionKey[]>();
   for (const [k, keys] of groups) {
     const splits = candidateSplits(ct!, k, 1);
     if (!splits) continue;
-    await checkReplay(deps, client, splits, 'password');
+    const replayKeys = await checkReplay(deps, client, splits, 'password');
     const text = decodeText(decryptFirstValid(alternatives(keys, splits)));
-    return text === '' ? NO_PASSWORD : text;
+    return { password: text === '' ? NO_PASSWORD : text, replayKeys };
   }
-  if (client.passwordEncryption === 'rsa') return password;
+  if (client.passwordEncryption === 'rsa') return { password, replayKeys: [] };
   throw invalidArgument('password', 'must be the base64 RSA ciphertext of the password (one block of the transport key)', 'invalid_argument.password_undecodable');
+}
+
+export const readPassword = async (deps: Deps, client: Client, password: string): Promise<string> =>
+  (await decryptPassword(deps, client, password)).password;
+
+/**
+ * Runs a password sign-in with the password as the client's `password_encryption` says to read
+ * it. The decryption comes first, so that a decrypted password and a typed one take the same path
+ * (lockout reservation, captcha gate, hash comparison, audit).
+ */
+export async function withPassword<T>(
+  deps: Deps, client: Client, password: string, signIn: (password: string) => Promise<T>,
+): Promise<T> {
+  const d = await decryptPassword(deps, client, password);
+  return releaseIfUnused(deps, d.replayKeys, () => signIn(d.password));
 }
 
 export interface EncryptedSignIn {
@@ -187,7 +229,7 @@ const IDENTIFIER_FIELDS = ['username', 'email', 'phone_number'] as const;
  */
 export async function readEncryptedParams(
   deps: Deps, client: Client, params: string, thumbprint: string,
-): Promise<EncryptedSignIn> {
+): Promise<EncryptedSignIn & { replayKeys: string[] }> {
   const ct = decodeBase64(params);
   if (!ct) throw invalidArgument('params', 'must be base64 of RSA ciphertext blocks');
   const keys = await deps.transportKeys.decryptionKeys(thumbprint || undefined);
@@ -197,11 +239,19 @@ export async function readEncryptedParams(
   for (const [k, group] of bySize(keys)) {
     const splits = candidateSplits(ct, k, MAX_BLOCKS);
     if (!splits) continue;
-    await checkReplay(deps, client, splits, 'params');
+    const replayKeys = await checkReplay(deps, client, splits, 'params');
     const plaintext = decryptFirstValid(alternatives(group, splits));
-    return parseSignIn(decodeText(plaintext)) ?? standIn(deps, plaintext);
+    return { ...(parseSignIn(decodeText(plaintext)) ?? standIn(deps, plaintext)), replayKeys };
   }
   throw invalidArgument('params', 'not a whole number of blocks of the transport key');
+}
+
+/** Runs CloudBase's encrypted sign-in with the sign-in `params` hold (see readEncryptedParams). */
+export async function withEncryptedParams<T>(
+  deps: Deps, client: Client, params: string, thumbprint: string, signIn: (p: EncryptedSignIn) => Promise<T>,
+): Promise<T> {
+  const { replayKeys, ...p } = await readEncryptedParams(deps, client, params, thumbprint);
+  return releaseIfUnused(deps, replayKeys, () => signIn(p));
 }
 
 function parseSignIn(text: string): EncryptedSignIn | undefined {

@@ -12,7 +12,7 @@ import { signInWithVerificationToken } from '../domain/codesignin.js';
 import { verificationHandlers } from './verification_handlers.js';
 import { signInOptionsHandlers } from './signin_options_handlers.js';
 import { transportHandlers } from './transport_handlers.js';
-import { readPassword } from '../domain/encrypted_password.js';
+import { withPassword } from '../domain/encrypted_password.js';
 import { currentUser } from '../domain/bearer.js';
 import { revokeToken, signOut } from '../domain/revoke.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -53,16 +53,16 @@ export function authHandlers(deps: Deps): ServiceHandlers {
       if (req.verification_token && !req.password) {
         return tokenBody(await signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp }));
       }
-      const tokens = await signInWithPassword(deps, cc, {
+      // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
+      const tokens = await withPassword(deps, cc.client, req.password, (password) => signInWithPassword(deps, cc, {
         ...req,
-        // Decrypted (per the client's password_encryption) before anything is counted or compared.
-        password: await readPassword(deps, cc.client, req.password),
+        password,
         deviceId,
         captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
         captchaStates: PASSWORD_CAPTCHA_STATES,
         ip: ctx.clientIp,
         method: 'signin',
-      });
+      }));
       return tokenBody(tokens);
     },
 

@@ -10,7 +10,7 @@ import type { TokenResponse } from '../gen/signet/auth/v1/token.js';
 import { authenticateClient, readClientCredentials, type ClientContext } from '../domain/clients.js';
 import { signInWithPassword } from '../domain/signin.js';
 import { PASSWORD_CAPTCHA_STATES } from '../domain/grants/password.js';
-import { readEncryptedParams } from '../domain/encrypted_password.js';
+import { withEncryptedParams } from '../domain/encrypted_password.js';
 import { deviceOf, tokenBody } from './auth_handlers.js';
 
 /** Captcha flows the encrypted sign-in accepts a token of: the password ones, and its own route. */
@@ -34,21 +34,21 @@ export function transportHandlers(deps: Deps): ServiceHandlers {
       await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
       const cc = await authenticateClient(deps.directory, creds, false);
       const deviceId = deviceOf(req.device_id, ctx);
-      const p = await readEncryptedParams(deps, cc.client, req.params, req.public_key_thumbprint);
-      const tokens = await signInWithPassword(deps, p.undecodable ? hidingUnknownUsers(cc) : cc, {
-        username: p.username,
-        email: p.email,
-        phone_number: p.phone_number,
-        password: p.password,
-        verification_token: p.verification_token,
-        user_type: req.user_type,
-        source_type: req.source_type,
-        deviceId,
-        captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
-        captchaStates: ENCRYPTED_CAPTCHA_STATES,
-        ip: ctx.clientIp,
-        method: 'signin_encrypted',
-      });
+      const tokens = await withEncryptedParams(deps, cc.client, req.params, req.public_key_thumbprint, (p) =>
+        signInWithPassword(deps, p.undecodable ? hidingUnknownUsers(cc) : cc, {
+          username: p.username,
+          email: p.email,
+          phone_number: p.phone_number,
+          password: p.password,
+          verification_token: p.verification_token,
+          user_type: req.user_type,
+          source_type: req.source_type,
+          deviceId,
+          captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
+          captchaStates: ENCRYPTED_CAPTCHA_STATES,
+          ip: ctx.clientIp,
+          method: 'signin_encrypted',
+        }));
       return tokenBody(tokens);
     },
   };

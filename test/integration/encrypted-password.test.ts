@@ -37,6 +37,16 @@ const oaep = (pem: string, text: string): string =>
     }),
     'binary',
   ).toString('base64');
+/**
+ * getEncryptInfo, again until no block lost a leading zero byte (jsencrypt drops them: one block
+ * in 256), for tests that tamper with given byte positions. Short blocks are tested on their own.
+ */
+const fullBlocks = (publicKey: string, payload: unknown): string => {
+  for (;;) {
+    const out = getEncryptInfo({ publicKey, payload });
+    if (Buffer.from(out, 'base64').length % 256 === 0) return out;
+  }
+};
 /** Flips one bit of the ciphertext's byte `at` (default: inside the first block). */
 const tamper = (b64: string, at = 100): string => {
   const b = Buffer.from(b64, 'base64');
@@ -123,8 +133,9 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
       const body = signIn.json as { params: string; public_key_thumbprint: string };
       expect(Object.keys(body).sort()).toEqual(['params', 'public_key_thumbprint']);
       expect(body.public_key_thumbprint).toBe(key.public_key_thumbprint);
-      // JSON of more than 245 characters: 117-character chunks, one 256-byte block each.
-      expect(Buffer.from(body.params, 'base64').length).toBe(3 * 256);
+      // JSON of more than 245 characters: 117-character chunks, one 256-byte block each (less a
+      // byte now and then: jsencrypt drops a block's leading zero byte, and Signet copes).
+      expect(Math.ceil(Buffer.from(body.params, 'base64').length / 256)).toBe(3);
       expect(Object.keys(signIn.response as object).sort()).toEqual(TOKEN_KEYS);
     } finally {
       await proxy.close();
@@ -133,7 +144,7 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
 
   it('signs in with params made by the SDK’s encryption, one block or several, over REST and gRPC', async () => {
     const short = getEncryptInfo({ publicKey: key.public_key, payload: { username: 'alice', password: fx.password } });
-    expect(Buffer.from(short, 'base64').length).toBe(256);
+    expect(Buffer.from(short, 'base64').length).toBeGreaterThanOrEqual(254);
     const r = await encryptedSignin(short);
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(TOKEN_KEYS);
@@ -152,7 +163,7 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
   it('answers a tampered ciphertext exactly like a wrong password: same status, same body, same count', async () => {
     await user('bob');
     const wrong = getEncryptInfo({ publicKey: key.public_key, payload: { username: 'bob', password: 'not the password' } });
-    const good = getEncryptInfo({ publicKey: key.public_key, payload: { username: 'bob', password: fx.password } });
+    const good = fullBlocks(key.public_key, { username: 'bob', password: fx.password });
     const tampered = tamper(good);
 
     const w1 = await encryptedSignin(wrong);
@@ -170,7 +181,7 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
     expect(w2.body.details[0].limit_remaining).toBe(3);
     expect(t2.body).toEqual(w2.body);
     // Field by field, whatever was tampered: every block, the padding bytes at the front, the end.
-    const long = getEncryptInfo({ publicKey: key.public_key, payload: { username: 'longpw', password: LONG_PASSWORD } });
+    const long = fullBlocks(key.public_key, { username: 'longpw', password: LONG_PASSWORD });
     for (const variant of [tamper(long, 1), tamper(long, 300), tamper(long, 767), tamper(good, 0), tamper(good, 255)]) {
       const t = await encryptedSignin(variant);
       expect({ status: t.status, body: t.body }).toEqual({ status: w1.status, body: w1.body });

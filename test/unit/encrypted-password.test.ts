@@ -5,8 +5,10 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
-import { readEncryptedParams, readPassword } from '../../src/domain/encrypted_password.js';
-import { isSignetError, type SignetError } from '../../src/domain/errors.js';
+import {
+  candidateSplits, readEncryptedParams, readPassword, withEncryptedParams, withPassword,
+} from '../../src/domain/encrypted_password.js';
+import { isSignetError, SignetError } from '../../src/domain/errors.js';
 import type { Client } from '../../src/domain/model.js';
 import type { Deps } from '../../src/domain/deps.js';
 
@@ -176,15 +178,70 @@ describe('readPassword and readEncryptedParams', () => {
     expect(await readPassword(deps, c, 'plain')).toBe('plain');
   });
 
+  it('gives a ciphertext back when the sign-in was refused before comparing it (the SDK repeats it after a captcha)', async () => {
+    const c = client({ id: 'rc', passwordEncryption: 'required', rejectReplayedPasswords: true });
+    const ct = jsencrypt(pem, 'secret');
+    for (const reason of ['captcha_required', 'captcha_invalid', 'resource_exhausted'] as const) {
+      await expect(withPassword(deps, c, ct, async () => { throw new SignetError(reason); })).rejects.toMatchObject({ reason });
+    }
+    // Compared and wrong: used up.
+    await expect(withPassword(deps, c, ct, async () => { throw new SignetError('invalid_password'); })).rejects.toMatchObject({ reason: 'invalid_password' });
+    expect((await failure(withPassword(deps, c, ct, async (p) => p))).details.message).toBe('invalid_argument.password_replayed');
+    // Same for params; and a success uses it up too.
+    const { thumbprint } = await deps.transportKeys.current();
+    const params = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
+    await expect(withEncryptedParams(deps, c, params, thumbprint, async () => { throw new SignetError('captcha_required'); })).rejects.toThrow();
+    expect(await withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username)).toBe('alice');
+    expect((await failure(withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username))).details.message)
+      .toBe('invalid_argument.password_replayed');
+  });
+
   it('reads CloudBase params made by the SDK, one block or chunked', async () => {
     const { thumbprint } = await deps.transportKeys.current();
     const short = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
     expect(await readEncryptedParams(deps, client(), short, thumbprint)).toMatchObject({ username: 'alice', password: 'pw', undecodable: false });
     const long = 'p'.repeat(400);
     const chunked = getEncryptInfo({ publicKey: pem, payload: { email: 'a@example.com', password: long } });
-    expect(Buffer.from(chunked, 'base64').length).toBe(4 * 256);
+    expect(Math.ceil(Buffer.from(chunked, 'base64').length / 256)).toBe(4);
     expect(await readEncryptedParams(deps, client(), chunked, '')).toMatchObject({ email: 'a@example.com', password: long, undecodable: false });
   });
+
+  it('copes with jsencrypt’s short blocks: a lone one is left-padded, in a concatenation every cut is tried', async () => {
+    const { thumbprint } = await deps.transportKeys.current();
+    const pub = createPublicKey(pem);
+    const json = JSON.stringify({ username: 'alice', password: 'q'.repeat(300) });
+    const chunks = json.match(/.{1,117}/g)!;
+    const encrypt = (chunk: string) => publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(chunk));
+    // A block whose ciphertext starts with a zero byte, written as jsencrypt writes it.
+    const withLeadingZero = (chunk: string) => {
+      for (;;) {
+        const c = encrypt(chunk);
+        if (c[0] === 0) return c.subarray(1);
+      }
+    };
+    for (let short = 0; short < chunks.length; short++) {
+      const blocks = chunks.map((c, i) => (i === short ? withLeadingZero(c) : encrypt(c)));
+      const params = Buffer.concat(blocks);
+      expect(params.length).toBe(chunks.length * 256 - 1);
+      expect(await readEncryptedParams(deps, client(), params.toString('base64'), thumbprint))
+        .toMatchObject({ username: 'alice', password: 'q'.repeat(300), undecodable: false });
+    }
+    // Replaying it with the zero byte put back (or taken away) is still a replay.
+    const blocks = chunks.map((c, i) => (i === 1 ? withLeadingZero(c) : encrypt(c)));
+    const stripped = Buffer.concat(blocks).toString('base64');
+    const padded = Buffer.concat(blocks.map((b) => (b.length === 256 ? b : Buffer.concat([Buffer.alloc(1), b])))).toString('base64');
+    const r = client({ id: 'rp', rejectReplayedPasswords: true });
+    await readEncryptedParams(deps, r, stripped, thumbprint);
+    expect((await failure(readEncryptedParams(deps, r, padded, thumbprint))).details.message).toBe('invalid_argument.password_replayed');
+    // The cuts: one for whole blocks, one per block otherwise; a block at one place is one object.
+    const ct = Buffer.alloc(3 * 256 - 1, 1);
+    const splits = candidateSplits(ct, 256, 8)!;
+    expect(splits.map((sp) => sp.map((b) => b.length))).toEqual([[256, 256, 256], [256, 256, 256], [256, 256, 256]]);
+    expect(splits[0][2]).toBe(splits[1][2]);
+    expect(candidateSplits(Buffer.alloc(3 * 256 - 2), 256, 8)).toBeUndefined();
+    expect(candidateSplits(Buffer.alloc(254), 256, 8)).toHaveLength(1);
+    expect(candidateSplits(Buffer.alloc(253), 256, 8)).toBeUndefined();
+  }, 60_000);
 
   it('turns params that hold no sign-in into a stand-in no account can match, the same for the same ciphertext', async () => {
     const { thumbprint } = await deps.transportKeys.current();

@@ -1,7 +1,7 @@
 import type { Grant } from './types.js';
 import { authenticateClient, requireGrant } from '../clients.js';
 import { signInWithPassword } from '../signin.js';
-import { readPassword } from '../encrypted_password.js';
+import { withPassword } from '../encrypted_password.js';
 
 /** Captcha flows a password sign-in accepts a token of (CloudBase names them after the route). */
 export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
@@ -10,11 +10,11 @@ export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
 export const passwordGrant: Grant = async (deps, req) => {
   const cc = await authenticateClient(deps.directory, req.credentials, true);
   requireGrant(cc.client, 'password');
-  return signInWithPassword(deps, cc, {
+  // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
+  return withPassword(deps, cc.client, req.password ?? '', (password) => signInWithPassword(deps, cc, {
     username: req.username,
     login_field: req.login_field,
-    // Decrypted (per the client's password_encryption) before anything is counted or compared.
-    password: await readPassword(deps, cc.client, req.password ?? ''),
+    password,
     user_type: req.user_type,
     scope: req.scope,
     deviceId: req.deviceId,
@@ -24,5 +24,5 @@ export const passwordGrant: Grant = async (deps, req) => {
     captchaStates: PASSWORD_CAPTCHA_STATES,
     ip: req.ip,
     method: 'password',
-  });
+  }));
 };

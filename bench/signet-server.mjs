@@ -1,10 +1,19 @@
 // Child process for the bench: one Signet instance on 127.0.0.1 with ephemeral ports, PostgreSQL
 // schema and Redis key prefix taken from BENCH_SCHEMA / BENCH_KEY_PREFIX, everything else from the
-// SIGNET_* environment (loadConfig). Prints one line `BENCH_READY {"ports":…,"pid":…}` on stdout
-// when listening; logs go to stderr. Stops on SIGTERM/SIGINT or when the parent closes stdin.
+// SIGNET_* environment (loadConfig). BENCH_APP_DIR is where config.js and app.js live: tsc's
+// output run with plain `node`, as production runs dist/, or src/ under `node --import tsx`.
+// Prints one line `BENCH_READY {"ports":…,"pid":…,…}` on stdout when listening; logs go to
+// stderr. Stops on SIGTERM/SIGINT or when the parent closes stdin.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { loadConfig } from '../src/config.js';
-import { startSignet } from '../src/app.js';
+
+const appDir = process.env.BENCH_APP_DIR;
+if (!appDir) throw new Error('BENCH_APP_DIR is not set');
+const load = (file) => import(pathToFileURL(path.join(appDir, file)).href);
+const { loadConfig } = await load('config.js');
+const { startSignet } = await load('app.js');
+const { defaultMigrationsDir } = await load('storage/prisma/migrate.js');
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.logLevel, base: { service: 'signet' } }, pino.destination(2));
@@ -13,10 +22,18 @@ const running = await startSignet(config, {
   schema: process.env.BENCH_SCHEMA || undefined,
   keyPrefix: process.env.BENCH_KEY_PREFIX || undefined,
 });
-process.stdout.write(`BENCH_READY ${JSON.stringify({ ports: running.ports, pid: process.pid })}\n`);
+const ready = {
+  ports: running.ports,
+  pid: process.pid,
+  app_dir: appDir,
+  // Found upwards from the module, as in production (dist/ next to prisma/).
+  migrations_dir: defaultMigrationsDir(),
+  exec_argv: process.execArgv,
+};
+process.stdout.write(`BENCH_READY ${JSON.stringify(ready)}\n`);
 
 let stopping = false;
-function stop(reason: string): void {
+function stop(reason) {
   if (stopping) return;
   stopping = true;
   logger.info({ reason }, 'bench child stopping');
