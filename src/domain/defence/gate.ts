@@ -27,6 +27,11 @@ export async function captchaDue(deps: Deps, policy: EffectivePolicy, subject: S
   // The count is read whatever the other rules say, so that the answer takes the same work for
   // every subject. No subject (a login page that names no user yet): the other rules alone.
   const failures = policy.lockoutEnabled && subject ? await deps.lockout.failures(subject) : 0;
+  return captchaDueFor(deps, policy, failures, ipFailures);
+}
+
+/** The rule itself, for a caller that already has the subject's failure count. */
+export function captchaDueFor(deps: Deps, policy: EffectivePolicy, failures: number, ipFailures: number): boolean {
   return (
     policy.alwaysCaptcha ||
     (policy.lockoutEnabled && policy.captchaAfterFailures > 0 && failures >= policy.captchaAfterFailures) ||

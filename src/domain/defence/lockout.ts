@@ -129,13 +129,14 @@ export class Lockout {
   /**
    * Takes a place for one password comparison. Throws invalid_status (with RetryInfo) when the
    * subject is locked, and resource_exhausted (retry in a second) when the attempts already in
-   * flight use up what is left of the budget.
+   * flight use up what is left of the budget. Returns the consecutive failures so far.
    */
-  async reserve(s: Subject, p: EffectivePolicy): Promise<void> {
+  async reserve(s: Subject, p: EffectivePolicy): Promise<number> {
     const k = keys(s);
     const [n, lockedFor] = await scriptsOf(this.kv).reserve([k.failed, k.pending, k.lock], [p.maxFailedAttempts, PENDING_TTL_SECONDS]);
     if (n === -1) throw lockedError(lockedFor);
     if (n === -2) throw new SignetError('resource_exhausted', { retryAfterSeconds: 1, metadata: { scope: 'attempts_in_flight' } });
+    return n;
   }
 
   /** The compared password was wrong: count it, and lock at the limit. */
