@@ -65,6 +65,10 @@ interface TokenSessionRow {
   u_updated_at: Date;
 }
 
+const START_SESSION = `
+  SELECT id FROM signet_start_session($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
+    $8::timestamptz, $9::text, $10::int4, $11::boolean, $12::int4, $13::text, $14::text, $15::text) AS id`;
+
 const FIND_REFRESH_TOKEN = `
   SELECT t.hash, t.session_id, t.created_at, t.expires_at, t.rotated_at, t.successor,
          s.tenant_id AS s_tenant_id, s.user_id AS s_user_id, s.client_id AS s_client_id,
@@ -121,43 +125,12 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
     async start(s: NewSession, token: NewRefreshToken, maxSessions: number, opts: SessionStartOptions = {}) {
       const keep = Math.max(Math.trunc(maxSessions), 1) - 1; // live sessions kept besides the new one
       const exclusive = opts.exclusiveChannel === true;
-      // The lock is its own statement: a statement's snapshot is taken before it starts, so a
-      // lock taken inside the big statement would not see sessions committed while it waited.
-      // In the big one every sub-statement sees that same snapshot: `replaced` is excluded from
-      // the eviction candidates by id, and the new session is not among them at all.
-      const [, revoked] = await guard(() =>
-        prisma.$transaction([
-          prisma.$executeRaw`SELECT pg_advisory_xact_lock(${USER_LOCK_CLASS}::int4, hashtext(${s.userId}::text))`,
-          prisma.$queryRaw<{ id: string }[]>`
-            WITH replaced AS (
-              UPDATE sessions SET revoked_at = now(), revoke_reason = CASE
-                  WHEN device_id = ${s.deviceId} AND ${s.deviceId}::text <> '' THEN ${REVOKE_REASONS.deviceReplaced}
-                  ELSE ${REVOKE_REASONS.channelReplaced} END
-               WHERE user_id = ${s.userId} AND client_id = ${s.clientId} AND revoked_at IS NULL AND expires_at > now()
-                 AND ((device_id = ${s.deviceId} AND ${s.deviceId}::text <> '')
-                      OR (${exclusive}::boolean AND channel = ${s.channel}))
-              RETURNING id
-            ), created AS (
-              INSERT INTO sessions (id, tenant_id, user_id, client_id, device_id, channel, scope, expires_at)
-              VALUES (${s.id}, ${s.tenantId}, ${s.userId}, ${s.clientId}, ${s.deviceId}, ${s.channel}, ${s.scope},
-                      ${s.expiresAt})
-              RETURNING id
-            ), first_token AS (
-              INSERT INTO refresh_tokens (hash, session_id, expires_at)
-              SELECT ${token.hash}, ${token.sessionId}, ${token.expiresAt} FROM created
-              RETURNING hash
-            ), evicted AS (
-              UPDATE sessions SET revoked_at = now(), revoke_reason = ${REVOKE_REASONS.maxSessions}
-               WHERE id IN (
-                 SELECT id FROM sessions
-                  WHERE user_id = ${s.userId} AND client_id = ${s.clientId}
-                    AND revoked_at IS NULL AND expires_at > now()
-                    AND id NOT IN (SELECT id FROM replaced)
-                  ORDER BY created_at DESC, id DESC
-                 OFFSET ${keep}::int4)
-              RETURNING id
-            )
-            SELECT id FROM replaced UNION ALL SELECT id FROM evicted`,
+      // One round trip: the function (migration 20251125300000_start_session) takes the per-user
+      // lock, then runs one statement that replaces, inserts and evicts (see its comment).
+      const revoked = await guard(
+        () => sql.query<{ id: string }>('signet_start_session', START_SESSION, [
+          s.id, s.tenantId, s.userId, s.clientId, s.deviceId, s.channel, s.scope, s.expiresAt, token.hash, keep,
+          exclusive, USER_LOCK_CLASS, REVOKE_REASONS.deviceReplaced, REVOKE_REASONS.channelReplaced, REVOKE_REASONS.maxSessions,
         ]),
         'session_id',
       );
