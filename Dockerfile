@@ -13,9 +13,12 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
 
 # Run: production dependencies, compiled code and the migrations only; no compiler, no root.
 FROM node:20-bookworm-slim
+# MALLOC_ARENA_MAX: argon2 hashes on libuv's pool threads; glibc's per-thread arenas would keep
+# their 19 MiB buffers after each hash (measured: ~70 MB more peak RSS under the bench).
 ENV NODE_ENV=production \
     SIGNET_DATA_DIR=/var/lib/signet \
-    SIGNET_HOST=0.0.0.0
+    SIGNET_HOST=0.0.0.0 \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

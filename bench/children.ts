@@ -94,6 +94,9 @@ export async function startSignetChild(runtime: ServerRuntime, o: SignetOptions)
     if (k.startsWith('SIGNET_') || k.startsWith('BENCH_') || k === 'DATABASE_URL' || k === 'REDIS_URL') continue;
     childEnv[k] = v;
   }
+  // As the Dockerfile runs Signet: argon2 runs on libuv's pool threads, and glibc's per-thread
+  // malloc arenas would otherwise keep their 19 MiB buffers after each hash (~70 MB more RSS).
+  childEnv.MALLOC_ARENA_MAX ??= '2';
   Object.assign(childEnv, {
     DATABASE_URL: PG_URL,
     REDIS_URL,
