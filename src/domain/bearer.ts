@@ -26,6 +26,10 @@ export async function authenticateBearer(deps: Deps, authorization: string | und
   }
   if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string') throw new SignetError('unauthenticated');
   if (typeof claims.sid === 'string' && (await isRevoked(deps, claims.sid))) throw new SignetError('unauthenticated');
+  // A disabled client or tenant stops its tokens at once, not when they expire (both cached).
+  const client = await deps.directory.client(claims.client_id);
+  const tenant = client && (await deps.directory.tenant(client.tenantId));
+  if (!client || client.status !== 'enabled' || !tenant || tenant.status !== 'enabled') throw new SignetError('unauthenticated');
   return claims as BearerClaims;
 }
 

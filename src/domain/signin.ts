@@ -5,7 +5,7 @@ import { SignetError, invalidArgument, isSignetError } from './errors.js';
 import type { Deps } from './deps.js';
 import type { Tenant, User, UserType } from './model.js';
 import type { ClientContext } from './clients.js';
-import { grantScope } from './clients.js';
+import { grantScope, requireGrant } from './clients.js';
 import { readIdentifier, type IdentifierInput } from './identity.js';
 import { startSession } from './sessions.js';
 import type { IssuedTokens } from './tokens.js';
@@ -54,6 +54,8 @@ export async function signInWithPassword(deps: Deps, cc: ClientContext, req: Pas
 
 async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn, audit: AuditEventInput): Promise<IssuedTokens> {
   requireUserScope(cc);
+  // Every password sign-in (SignIn, encrypted, HZERO, the token grant) needs the password grant.
+  requireGrant(cc.client, 'password');
   const scope = grantScope(cc.client, req.scope ?? '');
   if (!req.password) throw invalidArgument('password', 'password is required');
   const userType = readUserType(req.user_type);

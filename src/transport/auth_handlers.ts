@@ -48,7 +48,9 @@ export function authHandlers(deps: Deps): ServiceHandlers {
     async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
-      const cc = await authenticateClient(deps.directory, creds, false);
+      // A confidential client proves its secret here as at the token endpoint; public clients
+      // (browsers, the CloudBase SDK) have none to prove.
+      const cc = await authenticateClient(deps.directory, creds, true);
       const deviceId = deviceOf(req.device_id, ctx);
       if (req.verification_token && !req.password) {
         return tokenBody(await signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp }));

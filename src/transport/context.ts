@@ -17,3 +17,6 @@ export type UnaryHandler<Req = any, Res = any> = (req: Req, ctx: CallContext) =>
 
 /** Handlers of one service keyed by RPC name as in the proto ("SignIn", "GetJwks", …). */
 export type ServiceHandlers = Record<string, UnaryHandler>;
+
+/** A caller's x-request-id is echoed and logged only when it is a plain token like this. */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -32,7 +32,9 @@ export function transportHandlers(deps: Deps): ServiceHandlers {
     async SignInWithEncryptedParams(req: SignInWithEncryptedParamsRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
-      const cc = await authenticateClient(deps.directory, creds, false);
+      // A confidential client proves its secret here as at the token endpoint; public clients
+      // (browsers, the CloudBase SDK) have none to prove.
+      const cc = await authenticateClient(deps.directory, creds, true);
       const deviceId = deviceOf(req.device_id, ctx);
       const tokens = await withEncryptedParams(deps, cc.client, req.params, req.public_key_thumbprint, (p) =>
         signInWithPassword(deps, p.undecodable ? hidingUnknownUsers(cc) : cc, {

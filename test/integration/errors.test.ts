@@ -59,6 +59,8 @@ describe('error reasons (PostgreSQL + Redis)', () => {
   signIn('expired account', { username: 'expired', password: 'pw-123456' }, 'user_expired', 9, 400);
   signIn('disabled tenant', { client_id: 'closed-web', username: 'alice', password: 'x' }, 'tenant_disabled', 9, 400);
   signIn('client without the user scope', { client_id: 'no-user-scope', username: 'alice', password: 'x' }, 'permission_denied', 7, 403);
+  signIn('client without the password grant', { client_id: 'refresh-only', username: 'alice', password: 'x' }, 'permission_denied', 7, 403);
+  signIn('confidential client without its secret', { client_id: 'svc', username: 'alice', password: 'x' }, 'unauthorized_client', 16, 401);
   signIn('unknown client', { client_id: 'ghost', username: 'alice', password: 'x' }, 'invalid_client', 16, 401);
   signIn('missing password', { username: 'alice' }, 'invalid_argument', 3, 400);
   signIn('two identifiers', { username: 'alice', email: 'alice@example.com', password: 'x' }, 'invalid_argument', 3, 400);
@@ -84,6 +86,16 @@ describe('error reasons (PostgreSQL + Redis)', () => {
     expect(g.reason).toBe(c.reason);
     if (remaining === undefined) expect(g.message).toBe(rest.body.message);
     else expect(g.message).toBe(messageFor(c.reason as never, 'en', [Number(remaining) - 1]));
+  });
+
+  it('stops the access tokens of a client as soon as it is disabled', async () => {
+    await adminPost(s, '/admin/v1/clients', { client_id: 'doomed', tenant_id: 'acme', public: true });
+    const t = await post(s.http, '/auth/v1/signin?client_id=doomed', { username: 'alice', password: fx.password });
+    expect(t.status).toBe(200);
+    const me = () => fetch(`${s.http}/auth/v1/user/me`, { headers: { authorization: `Bearer ${t.body.access_token}` } });
+    expect((await me()).status).toBe(200);
+    expect((await adminPost(s, '/admin/v1/clients/doomed:disable', {})).status).toBe(200);
+    expect((await me()).status).toBe(401);
   });
 
   it('needs the secret of a confidential client and checks scopes', async () => {

@@ -392,6 +392,15 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect((await s.sessions.findRefreshToken(fresh.hash))?.token.rotatedAt).toBeNull();
       });
 
+      it('does not rotate a token of a revoked session', async () => {
+        const u = await s.users.create(newUser());
+        const { id, hash } = await startSession(u.id);
+        expect((await s.sessions.findRefreshToken(hash))?.user).toMatchObject({ id: u.id, status: 'active' });
+        expect(await s.sessions.revoke(id, 'signed_out')).toBe(true);
+        expect(await s.sessions.rotate(hash, 'x', { hash: nextId('rt'), sessionId: id, expiresAt: later() })).toBe(false);
+        expect((await s.sessions.findRefreshToken(hash))?.token.rotatedAt).toBeNull();
+      });
+
       it('lets exactly one of many concurrent rotations of the same token win', async () => {
         const u = await s.users.create(newUser());
         const { id, hash } = await startSession(u.id);

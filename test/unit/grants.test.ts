@@ -74,6 +74,14 @@ describe('grants', () => {
     expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
   });
 
+  it('does not hand out the grace-window pair once the user is blocked', async () => {
+    const t0 = await password('u1', 'pw');
+    await refresh(t0.refreshToken);
+    const u = (await deps.storage.users.findByLogin('t1', 'P', 'username', 'u1'))!;
+    await deps.storage.users.update(u.id, { status: 'blocked' });
+    expect(await reasonOf(refresh(t0.refreshToken))).toBe('user_blocked');
+  });
+
   it('refuses a refresh token of another client', async () => {
     const t0 = await password('u1', 'pw');
     const { secret: s2 } = await admin.createClient(deps, {

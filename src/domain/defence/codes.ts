@@ -280,8 +280,9 @@ export async function verifyCode(deps: Deps, verificationId: string, code: strin
 /** HZERO's one step (SMS grant): the code must have been sent to `destination` for this tenant. */
 export async function checkCode(
   deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string },
-): Promise<void> {
-  await check(deps, verificationId, code, expect);
+): Promise<VerifiedDestination & { usage: string }> {
+  const r = await check(deps, verificationId, code, expect);
+  return { channel: r.c, destination: r.d, userType: r.u, usage: r.g };
 }
 
 export interface VerifiedDestination {

@@ -1,5 +1,5 @@
 import type { Grant } from './types.js';
-import { authenticateClient, requireGrant } from '../clients.js';
+import { authenticateClient } from '../clients.js';
 import { signInWithPassword } from '../signin.js';
 import { withPassword } from '../encrypted_password.js';
 
@@ -9,7 +9,6 @@ export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
 /** Resource owner password credentials (RFC 6749 4.3), with the same rules as SignIn. */
 export const passwordGrant: Grant = async (deps, req) => {
   const cc = await authenticateClient(deps.directory, req.credentials, true);
-  requireGrant(cc.client, 'password');
   // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
   return withPassword(deps, cc.client, req.password ?? '', (password) => signInWithPassword(deps, cc, {
     username: req.username,

@@ -22,7 +22,7 @@ export const refreshTokenGrant: Grant = async (deps, req) => {
   const hash = sha256Hex(presented);
   const found = await deps.storage.sessions.findRefreshToken(hash);
   if (!found || found.session.clientId !== cc.client.id) throw new SignetError('invalid_grant');
-  if (found.token.rotatedAt) return reuse(deps, presented, found.token, found.session);
+  if (found.token.rotatedAt) return reuse(deps, presented, found.token, found.session, found.user);
   checkLive(deps, found.session, found.token);
   return rotate(deps, cc, req, presented, found.session, found.user);
 };
@@ -56,12 +56,16 @@ async function rotate(
   // Another request rotated the same token between our read and our write.
   const again = await deps.storage.sessions.findRefreshToken(sha256Hex(presented));
   if (!again?.token.rotatedAt) throw new SignetError('invalid_grant');
-  return reuse(deps, presented, again.token, again.session);
+  return reuse(deps, presented, again.token, again.session, again.user);
 }
 
-async function reuse(deps: Deps, presented: string, token: RefreshToken, session: Session): Promise<IssuedTokens> {
-  const age = deps.now().getTime() - token.rotatedAt!.getTime();
+async function reuse(deps: Deps, presented: string, token: RefreshToken, session: Session, user: User): Promise<IssuedTokens> {
+  const now = deps.now().getTime();
+  const age = now - token.rotatedAt!.getTime();
   if (!session.revokedAt && token.successor && age <= deps.settings.refreshGraceSeconds * 1000) {
+    // The pair was minted a moment ago, but the session or the account may have ended since.
+    if (session.expiresAt.getTime() <= now) throw new SignetError('invalid_grant');
+    checkUsable(user, deps.now());
     return JSON.parse(unseal(deriveKey(presented, SUCCESSOR), token.successor, SUCCESSOR)) as IssuedTokens;
   }
   if (!session.revokedAt) {

@@ -2,12 +2,12 @@
 // "implicit" (HZERO's /oauth/token/mobile sends grant_type=implicit), unrelated to OAuth's
 // implicit flow; either name needs the client to list "sms".
 import type { Grant } from './types.js';
-import { invalidArgument } from '../errors.js';
+import { SignetError, invalidArgument } from '../errors.js';
 import { authenticateClient, grantScope, requireGrant } from '../clients.js';
 import { normalizePhone } from '../identity.js';
 import { readChannel, readUserType, requireUserScope } from '../signin.js';
 import { checkCode } from '../defence/codes.js';
-import { startVerifiedSession } from '../codesignin.js';
+import { SIGN_IN_USAGE, startVerifiedSession } from '../codesignin.js';
 
 export const smsGrant: Grant = async (deps, req) => {
   const cc = await authenticateClient(deps.directory, req.credentials, true);
@@ -21,6 +21,11 @@ export const smsGrant: Grant = async (deps, req) => {
   const channel = readChannel(req.source_type, req.deviceId);
   const phone = normalizePhone(req.phone, 'phone');
   // A code sent to another number or in another tenant counts as a wrong code.
-  await checkCode(deps, req.captcha_key, req.captcha, { tenantId: cc.tenant.id, destination: phone });
+  const sent = await checkCode(deps, req.captcha_key, req.captcha, { tenantId: cc.tenant.id, destination: phone });
+  // A code sent for another purpose (say a password reset) or another user namespace does not
+  // sign in: the same rule as for verification tokens.
+  if ((sent.usage !== '' && sent.usage !== SIGN_IN_USAGE) || sent.userType !== userType) {
+    throw new SignetError('invalid_grant', { metadata: { reason: 'code_usage' } });
+  }
   return startVerifiedSession(deps, cc, { userType, field: 'phone', value: phone, scope, deviceId: req.deviceId, channel });
 };

@@ -88,6 +88,8 @@ const ROTATE = `
   WITH old AS (
     UPDATE refresh_tokens SET rotated_at = now(), successor = $1::text
      WHERE hash = $2::text AND rotated_at IS NULL
+       -- A session revoked after the token was read must not get a new pair.
+       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = $4::text AND s.revoked_at IS NULL AND s.expires_at > now())
     RETURNING hash
   )
   INSERT INTO refresh_tokens (hash, session_id, expires_at)

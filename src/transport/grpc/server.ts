@@ -3,10 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { CallContext, Locale, ServiceHandlers } from '../context.js';
+import { REQUEST_ID, type CallContext, type Locale, type ServiceHandlers } from '../context.js';
 import { pickLocale } from '../locale.js';
 import { toGrpcServiceError, toStatus } from '../status.js';
 import { peerAddress, type TrustedProxies } from '../clientip.js';
+
 
 export interface GrpcOptions {
   log: Logger;
@@ -20,7 +21,8 @@ function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>, opts: GrpcOptio
     if (typeof v === 'string') metadata[k] = v;
   }
   // randomUUID draws from a cached entropy pool: cheaper than randomBytes on every call.
-  const requestId = metadata['x-request-id'] || randomUUID().replaceAll('-', '');
+  const given = metadata['x-request-id'];
+  const requestId = given && REQUEST_ID.test(given) ? given : randomUUID().replaceAll('-', '');
   return {
     metadata,
     clientIp: opts.proxies.clientIp(peerAddress(call.getPeer()), metadata['x-forwarded-for']),

@@ -6,7 +6,7 @@ import type { Config } from '../../config.js';
 import { SignetError } from '../../domain/errors.js';
 import type { Logger } from '../../logger.js';
 import { TrustedProxies } from '../clientip.js';
-import type { CallContext, ServiceHandlers } from '../context.js';
+import { REQUEST_ID, type CallContext, type ServiceHandlers } from '../context.js';
 import { pickLocale } from '../locale.js';
 import { encodeMessage } from '../protojson.js';
 import { defaultRegistry, type Registry } from '../registry.js';
@@ -21,9 +21,6 @@ export const METADATA_HEADERS = [
   'authorization', 'x-device-id', 'x-request-id', 'accept-language', 'x-captcha-token', 'x-forwarded-for',
   'user-agent', 'x-sdk-version',
 ] as const;
-
-// An x-request-id is echoed and logged; anything but a plain token is replaced rather than trusted.
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** What an extra (hand-written, non-proto) route gets: the raw exchange plus Signet's helpers. */
 export interface HttpExchange {
