@@ -3,7 +3,8 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { invalidArgument } from './errors.js';
 import type { LoginField } from './model.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The shape that makes an identifier an e-mail address (admin input is checked more strictly). */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE_LIKE = /^\+?[\d\s()-]{6,20}$/;
 
 export const normalizeUsername = (u: string): string => u.trim().toLowerCase();

@@ -7,10 +7,9 @@ import { constants, createPrivateKey, randomUUID, sign, type KeyObject, type Sig
 import type { SigningKey } from './model.js';
 import type { SigningKeyRepository } from './ports.js';
 import { seal, unseal } from './crypto/secrets.js';
+import { SealedKeyRing } from './sealed_key_ring.js';
 
 const SEAL_CONTEXT = 'signet/signing-key';
-/** How often an instance re-reads the key table, so a rotation made elsewhere is picked up. */
-const RELOAD_MS = 30_000;
 
 interface LoadedKey {
   record: SigningKey;
@@ -28,13 +27,9 @@ const SIGNERS: Record<string, { hash: string | null; options: Partial<SignKeyObj
 
 const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 
-export class KeyRing {
-  private active: LoadedKey | undefined;
-  private loaded = new Map<string, LoadedKey>();
+export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
   private jwks: { keys: JWK[] } = { keys: [] };
   private verifySet: ReturnType<typeof createLocalJWKSet> | undefined;
-  private loadedAt = 0;
-  private reloading: Promise<void> | undefined;
 
   constructor(
     private readonly repo: SigningKeyRepository,
@@ -43,24 +38,13 @@ export class KeyRing {
     /** Longest lifetime of any token we sign: how long a retired key stays published. */
     private readonly maxTokenTtlSeconds: number,
     private readonly now: () => Date = () => new Date(),
-  ) {}
-
-  /** Loads the keys, creating the first one when there is none. */
-  async init(): Promise<void> {
-    await this.reload();
-    if (!this.active) {
-      await this.create();
-      await this.reload();
-    }
+  ) {
+    super();
   }
 
   /** Makes a new active key and retires the others; returns the new key's record. */
-  async rotate(): Promise<SigningKey> {
-    const record = await this.create();
-    const retireAt = new Date(this.now().getTime() + this.maxTokenTtlSeconds * 1000);
-    await this.repo.retireAllExcept(record.kid, retireAt);
-    await this.reload();
-    return record;
+  rotate(): Promise<SigningKey> {
+    return this.rotateUntil(new Date(this.now().getTime() + this.maxTokenTtlSeconds * 1000));
   }
 
   async list(): Promise<SigningKey[]> {
@@ -101,7 +85,19 @@ export class KeyRing {
     return [...new Set([...this.loaded.values()].map((k) => k.record.alg))];
   }
 
-  private async create(): Promise<SigningKey> {
+  protected idOf(r: SigningKey): string {
+    return r.kid;
+  }
+
+  protected listRecords(): Promise<SigningKey[]> {
+    return this.repo.listPublished(this.now());
+  }
+
+  protected retireAllExcept(kid: string, retireAt: Date): Promise<void> {
+    return this.repo.retireAllExcept(kid, retireAt);
+  }
+
+  protected async createRecord(): Promise<SigningKey> {
     const { privateKey, publicKey } = await generateKeyPair(this.alg, { extractable: true });
     const kid = randomUUID();
     const jwk = await exportJWK(publicKey);
@@ -118,25 +114,12 @@ export class KeyRing {
     return record;
   }
 
-  private async fresh(): Promise<void> {
-    if (this.active && Date.now() - this.loadedAt < RELOAD_MS) return;
-    this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
-    await this.reloading;
+  protected open(record: SigningKey): LoadedKey {
+    return { record, privateKey: createPrivateKey(unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.kid}`)) };
   }
 
-  private async reload(): Promise<void> {
-    const records = await this.repo.listPublished(this.now());
-    const next = new Map<string, LoadedKey>();
-    for (const record of records) {
-      const known = this.loaded.get(record.kid);
-      const privateKey = known?.privateKey ?? createPrivateKey(unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.kid}`));
-      next.set(record.kid, { record, privateKey });
-    }
-    this.loaded = next;
-    // The newest active key signs; several can be active for a moment when instances start together.
-    this.active = [...next.values()].filter((k) => k.record.status === 'active').at(-1);
+  protected afterReload(records: SigningKey[]): void {
     this.jwks = { keys: records.map((r) => r.publicJwk as JWK) };
     this.verifySet = createLocalJWKSet(this.jwks);
-    this.loadedAt = Date.now();
   }
 }

@@ -10,10 +10,9 @@ import type { TransportKey } from './model.js';
 import type { TransportKeyRepository } from './ports.js';
 import { seal, unseal } from './crypto/secrets.js';
 import { rsaDecryptionKey, type RsaDecryptionKey } from './crypto/rsa.js';
+import { SealedKeyRing } from './sealed_key_ring.js';
 
 const SEAL_CONTEXT = 'signet/transport-key';
-/** How often an instance re-reads the key table, so a rotation made elsewhere is picked up. */
-const RELOAD_MS = 30_000;
 /** An unknown thumbprint may name a key made a moment ago elsewhere; re-read at most this often for it. */
 const UNKNOWN_RELOAD_MS = 1_000;
 
@@ -38,42 +37,20 @@ export function thumbprintOf(publicKey: KeyObject): string {
 
 const generateRsa = promisify(generateKeyPair);
 
-export class TransportKeyRing {
-  private loaded = new Map<string, LoadedKey>();
-  private active: LoadedKey | undefined;
-  private loadedAt = 0;
-  private reloading: Promise<void> | undefined;
-
+export class TransportKeyRing extends SealedKeyRing<TransportKey, LoadedKey> {
   constructor(
     private readonly repo: TransportKeyRepository,
     private readonly kek: Buffer,
     readonly settings: TransportKeySettings,
     private readonly now: () => Date = () => new Date(),
   ) {
+    super();
     if (settings.bits < MIN_TRANSPORT_KEY_BITS) throw new Error(`transport keys need at least ${MIN_TRANSPORT_KEY_BITS} bits`);
   }
 
-  /**
-   * Loads the keys, creating the first one when there is none. Instances that start together on
-   * an empty table may each create one: they all stay active (each decrypts), every instance
-   * publishes the newest once it has re-read the table, and the next rotation retires the rest.
-   * (Retiring the losers here instead would race too: an instance with a stale view could retire
-   * the winner, leaving no active key at all.)
-   */
-  async init(): Promise<void> {
-    await this.reload();
-    if (!this.active) {
-      await this.create();
-      await this.reload();
-    }
-  }
-
-  /** Makes a new active key and retires the others; returns the new key's record. */
-  async rotate(): Promise<TransportKey> {
-    const record = await this.create();
-    await this.repo.retireAllExcept(record.thumbprint, this.graceEnd());
-    await this.reload();
-    return record;
+  /** Makes a new active key; the others keep decrypting for the grace period. */
+  rotate(): Promise<TransportKey> {
+    return this.rotateUntil(this.graceEnd());
   }
 
   /** The keys that decrypt now, oldest first. */
@@ -117,7 +94,7 @@ export class TransportKeyRing {
     for (const k of this.loaded.values()) if (this.isUsable(k)) yield k;
   }
 
-  private async create(): Promise<TransportKey> {
+  protected async createRecord(): Promise<TransportKey> {
     const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: this.settings.bits });
     const thumbprint = thumbprintOf(publicKey);
     const record: TransportKey = {
@@ -133,35 +110,23 @@ export class TransportKeyRing {
     return record;
   }
 
-  private async fresh(): Promise<void> {
-    if (this.active && Date.now() - this.loadedAt < RELOAD_MS) return;
-    await this.reloadShared();
+  protected idOf(r: TransportKey): string {
+    return r.thumbprint;
   }
 
-  private async reloadShared(): Promise<void> {
-    this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
-    await this.reloading;
+  protected listRecords(): Promise<TransportKey[]> {
+    return this.repo.listUsable(this.now());
   }
 
-  private async reload(): Promise<void> {
-    const records = await this.repo.listUsable(this.now());
-    const next = new Map<string, LoadedKey>();
-    for (const record of records) {
-      const known = this.loaded.get(record.thumbprint);
-      const decryption = known?.decryption ?? this.open(record);
-      next.set(record.thumbprint, { record, decryption });
-    }
-    this.loaded = next;
-    // The newest active key is published; several can be active for a moment after a race.
-    this.active = [...next.values()].filter((k) => k.record.status === 'active').at(-1);
-    this.loadedAt = Date.now();
+  protected retireAllExcept(thumbprint: string, retireAt: Date): Promise<void> {
+    return this.repo.retireAllExcept(thumbprint, retireAt);
   }
 
-  private open(record: TransportKey): RsaDecryptionKey {
+  protected open(record: TransportKey): LoadedKey {
     const pem = unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.thumbprint}`);
     const key = createPrivateKey(pem);
     // The thumbprint names the key in requests: it must be the key's own.
     if (thumbprintOf(createPublicKey(key)) !== record.thumbprint) throw new Error(`transport key ${record.thumbprint} does not match its thumbprint`);
-    return rsaDecryptionKey(key);
+    return { record, decryption: rsaDecryptionKey(key) };
   }
 }

@@ -9,12 +9,11 @@ import type {
 import { authenticateClient, readClientCredentials, type ClientContext } from '../domain/clients.js';
 import { authenticateBearer } from '../domain/bearer.js';
 import { invalidArgument } from '../domain/errors.js';
-import { normalizeEmail, normalizePhone } from '../domain/identity.js';
+import { EMAIL, normalizeEmail, normalizePhone } from '../domain/identity.js';
 import { readUserType } from '../domain/signin.js';
 import { createCaptcha, verifyCaptcha } from '../domain/defence/captcha.js';
 import { sendCode, verifyCode } from '../domain/defence/codes.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_STATE = 256;
 const MAX_USAGE = 64;
 
