@@ -231,7 +231,7 @@ export async function unlockUser(deps: Deps, id: string): Promise<User> {
     user.phoneNumber && `${user.userType}:phone:${user.phoneNumber}`,
   ].filter((x): x is string => Boolean(x));
   await deps.lockout.reset({ tenantId: user.tenantId, key: `u:${user.id}` });
-  await deps.lockout.clearIdentifiers(user.tenantId, ids);
+  await deps.lockout.forgetLocks(user.tenantId, ids);
   deps.audit.record({ event: 'unlock', tenantId: user.tenantId, userId: user.id, reason: 'admin' });
   return user;
 }

@@ -3,6 +3,7 @@ import { SignetError } from './errors.js';
 import type { Client, Tenant } from './model.js';
 import { safeEqual, sha256Hex } from './crypto/secrets.js';
 import type { Directory } from './directory.js';
+import type { Admission } from './defence/ratelimit.js';
 
 export interface ClientCredentials {
   clientId: string;
@@ -47,15 +48,19 @@ export interface ClientContext {
 
 /**
  * Resolves the client and its tenant. `requireSecret`: a confidential client must prove its
- * secret (token endpoint); browser sign-in only names the client.
+ * secret (token endpoint); browser sign-in only names the client. `admission`: the request's
+ * rate limits, not run yet; a client not in the cache is read from the database only once they
+ * have passed, so a flood of unknown client ids is limited before it costs queries.
  */
 export async function authenticateClient(
   directory: Directory,
   creds: ClientCredentials,
   requireSecret: boolean,
+  admission?: Admission,
 ): Promise<ClientContext> {
   if (!creds.clientId) throw new SignetError('invalid_client', { fieldViolations: [{ field: 'client_id', description: 'client_id is required' }] });
-  const client = await directory.client(creds.clientId);
+  admission?.refuseKnown();
+  const client = await directory.client(creds.clientId, admission?.limits);
   if (!client || client.status !== 'enabled') throw new SignetError('invalid_client');
   const secretGiven = creds.clientSecret !== '';
   if (client.type === 'confidential' && (requireSecret || secretGiven)) {

@@ -8,9 +8,11 @@ class TtlCache<T> {
   private entries = new Map<string, { value: T | null; at: number }>();
   constructor(private readonly ttlMs: number, private readonly load: (id: string) => Promise<T | null>) {}
 
-  async get(id: string): Promise<T | null> {
+  /** `gate`: what must pass before the database is asked (see authenticateClient). */
+  async get(id: string, gate?: () => Promise<unknown>): Promise<T | null> {
     const hit = this.entries.get(id);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    if (gate) await gate();
     const value = await this.load(id);
     // Unknown ids are not cached: a flood of random ids must not grow the map.
     if (value) this.entries.set(id, { value, at: Date.now() });
@@ -32,8 +34,8 @@ export class Directory {
     this.tenantCache = new TtlCache(ttlMs, (id) => tenants.get(id));
   }
 
-  client(id: string): Promise<Client | null> {
-    return this.clientCache.get(id);
+  client(id: string, gate?: () => Promise<unknown>): Promise<Client | null> {
+    return this.clientCache.get(id, gate);
   }
 
   tenant(id: string): Promise<Tenant | null> {

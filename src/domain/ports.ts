@@ -220,6 +220,13 @@ export type AtomicScript<R extends ScriptResult = ScriptResult> = (
 
 export interface AtomicScripts {
   defineScript<R extends ScriptResult>(def: ScriptDefinition<R>): AtomicScript<R>;
+  /**
+   * Runs a script whose answer nobody waits for, and lets the store hold it back for up to
+   * `maxDelayMs` so that it leaves with the store's next command rather than in a socket write
+   * of its own. Only for updates whose delay errs on the safe side (giving back a lockout place).
+   * Failures are logged, not thrown; close() sends what is held back.
+   */
+  runSoon(script: AtomicScript, keys: string[], args: (string | number)[], maxDelayMs: number): void;
 }
 
 /** A KeyValueStore that can also run atomic scripts. Both backends are one. */

@@ -15,6 +15,7 @@ import { lockedError, type Subject } from './defence/lockout.js';
 import { captchaDueFor, failureSubject, identifierKey } from './defence/gate.js';
 import { answerCaptcha, consumeCaptchaToken } from './defence/captcha.js';
 import { consumeVerificationToken } from './defence/codes.js';
+import type { Admission } from './defence/ratelimit.js';
 
 export interface CaptchaProof {
   /** A captcha token from VerifyCaptcha. */
@@ -36,6 +37,8 @@ export interface PasswordSignIn extends IdentifierInput {
   /** The captcha states (flows) whose tokens this sign-in accepts. */
   captchaStates: string[];
   ip: string;
+  /** The request's rate limits and IP failure count, started by the transport (RateLimiter.admit). */
+  admission: Admission;
   /** How the sign-in arrived ("signin", "password", …), for the audit trail. */
   method: string;
 }
@@ -64,20 +67,16 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
   const policy = effectivePolicy(cc.tenant.policy);
   const idKey = identifierKey(userType, id);
 
-  // Cheap refusals first: neither a locked account nor a blocked IP reaches the database. Both
-  // reads go out together (one pipelined write to Redis): socket writes dominate this path.
-  const [ipFailures] = await Promise.all([
-    deps.limiter.ipFailures(req.ip),
-    policy.lockoutEnabled ? deps.lockout.checkIdentifier(cc.tenant.id, idKey) : undefined,
-  ]);
-  deps.limiter.checkIpFailures(ipFailures);
+  // Refusals this instance already knows cost no database lookup: an IP or client over its limit
+  // and a blocked IP no I/O at all, a lock it has seen one Redis read (to confirm it).
+  req.admission.refuseKnown();
+  if (policy.lockoutEnabled) await deps.lockout.refuseKnownLock(cc.tenant.id, idKey);
 
   const user = await deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value);
   audit.userId = user?.id;
   // An unknown identifier counts and locks like a real account, so locking reveals nothing.
   const subject = failureSubject(cc.tenant.id, user, idKey);
-  // The reservation also reads the failure count the captcha rule needs: one round trip less.
-  const failures = policy.lockoutEnabled ? await reserve(deps, policy, subject, cc.tenant.id, idKey) : 0;
+  const { ipFailures, failures } = await admitAndReserve(deps, policy, req, subject, cc.tenant.id, idKey);
   if (captchaDueFor(deps, policy, failures, ipFailures)) {
     try {
       await requireCaptcha(deps, req);
@@ -97,10 +96,35 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
     }
     throw err;
   }
-  if (policy.lockoutEnabled) await deps.lockout.release(subject, true);
+  if (policy.lockoutEnabled) await deps.lockout.succeeded(subject, failures);
   checkUsable(user!, deps.now());
   await secondFactor(deps, policy, cc, user!, req);
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user: user!, scope, deviceId: req.deviceId, channel });
+}
+
+/**
+ * The request's rate limits and IP failure count, and a place for one password comparison
+ * (which also reads the failure count the captcha rule needs), in one Redis write: socket writes
+ * are most of what these checks cost. A request refused by either gives its place back.
+ */
+async function admitAndReserve(
+  deps: Deps, policy: EffectivePolicy, req: PasswordSignIn, subject: Subject, tenantId: string, idKey: string,
+): Promise<{ ipFailures: number; failures: number }> {
+  const [admitted, ipFailures, reserved] = await Promise.allSettled([
+    req.admission.limits(),
+    req.admission.ipFailures(),
+    policy.lockoutEnabled ? reserve(deps, policy, subject, tenantId, idKey) : Promise.resolve(0),
+  ]);
+  try {
+    if (admitted.status === 'rejected') throw admitted.reason;
+    if (ipFailures.status === 'rejected') throw ipFailures.reason;
+    if (reserved.status === 'rejected') throw reserved.reason;
+    deps.limiter.checkIpFailures(req.ip, ipFailures.value);
+    return { ipFailures: ipFailures.value, failures: reserved.value };
+  } catch (err) {
+    if (policy.lockoutEnabled && reserved.status === 'fulfilled') await deps.lockout.release(subject, false);
+    throw err;
+  }
 }
 
 async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string): Promise<number> {
@@ -108,7 +132,7 @@ async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, te
     return await deps.lockout.reserve(subject, policy);
   } catch (err) {
     if (isSignetError(err) && err.reason === 'invalid_status' && err.details.retryAfterSeconds) {
-      await deps.lockout.markIdentifier(tenantId, idKey, err.details.retryAfterSeconds);
+      await deps.lockout.rememberLock(tenantId, idKey, err.details.retryAfterSeconds);
     }
     throw err;
   }
@@ -123,7 +147,7 @@ async function failed(
 ): Promise<never> {
   const { failures, lockedFor } = await deps.lockout.fail(subject, policy);
   if (lockedFor > 0) {
-    await deps.lockout.markIdentifier(tenantId, idKey, lockedFor);
+    await deps.lockout.rememberLock(tenantId, idKey, lockedFor);
     deps.audit.record({ ...audit, event: 'lock', reason: err.reason });
     // This failure set the lock: HZERO tells it apart (loginErrorMaxTimes) from a later refusal.
     const locked = lockedError(lockedFor);

@@ -47,12 +47,13 @@ export function authHandlers(deps: Deps): ServiceHandlers {
     ...transportHandlers(deps),
     async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
-      await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
+      const admission = deps.limiter.admit(ctx.clientIp, creds.clientId);
       // A confidential client proves its secret here as at the token endpoint; public clients
       // (browsers, the CloudBase SDK) have none to prove.
-      const cc = await authenticateClient(deps.directory, creds, true);
+      const cc = await authenticateClient(deps.directory, creds, true, admission);
       const deviceId = deviceOf(req.device_id, ctx);
       if (req.verification_token && !req.password) {
+        await admission.limits();
         return tokenBody(await signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp }));
       }
       // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
@@ -63,6 +64,7 @@ export function authHandlers(deps: Deps): ServiceHandlers {
         captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
         captchaStates: PASSWORD_CAPTCHA_STATES,
         ip: ctx.clientIp,
+        admission,
         method: 'signin',
       }));
       return tokenBody(tokens);
@@ -70,13 +72,13 @@ export function authHandlers(deps: Deps): ServiceHandlers {
 
     async Token(req: TokenRequest, ctx): Promise<TokenResponse> {
       const credentials = readClientCredentials(req, ctx.metadata.authorization);
-      await deps.limiter.checkRequest(ctx.clientIp, credentials.clientId);
       const tokens = await issueToken(deps, {
         ...req,
         captcha_token: req.captcha_token || ctx.metadata['x-captcha-token'],
         credentials,
         deviceId: deviceOf(req.device_id, ctx),
         ip: ctx.clientIp,
+        admission: deps.limiter.admit(ctx.clientIp, credentials.clientId),
       });
       return tokenBody(tokens);
     },

@@ -31,10 +31,10 @@ export function transportHandlers(deps: Deps): ServiceHandlers {
 
     async SignInWithEncryptedParams(req: SignInWithEncryptedParamsRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
-      await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
+      const admission = deps.limiter.admit(ctx.clientIp, creds.clientId);
       // A confidential client proves its secret here as at the token endpoint; public clients
       // (browsers, the CloudBase SDK) have none to prove.
-      const cc = await authenticateClient(deps.directory, creds, true);
+      const cc = await authenticateClient(deps.directory, creds, true, admission);
       const deviceId = deviceOf(req.device_id, ctx);
       const tokens = await withEncryptedParams(deps, cc.client, req.params, req.public_key_thumbprint, (p) =>
         signInWithPassword(deps, p.undecodable ? hidingUnknownUsers(cc) : cc, {
@@ -49,6 +49,7 @@ export function transportHandlers(deps: Deps): ServiceHandlers {
           captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
           captchaStates: ENCRYPTED_CAPTCHA_STATES,
           ip: ctx.clientIp,
+          admission,
           method: 'signin_encrypted',
         }));
       return tokenBody(tokens);

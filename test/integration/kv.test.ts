@@ -288,6 +288,38 @@ return {n, redis.call('TTL', KEYS[1])}`,
     });
   });
 
+  it('runSoon: a held script is applied before the next command, alone after its delay, and on close', async () => {
+    const bump = store.defineScript<number>({
+      name: 'test.bump',
+      numKeys: 1,
+      lua: "return redis.call('INCR', KEYS[1])",
+      memory: (kv, [k]) => kv.incrBy(k, 1),
+    });
+    // Once directly, so that Redis caches it: a first EVALSHA misses, and its EVAL retry would
+    // leave after the read below.
+    await bump([key('warm')]);
+    const k1 = key('soon');
+    store.runSoon(bump, [k1], [], 60_000);
+    // Sent with this read, ahead of it, on the same connection: the read sees it.
+    expect(await store.get(k1)).toBe('1');
+    if (!backend.shared) return;
+    // Nothing else to ride with: the timer sends it alone. Read through another connection.
+    const other = await backend.open(prefix);
+    try {
+      const k2 = key('soon');
+      store.runSoon(bump, [k2], [], 50);
+      await sleep(300);
+      expect(await other.get(k2)).toBe('1');
+      const k3 = key('soon');
+      const closing = await backend.open(prefix);
+      closing.runSoon(bump, [k3], [], 60_000);
+      await closing.close();
+      expect(await other.get(k3)).toBe('1');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('close: later calls fail', async () => {
     const other = await backend.open(prefix);
     await other.close();

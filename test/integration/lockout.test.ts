@@ -5,6 +5,8 @@ import {
   adminPost, dropSchema, get, post, seed, startTestSignet, type TestSignet,
 } from '../helpers/signet.js';
 import { messageFor } from '../../src/domain/messages.js';
+import type { RedisKeyValueStore } from '../../src/storage/redis/index.js';
+import type { Redis } from 'ioredis';
 
 const ERRORINFO = 'type.googleapis.com/google.rpc.ErrorInfo';
 const RETRYINFO = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -17,6 +19,22 @@ function countVerifications(s: TestSignet): { count: number } {
   const dummy = hasher.verifyDummy.bind(hasher);
   hasher.verify = (h, p) => (counter.count++, verify(h, p));
   hasher.verifyDummy = (p) => (counter.count++, dummy(p));
+  return counter;
+}
+
+/**
+ * Counts the socket writes of an instance's Redis connection. Node sends every write of a socket
+ * (one chunk, or many corked together) through _writeGeneric; if that ever changes this counts
+ * nothing and the test using it fails rather than passing blindly.
+ */
+function countRedisWrites(s: TestSignet): { count: number } {
+  const counter = { count: 0 };
+  const sock = ((s.running.deps.kv as RedisKeyValueStore).client as Redis).stream as unknown as { _writeGeneric: (...a: unknown[]) => unknown };
+  const write = sock._writeGeneric;
+  sock._writeGeneric = function (this: unknown, ...args: unknown[]) {
+    counter.count++;
+    return write.apply(this, args);
+  };
   return counter;
 }
 
@@ -113,6 +131,19 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     expect(answers.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(5);
     const later = await signin(a, 'nocap-web', 'busy', 'wrong');
     expect(later.body.details[0].limit_remaining).toBe(4);
+  });
+
+  it('spends one Redis write on a successful sign-in: limits, IP failures and the lockout place travel together', async () => {
+    const id = await newUser('frugal', 'nocap');
+    const writes = countRedisWrites(a);
+    const n = 5;
+    for (let i = 0; i < n; i++) expect((await signin(a, 'nocap-web', 'frugal', 'right-password')).status).toBe(200);
+    // Each place given back rides with the next sign-in's write; the last one leaves alone.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(writes.count).toBeGreaterThanOrEqual(n);
+    expect(writes.count).toBeLessThanOrEqual(n + 1);
+    // And every place is back: nothing is left in flight.
+    expect(await a.running.deps.kv.get(`pw:{nocap:u:${id}}:p`)).toBeNull();
   });
 
   it('resets the count on success and ends a lock by itself', async () => {

@@ -49,7 +49,7 @@ describe('sign-in with a code', () => {
   const signIn = (token: string, over: Partial<VerificationSignIn> = {}, ctx = cc) =>
     signInWithVerificationToken(deps, ctx, { verification_token: token, deviceId: 'dev', ip: '10.0.0.2', ...over });
   const sms = (over: Record<string, string> = {}, grant = 'sms') =>
-    grantFor(grant)(deps, { grant_type: grant, credentials: { clientId: 'app', clientSecret: secret }, deviceId: '', ip: '', ...over });
+    grantFor(grant)(deps, { grant_type: grant, credentials: { clientId: 'app', clientSecret: secret }, deviceId: '', ip: '', admission: deps.limiter.admit('', 'app'), ...over });
 
   beforeEach(async () => {
     deps = await fakeDeps();

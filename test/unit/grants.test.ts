@@ -35,9 +35,9 @@ describe('grants', () => {
   let deps: D;
   let secret: string;
   const password = (username: string, pw: string, deviceId = '') =>
-    grantFor('password')(deps, { grant_type: 'password', credentials: { clientId: 'c1', clientSecret: secret }, username, password: pw, deviceId, ip: '127.0.0.1' });
+    grantFor('password')(deps, { grant_type: 'password', credentials: { clientId: 'c1', clientSecret: secret }, username, password: pw, deviceId, ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c1') });
   const refresh = (rt: string) =>
-    grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c1', clientSecret: secret }, refresh_token: rt, deviceId: '', ip: '127.0.0.1' });
+    grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c1', clientSecret: secret }, refresh_token: rt, deviceId: '', ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c1') });
 
   beforeEach(async () => {
     deps = await fakeDeps();
@@ -88,7 +88,7 @@ describe('grants', () => {
       id: 'c2', tenantId: 't1', name: 'c2', public: false, grantTypes: ['refresh_token'], scopes: ['user'],
       accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 0,
     });
-    const other = grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c2', clientSecret: s2 }, refresh_token: t0.refreshToken, deviceId: '', ip: '127.0.0.1' });
+    const other = grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c2', clientSecret: s2 }, refresh_token: t0.refreshToken, deviceId: '', ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c2') });
     expect(await reasonOf(other)).toBe('invalid_grant');
   });
 
@@ -110,7 +110,7 @@ describe('grants', () => {
 
   it('issues client_credentials only to the confidential client with its secret', async () => {
     const cc = (clientSecret: string) =>
-      grantFor('client_credentials')(deps, { grant_type: 'client_credentials', credentials: { clientId: 'c1', clientSecret }, deviceId: '', ip: '127.0.0.1' });
+      grantFor('client_credentials')(deps, { grant_type: 'client_credentials', credentials: { clientId: 'c1', clientSecret }, deviceId: '', ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c1') });
     expect((await cc(secret)).refreshToken).toBe('');
     expect(await reasonOf(cc('wrong'))).toBe('unauthorized_client');
     expect(await reasonOf(cc(''))).toBe('unauthorized_client');

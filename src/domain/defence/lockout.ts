@@ -9,11 +9,17 @@
 import type { AtomicScript, ScriptableKeyValueStore } from '../ports.js';
 import { SignetError } from '../errors.js';
 import type { EffectivePolicy } from './policy.js';
+import { KnownRefusals } from './refusals.js';
 
 /** Failures are "consecutive" within this window; a success or an unlock resets them. */
 const FAILURE_WINDOW_SECONDS = 86400;
 /** An attempt whose process died mid-compare frees its place after this. */
 const PENDING_TTL_SECONDS = 30;
+/**
+ * How long the store may hold back the place a successful attempt gives back (see succeeded):
+ * the place is then held this much longer, which only ever makes the budget stricter.
+ */
+const RELEASE_HOLD_MS = 250;
 
 interface Scripts {
   reserve: AtomicScript<number[]>;
@@ -119,6 +125,8 @@ export interface Failure {
 }
 
 export class Lockout {
+  private readonly known = new KnownRefusals();
+
   constructor(private readonly kv: ScriptableKeyValueStore) {}
 
   /** Consecutive failures so far (for the captcha threshold); reads only. */
@@ -148,6 +156,18 @@ export class Lockout {
     return { failures, lockedFor };
   }
 
+  /**
+   * A success: gives the place back and clears the failures. When there were none before this
+   * attempt (the common case) the store may hold the update back briefly to send it with its
+   * next command, which takes a Redis write off a successful sign-in; failures to clear are
+   * cleared at once, so a user who just signed in never meets a stale count.
+   */
+  async succeeded(s: Subject, failuresBefore: number): Promise<void> {
+    if (failuresBefore > 0) return this.release(s, true);
+    const k = keys(s);
+    this.kv.runSoon(scriptsOf(this.kv).release, [k.failed, k.pending], ['1'], RELEASE_HOLD_MS);
+  }
+
   /** Gives the place back: after a success (the failures are cleared too) or an error. */
   async release(s: Subject, success: boolean): Promise<void> {
     const k = keys(s);
@@ -161,21 +181,33 @@ export class Lockout {
   }
 
   /**
-   * The lock as seen from the identifier a client typed, checked before any database lookup so
-   * that a locked account under attack costs one key read. Its value is the lock's end (ms).
+   * The lock as seen from the identifier a client typed, before any database lookup, so that a
+   * locked account under attack costs one key read. Only an identifier this instance has seen
+   * locked is read: an ordinary sign-in pays nothing here, and its Redis checks wait to share
+   * one write with the reservation. The read confirms the lock, which an operator may have
+   * lifted through another instance.
    */
-  async checkIdentifier(tenantId: string, identifier: string): Promise<void> {
-    const until = Number((await this.kv.get(identifierLockKey(tenantId, identifier))) ?? 0);
+  async refuseKnownLock(tenantId: string, identifier: string): Promise<void> {
+    const key = identifierLockKey(tenantId, identifier);
+    if (this.known.remaining(key) === 0) return;
+    const until = Number((await this.kv.get(key)) ?? 0);
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left > 0) throw lockedError(left);
+    this.known.forget(key);
   }
 
-  async markIdentifier(tenantId: string, identifier: string, seconds: number): Promise<void> {
-    await this.kv.set(identifierLockKey(tenantId, identifier), String(Date.now() + seconds * 1000), seconds);
+  /** Its value is the lock's end (ms). */
+  async rememberLock(tenantId: string, identifier: string, seconds: number): Promise<void> {
+    const key = identifierLockKey(tenantId, identifier);
+    const end = Date.now() + seconds * 1000;
+    this.known.remember(key, end);
+    await this.kv.set(key, String(end), seconds);
   }
 
-  async clearIdentifiers(tenantId: string, identifiers: string[]): Promise<void> {
-    if (identifiers.length) await this.kv.del(...identifiers.map((i) => identifierLockKey(tenantId, i)));
+  async forgetLocks(tenantId: string, identifiers: string[]): Promise<void> {
+    const keys = identifiers.map((i) => identifierLockKey(tenantId, i));
+    for (const k of keys) this.known.forget(k);
+    if (keys.length) await this.kv.del(...keys);
   }
 }
 

@@ -34,7 +34,10 @@ export async function issueToken(deps: Deps, req: TokenGrantRequest): Promise<Is
   const base = { tenantId: undefined, clientId: req.credentials.clientId, deviceId: req.deviceId, ip: req.ip };
   const audited = req.grant_type !== 'password';
   try {
-    const tokens = await grantFor(req.grant_type)(deps, req);
+    const grant = grantFor(req.grant_type);
+    // The password grant waits for the admission with its first Redis reads; the others before anything.
+    if (grant !== passwordGrant) await req.admission.limits();
+    const tokens = await grant(deps, req);
     if (audited) deps.audit.record({ ...base, event: 'token', userId: tokens.sub, reason: req.grant_type });
     return tokens;
   } catch (err) {

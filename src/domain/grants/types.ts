@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.js';
 import type { ClientCredentials } from '../clients.js';
 import type { IssuedTokens } from '../tokens.js';
+import type { Admission } from '../defence/ratelimit.js';
 
 /** The token request as the domain sees it, whichever dialect carried it. */
 export interface TokenGrantRequest {
@@ -21,6 +22,8 @@ export interface TokenGrantRequest {
   verification_token?: string;
   /** The client's IP, for rate limits and the audit trail. */
   ip: string;
+  /** The request's rate limits and IP failure count, started by the transport (RateLimiter.admit). */
+  admission: Admission;
 }
 
 export type Grant = (deps: Deps, req: TokenGrantRequest) => Promise<IssuedTokens>;

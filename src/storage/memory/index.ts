@@ -102,6 +102,11 @@ export class MemoryKeyValueStore implements KeyValueStore, AtomicScripts {
     };
   }
 
+  /** Nothing to save here: no socket write to share. */
+  runSoon(script: AtomicScript, keys: string[], args: (string | number)[]): void {
+    script(keys, args).catch(() => undefined);
+  }
+
   /** Drops expired entries now; returns how many. Runs on a timer too. */
   sweep(): number {
     const now = this.now();

@@ -23,6 +23,8 @@ export interface RedisKeyValueStoreOptions {
   keyPrefix?: string;
   /** Quit the client on close(). Default true. */
   ownsClient?: boolean;
+  /** Where failures of held-back scripts (runSoon) are reported. */
+  logger?: Logger;
 }
 
 /** Redis's own rules, mirrored by the in-process store: INCR sets the TTL only on creation. */
@@ -39,6 +41,11 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
   private readonly scripts = new Map<string, string>();
   private readonly incrScript: (keys: string[], args: (string | number)[]) => Promise<unknown>;
   private closing: Promise<void> | undefined;
+  private readonly logger: Logger | undefined;
+  /** Scripts held back by runSoon, and when the oldest must leave at the latest. */
+  private held: Array<() => Promise<unknown>> = [];
+  private heldTimer: NodeJS.Timeout | undefined;
+  private heldDeadline = Infinity;
 
   constructor(
     readonly client: RedisClient,
@@ -46,24 +53,29 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
   ) {
     this.prefix = opts.keyPrefix ?? '';
     this.ownsClient = opts.ownsClient ?? true;
+    this.logger = opts.logger;
     this.incrScript = this.scriptRunner(INCR_LUA);
   }
 
   async get(key: string): Promise<string | null> {
+    this.sendHeld();
     return this.client.get(this.prefix + key);
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
+    this.sendHeld();
     await this.client.set(this.prefix + key, value, 'EX', ttlSeconds);
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
+    this.sendHeld();
     return (await this.client.set(this.prefix + key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
   async getDel(key: string): Promise<string | null> {
+    this.sendHeld();
     return this.client.getdel(this.prefix + key);
   }
 
@@ -74,6 +86,7 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
 
   async del(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
+    this.sendHeld();
     const full = keys.map((k) => this.prefix + k);
     // One DEL may not span hash slots on a cluster; there each key goes to its own node.
     if (this.client.isCluster) await Promise.all(full.map((k) => this.client.del(k)));
@@ -89,7 +102,35 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
     };
   }
 
+  /**
+   * ioredis sends the commands of one event-loop turn in one write (auto-pipelining), so a held
+   * script issued just before another command shares that command's write. Each loopback write
+   * costs far more than a command (the kernel wakes Redis on the writer's time), so under load
+   * this takes a write off every successful sign-in; when idle, the timer sends it alone.
+   */
+  runSoon(script: AtomicScript, keys: string[], args: (string | number)[], maxDelayMs: number): void {
+    this.held.push(() => script(keys, args));
+    const deadline = Date.now() + maxDelayMs;
+    if (deadline >= this.heldDeadline) return;
+    this.heldDeadline = deadline;
+    clearTimeout(this.heldTimer);
+    this.heldTimer = setTimeout(() => this.sendHeld(), maxDelayMs);
+  }
+
+  private sendHeld(): Promise<unknown> | undefined {
+    if (this.held.length === 0) return undefined;
+    const held = this.held;
+    this.held = [];
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.heldDeadline = Infinity;
+    return Promise.all(held.map((run) => run().catch((err: unknown) => {
+      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'held-back Redis script failed');
+    })));
+  }
+
   async close(): Promise<void> {
+    await this.sendHeld();
     if (!this.ownsClient) return;
     this.closing ??= this.client.quit().then(
       () => undefined,
@@ -102,6 +143,7 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
   private scriptRunner(lua: string) {
     const sha = createHash('sha1').update(lua).digest('hex');
     return async (keys: string[], args: (string | number)[]): Promise<unknown> => {
+      this.sendHeld();
       const full = keys.map((k) => this.prefix + k);
       try {
         return await this.client.evalsha(sha, full.length, ...full, ...args);
@@ -164,7 +206,7 @@ export async function openRedisStore(
 ): Promise<RedisKeyValueStore> {
   const client = await connectRedis(url, opts);
   opts.logger?.info({ redis: parseRedisUrl(url).display }, 'connected to Redis');
-  return new RedisKeyValueStore(client, { keyPrefix: opts.keyPrefix });
+  return new RedisKeyValueStore(client, { keyPrefix: opts.keyPrefix, logger: opts.logger });
 }
 
 function createClient(target: RedisTarget, connectTimeout: number): RedisClient {
