@@ -46,10 +46,7 @@ export async function updateTenant(deps: Deps, id: string, patch: TenantPatch): 
   if (patch.status && patch.status !== 'enabled' && patch.status !== 'disabled') {
     throw invalidArgument('status', 'must be enabled or disabled');
   }
-  if (patch.policy) {
-    const current = await getTenant(deps, id);
-    patch = { ...patch, policy: { ...current.policy, ...checkPolicy(patch.policy) } };
-  }
+  if (patch.policy) patch = { ...patch, policy: checkPolicy(patch.policy) };
   const t = await must(deps.storage.tenants.update(id, patch), 'tenant');
   deps.directory.forgetTenant(id);
   return t;

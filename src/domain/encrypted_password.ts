@@ -181,9 +181,6 @@ export async function decryptPassword(
   throw invalidArgument('password', 'must be the base64 RSA ciphertext of the password (one block of the transport key)', 'invalid_argument.password_undecodable');
 }
 
-export const readPassword = async (deps: Deps, client: Client, password: string): Promise<string> =>
-  (await decryptPassword(deps, client, password)).password;
-
 /**
  * Runs a password sign-in with the password as the client's `password_encryption` says to read
  * it. The decryption comes first, so that a decrypted password and a typed one take the same path

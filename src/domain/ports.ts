@@ -5,6 +5,7 @@ import type {
 } from './model.js';
 
 export type NewTenant = Omit<Tenant, 'createdAt' | 'updatedAt'>;
+/** `policy` is merged into the stored one (the keys given replace theirs), in one atomic step. */
 export type TenantPatch = Partial<Pick<Tenant, 'name' | 'status' | 'policy'>>;
 
 export interface TenantRepository {

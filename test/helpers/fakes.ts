@@ -37,7 +37,7 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       async create(t) { const r = { ...t, createdAt: now(), updatedAt: now() }; tenants.set(t.id, r); return r; },
       async get(id) { return tenants.get(id) ?? null; },
       async list() { return page([...tenants.values()]); },
-      async update(id, p) { const t = tenants.get(id); return t ? Object.assign(t, p) : null; },
+      async update(id, p) { const t = tenants.get(id); return t ? Object.assign(t, { ...p, policy: { ...t.policy, ...p.policy } }) : null; },
     },
     clients: {
       async create(c) { const r = { ...c, createdAt: now(), updatedAt: now() }; clients.set(c.id, r); return r; },

@@ -102,6 +102,24 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect(await s.tenants.update('missing', { name: 'x' })).toBeNull();
       });
 
+      it('merges a policy patch into the stored policy, in one step: concurrent patches lose nothing', async () => {
+        const id = nextId('tenant');
+        await s.tenants.create({ id, name: 'P', status: 'enabled', policy: { hideUnknownUsers: true, maxFailedAttempts: 5 } });
+        const u = await s.tenants.update(id, { policy: { maxFailedAttempts: 7 } });
+        expect(u!.policy).toEqual({ hideUnknownUsers: true, maxFailedAttempts: 7 });
+        await Promise.all([
+          s.tenants.update(id, { policy: { lockSeconds: 60 } }),
+          s.tenants.update(id, { policy: { captchaAfterFailures: 2 }, name: 'P2' }),
+          s.tenants.update(id, { policy: { alwaysCaptcha: true } }),
+          s.tenants.update(id, { policy: { openLoginWays: [] } }),
+        ]);
+        expect(await s.tenants.get(id)).toMatchObject({
+          name: 'P2',
+          policy: { hideUnknownUsers: true, maxFailedAttempts: 7, lockSeconds: 60, captchaAfterFailures: 2, alwaysCaptcha: true, openLoginWays: [] },
+        });
+        expect(await s.tenants.update('missing', { policy: { lockSeconds: 1 } })).toBeNull();
+      });
+
       it('reports a taken id as already_exists', async () => {
         expectAlreadyExists(await rejection(s.tenants.create({ id: tenantId, name: 'x', status: 'enabled', policy: {} })), 'tenant_id');
       });

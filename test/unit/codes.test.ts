@@ -11,6 +11,7 @@ import {
 } from '../../src/domain/defence/codes.js';
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
+import { SendPacing } from '../../src/domain/defence/send_pacing.js';
 import { hzeroKeyFor, messageFor } from '../../src/domain/messages.js';
 
 type D = Awaited<ReturnType<typeof fakeDeps>>;
@@ -93,6 +94,29 @@ describe('verification codes', () => {
       expect((await send({ tenant: hidden, destination: '+8613900000009' })).isUser).toBe(true);
       await deps.audit.flush();
       expect(deps.storage.auditRows.map((e) => e.event)).toContain('code_suppressed');
+    });
+
+    it('makes a suppressed send wait about as long as real sends take, so its answer time hides nothing', async () => {
+      const slow = { name: 'slow', sent: [] as unknown[], async send(m: unknown) { await new Promise((r) => setTimeout(r, 300)); slow.sent.push(m); } };
+      deps.sender = slow;
+      const hidden = (await admin.getTenant(deps, 't2'))!;
+      await send({ destination: PHONE });
+      const started = performance.now();
+      await send({ tenant: hidden, destination: '+8613900000001', target: 'USER' });
+      // A timer never fires early (a millisecond of rounding aside): the wait is at least 75% of 300 ms.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(0.75 * 300 - 2);
+      expect(slow.sent).toHaveLength(1);
+    });
+
+    it('paces by a running estimate of real send times, spread ±25%', () => {
+      const p = new SendPacing();
+      expect(p.waitMs()).toBe(0);
+      p.observe(100);
+      expect([p.waitMs(() => 0), p.waitMs(() => 1)]).toEqual([75, 125]);
+      p.observe(200);
+      expect(p.waitMs(() => 0.5)).toBeCloseTo(120);
+      p.observe(1e9);
+      expect(p.waitMs(() => 1)).toBeLessThanOrEqual(1.25 * 10_000);
     });
 
     it('allows one send per destination per resendSeconds, answering the seconds left', async () => {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
 import {
-  candidateSplits, readEncryptedParams, readPassword, withEncryptedParams, withPassword,
+  candidateSplits, readEncryptedParams, withEncryptedParams, withPassword,
 } from '../../src/domain/encrypted_password.js';
 import { isSignetError, SignetError } from '../../src/domain/errors.js';
 import type { Client } from '../../src/domain/model.js';
@@ -108,6 +108,9 @@ describe('TransportKeyRing', () => {
     expect(await a.decryptionKeys('nonsense')).toEqual([]);
   });
 });
+
+/** The password as the sign-in steps would receive it. */
+const readPassword = (deps: Deps, client: Client, password: string) => withPassword(deps, client, password, async (p) => p);
 
 describe('readPassword and readEncryptedParams', () => {
   let deps: Deps;

@@ -11,7 +11,7 @@ import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, publ
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import {
-  decryptBlocks, rsaDecryptionKey, scanOaepDb, syntheticMessage, deriveKdk, unpadPkcs1v15, type RsaDecryptionKey,
+  decryptFirstValid, rsaDecryptionKey, scanOaepDb, syntheticMessage, deriveKdk, unpadPkcs1v15, type RsaDecryptionKey,
 } from '../../src/domain/crypto/rsa.js';
 import { decodeText } from '../../src/domain/encrypted_password.js';
 
@@ -32,6 +32,8 @@ const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
 const key = rsaDecryptionKey(privateKey);
 const K = 256;
 
+/** The same ciphertext blocks under each of several keys of one size. */
+const decryptBlocks = (keys: RsaDecryptionKey[], blocks: Uint8Array[]) => decryptFirstValid(keys.map((k) => ({ key: k, blocks })));
 const decrypt = (ct: Uint8Array, keys: RsaDecryptionKey[] = [key]) => decryptBlocks(keys, [ct]);
 
 /** A ciphertext whose decryption is exactly `em` (a raw RSA public operation). */

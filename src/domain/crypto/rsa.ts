@@ -298,9 +298,3 @@ export function decryptFirstValid(alternatives: Alternative[]): Buffer {
   }
   return Buffer.concat(parts);
 }
-
-/** The same ciphertext blocks under each of several keys of one size (see decryptFirstValid). */
-export function decryptBlocks(keys: RsaDecryptionKey[], blocks: Uint8Array[]): Buffer {
-  if (keys.length === 0) throw new Error('no key');
-  return decryptFirstValid(keys.map((key) => ({ key, blocks })));
-}

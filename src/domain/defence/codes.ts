@@ -18,6 +18,7 @@ import type { Locale } from '../messages.js';
 import { SignetError } from '../errors.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import { consumeCaptchaToken } from './captcha.js';
+import { pacingOf } from './send_pacing.js';
 
 /** Sends to one destination in the window before a captcha is needed (CloudBase's rule). */
 export const CAPTCHA_AFTER_SENDS = 3;
@@ -202,12 +203,17 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
     t: req.tenant.id, u: req.userType, c: req.channel, d: req.destination, g: req.usage,
   };
   await deps.kv.set(codeKeys(id)[0], JSON.stringify(record), ttl);
-  if (!suppress) {
+  const pacing = pacingOf(deps.sender);
+  if (suppress) {
+    await new Promise((resolve) => setTimeout(resolve, pacing.waitMs()));
+  } else {
     try {
+      const started = performance.now();
       await deps.sender.send({
         channel: req.channel, to: req.destination, code, usage: req.usage, tenantId: req.tenant.id,
         expiresInSeconds: ttl, locale: req.locale,
       });
+      pacing.observe(performance.now() - started);
     } catch (err) {
       await scriptsOf(deps.kv).release([gapKey, dayKey], [slot]);
       await deps.kv.del(codeKeys(id)[0]);

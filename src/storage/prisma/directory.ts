@@ -96,12 +96,15 @@ export function createTenantRepository(prisma: PrismaClient): TenantRepository {
       return toPage(rows.map(toTenant), q, (t) => t.id);
     },
     async update(id, patch: TenantPatch) {
-      const data = pick(patch, ['name', 'status', 'policy'] as const);
+      const { policy, ...data } = pick(patch, ['name', 'status', 'policy'] as const);
+      if (policy) {
+        // Merged by the statement itself, so two operators changing different keys at once both land.
+        const n = await prisma.$executeRaw`
+          UPDATE tenants SET policy = policy || ${JSON.stringify(policy)}::jsonb, updated_at = now() WHERE id = ${id}`;
+        if (n === 0) return null;
+      }
       if (Object.keys(data).length === 0) return this.get(id);
-      const rows = await prisma.tenant.updateManyAndReturn({
-        where: { id },
-        data: { ...data, policy: data.policy as Prisma.InputJsonObject | undefined },
-      });
+      const rows = await prisma.tenant.updateManyAndReturn({ where: { id }, data });
       return rows[0] ? toTenant(rows[0]) : null;
     },
   };
