@@ -59,7 +59,7 @@ export async function authenticateClient(
   admission?: Admission,
 ): Promise<ClientContext> {
   if (!creds.clientId) throw new SignetError('invalid_client', { fieldViolations: [{ field: 'client_id', description: 'client_id is required' }] });
-  admission?.refuseKnown();
+  admission?.refuseKnownLimits();
   const client = await directory.client(creds.clientId, admission?.limits);
   if (!client || client.status !== 'enabled') throw new SignetError('invalid_client');
   const secretGiven = creds.clientSecret !== '';

@@ -22,6 +22,7 @@ import type { Deps } from './deps.js';
 import type { Client } from './model.js';
 import { invalidArgument, isSignetError } from './errors.js';
 import { decryptFirstValid, type Alternative, type RsaDecryptionKey } from './crypto/rsa.js';
+import type { Admission } from './defence/ratelimit.js';
 
 const REPLAY_PREFIX = 'pwct:';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
@@ -187,8 +188,10 @@ export async function decryptPassword(
  * (lockout reservation, captcha gate, hash comparison, audit).
  */
 export async function withPassword<T>(
-  deps: Deps, client: Client, password: string, signIn: (password: string) => Promise<T>,
+  deps: Deps, client: Client, password: string, signIn: (password: string) => Promise<T>, admission?: Admission,
 ): Promise<T> {
+  // An RSA decryption costs more than a Redis write: the request is counted against its limits first.
+  if (client.passwordEncryption !== 'none') await admission?.limits();
   const d = await decryptPassword(deps, client, password);
   return releaseIfUnused(deps, d.replayKeys, () => signIn(d.password));
 }
@@ -245,8 +248,9 @@ export async function readEncryptedParams(
 
 /** Runs CloudBase's encrypted sign-in with the sign-in `params` hold (see readEncryptedParams). */
 export async function withEncryptedParams<T>(
-  deps: Deps, client: Client, params: string, thumbprint: string, signIn: (p: EncryptedSignIn) => Promise<T>,
+  deps: Deps, client: Client, params: string, thumbprint: string, signIn: (p: EncryptedSignIn) => Promise<T>, admission?: Admission,
 ): Promise<T> {
+  await admission?.limits();
   const { replayKeys, ...p } = await readEncryptedParams(deps, client, params, thumbprint);
   return releaseIfUnused(deps, replayKeys, () => signIn(p));
 }

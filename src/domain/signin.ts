@@ -11,7 +11,7 @@ import { startSession } from './sessions.js';
 import type { IssuedTokens } from './tokens.js';
 import type { AuditEventInput } from './ports.js';
 import { effectivePolicy, type EffectivePolicy } from './defence/policy.js';
-import { lockedError, type Subject } from './defence/lockout.js';
+import { lockedError, type Place, type Subject } from './defence/lockout.js';
 import { captchaDueFor, failureSubject, identifierKey } from './defence/gate.js';
 import { answerCaptcha, consumeCaptchaToken } from './defence/captcha.js';
 import { consumeVerificationToken } from './defence/codes.js';
@@ -68,16 +68,22 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
   const idKey = identifierKey(userType, id);
 
   // Refusals this instance already knows cost no database lookup: an IP or client over its limit
-  // and a blocked IP no I/O at all, a lock it has seen one Redis read (to confirm it).
-  req.admission.refuseKnown();
-  if (policy.lockoutEnabled) await deps.lockout.refuseKnownLock(cc.tenant.id, idKey);
+  // and a blocked IP no I/O at all; a lock it has seen, one Redis read to confirm it, which the
+  // request's limits join in the same write.
+  req.admission.refuseKnownLimits();
+  req.admission.refuseKnownIpBlock();
+  if (policy.lockoutEnabled && deps.lockout.seenLocked(cc.tenant.id, idKey)) {
+    await allInOrder([req.admission.limits(), deps.lockout.confirmLock(cc.tenant.id, idKey)]);
+  }
+  // A burst from one IP or client waits for its verdict before it reaches the database.
+  if (req.admission.busy()) await req.admission.limits();
 
   const user = await deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value);
   audit.userId = user?.id;
   // An unknown identifier counts and locks like a real account, so locking reveals nothing.
   const subject = failureSubject(cc.tenant.id, user, idKey);
-  const { ipFailures, failures } = await admitAndReserve(deps, policy, req, subject, cc.tenant.id, idKey);
-  if (captchaDueFor(deps, policy, failures, ipFailures)) {
+  const { ipFailures, place } = await admitAndReserve(deps, policy, req, subject, cc.tenant.id, idKey);
+  if (captchaDueFor(deps, policy, place.failures, ipFailures)) {
     try {
       await requireCaptcha(deps, req);
     } catch (err) {
@@ -96,7 +102,7 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
     }
     throw err;
   }
-  if (policy.lockoutEnabled) await deps.lockout.succeeded(subject, failures);
+  if (policy.lockoutEnabled) await deps.lockout.succeeded(subject, place, policy);
   checkUsable(user!, deps.now());
   await secondFactor(deps, policy, cc, user!, req);
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user: user!, scope, deviceId: req.deviceId, channel });
@@ -109,25 +115,35 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
  */
 async function admitAndReserve(
   deps: Deps, policy: EffectivePolicy, req: PasswordSignIn, subject: Subject, tenantId: string, idKey: string,
-): Promise<{ ipFailures: number; failures: number }> {
+): Promise<{ ipFailures: number; place: Place }> {
   const [admitted, ipFailures, reserved] = await Promise.allSettled([
     req.admission.limits(),
     req.admission.ipFailures(),
-    policy.lockoutEnabled ? reserve(deps, policy, subject, tenantId, idKey) : Promise.resolve(0),
+    policy.lockoutEnabled ? reserve(deps, policy, subject, tenantId, idKey) : Promise.resolve(NO_PLACE),
   ]);
   try {
+    // The request's own refusals (rate limits, a blocked IP) come before what the account says.
     if (admitted.status === 'rejected') throw admitted.reason;
     if (ipFailures.status === 'rejected') throw ipFailures.reason;
+    deps.limiter.checkIpFailures(ipFailures.value);
     if (reserved.status === 'rejected') throw reserved.reason;
-    deps.limiter.checkIpFailures(req.ip, ipFailures.value);
-    return { ipFailures: ipFailures.value, failures: reserved.value };
+    return { ipFailures: ipFailures.value.count, place: reserved.value };
   } catch (err) {
     if (policy.lockoutEnabled && reserved.status === 'fulfilled') await deps.lockout.release(subject, false);
     throw err;
   }
 }
 
-async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string): Promise<number> {
+/** Lockout off: no place is taken. */
+const NO_PLACE: Place = { failures: 0, inFlight: 0 };
+
+/** Waits for all of them; throws the first failure in their order (not in time). */
+async function allInOrder(ps: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(ps);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+}
+
+async function reserve(deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string): Promise<Place> {
   try {
     return await deps.lockout.reserve(subject, policy);
   } catch (err) {

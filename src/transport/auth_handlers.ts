@@ -16,6 +16,7 @@ import { withPassword } from '../domain/encrypted_password.js';
 import { currentUser } from '../domain/bearer.js';
 import { revokeToken, signOut } from '../domain/revoke.js';
 import { invalidArgument } from '../domain/errors.js';
+import { admitted } from '../domain/defence/ratelimit.js';
 import type { IssuedTokens } from '../domain/tokens.js';
 import { GRANTS } from '../domain/grants/index.js';
 
@@ -48,39 +49,40 @@ export function authHandlers(deps: Deps): ServiceHandlers {
     async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       const admission = deps.limiter.admit(ctx.clientIp, creds.clientId);
-      // A confidential client proves its secret here as at the token endpoint; public clients
-      // (browsers, the CloudBase SDK) have none to prove.
-      const cc = await authenticateClient(deps.directory, creds, true, admission);
-      const deviceId = deviceOf(req.device_id, ctx);
-      if (req.verification_token && !req.password) {
-        await admission.limits();
-        return tokenBody(await signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp }));
-      }
-      // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
-      const tokens = await withPassword(deps, cc.client, req.password, (password) => signInWithPassword(deps, cc, {
-        ...req,
-        password,
-        deviceId,
-        captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
-        captchaStates: PASSWORD_CAPTCHA_STATES,
-        ip: ctx.clientIp,
-        admission,
-        method: 'signin',
+      return tokenBody(await admitted(admission, async () => {
+        // A confidential client proves its secret here as at the token endpoint; public clients
+        // (browsers, the CloudBase SDK) have none to prove.
+        const cc = await authenticateClient(deps.directory, creds, true, admission);
+        const deviceId = deviceOf(req.device_id, ctx);
+        if (req.verification_token && !req.password) {
+          await admission.limits();
+          return signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp });
+        }
+        // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
+        return withPassword(deps, cc.client, req.password, (password) => signInWithPassword(deps, cc, {
+          ...req,
+          password,
+          deviceId,
+          captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
+          captchaStates: PASSWORD_CAPTCHA_STATES,
+          ip: ctx.clientIp,
+          admission,
+          method: 'signin',
+        }), admission);
       }));
-      return tokenBody(tokens);
     },
 
     async Token(req: TokenRequest, ctx): Promise<TokenResponse> {
       const credentials = readClientCredentials(req, ctx.metadata.authorization);
-      const tokens = await issueToken(deps, {
+      const admission = deps.limiter.admit(ctx.clientIp, credentials.clientId);
+      return tokenBody(await admitted(admission, async () => issueToken(deps, {
         ...req,
         captcha_token: req.captcha_token || ctx.metadata['x-captcha-token'],
         credentials,
         deviceId: deviceOf(req.device_id, ctx),
         ip: ctx.clientIp,
-        admission: deps.limiter.admit(ctx.clientIp, credentials.clientId),
-      });
-      return tokenBody(tokens);
+        admission,
+      })));
     },
 
     async GetUserInfo(_req, ctx): Promise<UserInfo> {

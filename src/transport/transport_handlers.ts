@@ -11,6 +11,7 @@ import { authenticateClient, readClientCredentials, type ClientContext } from '.
 import { signInWithPassword } from '../domain/signin.js';
 import { PASSWORD_CAPTCHA_STATES } from '../domain/grants/password.js';
 import { withEncryptedParams } from '../domain/encrypted_password.js';
+import { admitted } from '../domain/defence/ratelimit.js';
 import { deviceOf, tokenBody } from './auth_handlers.js';
 
 /** Captcha flows the encrypted sign-in accepts a token of: the password ones, and its own route. */
@@ -32,27 +33,28 @@ export function transportHandlers(deps: Deps): ServiceHandlers {
     async SignInWithEncryptedParams(req: SignInWithEncryptedParamsRequest, ctx): Promise<TokenResponse> {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       const admission = deps.limiter.admit(ctx.clientIp, creds.clientId);
-      // A confidential client proves its secret here as at the token endpoint; public clients
-      // (browsers, the CloudBase SDK) have none to prove.
-      const cc = await authenticateClient(deps.directory, creds, true, admission);
-      const deviceId = deviceOf(req.device_id, ctx);
-      const tokens = await withEncryptedParams(deps, cc.client, req.params, req.public_key_thumbprint, (p) =>
-        signInWithPassword(deps, p.undecodable ? hidingUnknownUsers(cc) : cc, {
-          username: p.username,
-          email: p.email,
-          phone_number: p.phone_number,
-          password: p.password,
-          verification_token: p.verification_token,
-          user_type: req.user_type,
-          source_type: req.source_type,
-          deviceId,
-          captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
-          captchaStates: ENCRYPTED_CAPTCHA_STATES,
-          ip: ctx.clientIp,
-          admission,
-          method: 'signin_encrypted',
-        }));
-      return tokenBody(tokens);
+      return tokenBody(await admitted(admission, async () => {
+        // A confidential client proves its secret here as at the token endpoint; public clients
+        // (browsers, the CloudBase SDK) have none to prove.
+        const cc = await authenticateClient(deps.directory, creds, true, admission);
+        const deviceId = deviceOf(req.device_id, ctx);
+        return withEncryptedParams(deps, cc.client, req.params, req.public_key_thumbprint, (p) =>
+          signInWithPassword(deps, p.undecodable ? hidingUnknownUsers(cc) : cc, {
+            username: p.username,
+            email: p.email,
+            phone_number: p.phone_number,
+            password: p.password,
+            verification_token: p.verification_token,
+            user_type: req.user_type,
+            source_type: req.source_type,
+            deviceId,
+            captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
+            captchaStates: ENCRYPTED_CAPTCHA_STATES,
+            ip: ctx.clientIp,
+            admission,
+            method: 'signin_encrypted',
+          }), admission);
+      }));
     },
   };
 }

@@ -217,6 +217,43 @@ describe('rate limits (PostgreSQL + Redis)', () => {
     expect((await from('198.51.100.2')).body.error).toBe('invalid_grant');
   });
 
+  it('counts every request against the limits, whatever its own answer', async () => {
+    // Near the end of a minute the window could roll over mid-test.
+    if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    const ip = { 'x-forwarded-for': '198.51.100.77' };
+    const answers = [
+      // A validation error, a wrong client secret, an unknown grant type, a refresh a bad token.
+      await post(s.http, '/auth/v1/signin?client_id=web', { username: 'alice', password: '' }, ip),
+      await post(s.http, '/auth/v1/token', { client_id: 'svc', client_secret: 'wrong', grant_type: 'client_credentials' }, ip),
+      await post(s.http, '/auth/v1/token', { client_id: 'web', grant_type: 'foo' }, ip),
+      await post(s.http, '/auth/v1/token', { client_id: 'svc', client_secret: 'wrong', grant_type: 'password', username: 'alice', password: 'x' }, ip),
+      await post(s.http, '/auth/v2/signin/username?client_id=web', { params: 'not-a-ciphertext' }, ip),
+    ];
+    expect(answers.map((r) => r.status)).not.toContain(429);
+    // The sixth, whatever it asks, is over the limit; so is the same error as before.
+    const over = [
+      await post(s.http, '/auth/v1/signin?client_id=web', { username: 'alice', password: '' }, ip),
+      await post(s.http, '/auth/v1/token', { client_id: 'web', grant_type: 'foo' }, ip),
+    ];
+    expect(over.map((r) => r.body.error)).toEqual(['resource_exhausted', 'resource_exhausted']);
+  });
+
+  it('keeps a burst from one IP off the database: only what the limit admits looks a user up', async () => {
+    if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    const users = s.running.deps.storage.users;
+    const find = users.findByLogin.bind(users);
+    let lookups = 0;
+    users.findByLogin = (...args) => (lookups++, find(...args));
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () =>
+        post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '198.51.100.88' })));
+      expect(answers.filter((r) => r.status === 429)).toHaveLength(45);
+      expect(lookups).toBeLessThanOrEqual(5);
+    } finally {
+      users.findByLogin = find;
+    }
+  });
+
   it('asks an IP with many failed sign-ins for a captcha, then refuses it', async () => {
     const from = (ip: string, username: string) =>
       post(s.http, '/auth/v1/signin?client_id=web', { username, password: 'wrong' }, { 'x-forwarded-for': ip });

@@ -2,7 +2,7 @@
 // it has seen): answered without the store, and exactly as the store would answer.
 import { describe, expect, it, vi } from 'vitest';
 import { KnownRefusals } from '../../src/domain/defence/refusals.js';
-import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
+import { RateLimiter, admitted } from '../../src/domain/defence/ratelimit.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { isSignetError } from '../../src/domain/errors.js';
@@ -63,9 +63,9 @@ describe('RateLimiter admission', () => {
     for (let i = 0; i < 4; i++) answers.push(await reasonOf(limiter.admit('10.0.0.1', 'web').limits()));
     expect(answers).toEqual(['passed', 'passed', 'passed', 'resource_exhausted:ip']);
     expect(incr).toHaveBeenCalledTimes(4);
-    // Known now: refused before any I/O, by refuseKnown and by check alike.
+    // Known now: refused before any I/O, by refuseKnownLimits and by limits alike.
     const admission = limiter.admit('10.0.0.1', 'web');
-    expect(await reasonOf(() => admission.refuseKnown())).toBe('resource_exhausted:ip');
+    expect(await reasonOf(() => admission.refuseKnownLimits())).toBe('resource_exhausted:ip');
     expect(await reasonOf(admission.limits())).toBe('resource_exhausted:ip');
     expect(incr).toHaveBeenCalledTimes(4);
     // Another IP has its own budget.
@@ -83,7 +83,9 @@ describe('RateLimiter admission', () => {
     await Promise.all([admission.limits(), admission.limits()]);
     expect(incr).toHaveBeenCalledTimes(1);
     expect(get).not.toHaveBeenCalled();
-    expect(await Promise.all([admission.ipFailures(), admission.ipFailures()])).toEqual([1, 1]);
+    const [f1, f2] = await Promise.all([admission.ipFailures(), admission.ipFailures()]);
+    expect(f1.count).toBe(1);
+    expect(f2).toBe(f1);
     expect(get).toHaveBeenCalledTimes(1);
   });
 
@@ -93,13 +95,46 @@ describe('RateLimiter admission', () => {
     await limiter.recordIpFailure('10.0.0.4');
     await limiter.recordIpFailure('10.0.0.4');
     const admission = limiter.admit('10.0.0.4', '');
-    expect(await reasonOf(() => admission.refuseKnown())).toBe('passed');
+    expect(await reasonOf(() => admission.refuseKnownIpBlock())).toBe('passed');
     const ipFailures = await admission.ipFailures();
-    expect(await reasonOf(() => limiter.checkIpFailures('10.0.0.4', ipFailures))).toBe('resource_exhausted:ip_failures');
+    expect(await reasonOf(() => limiter.checkIpFailures(ipFailures))).toBe('resource_exhausted:ip_failures');
     const get = vi.spyOn(kv, 'get');
-    expect(await reasonOf(() => limiter.admit('10.0.0.4', '').refuseKnown())).toBe('resource_exhausted:ip_failures');
+    expect(await reasonOf(() => limiter.admit('10.0.0.4', '').refuseKnownIpBlock())).toBe('resource_exhausted:ip_failures');
     expect(get).not.toHaveBeenCalled();
-    expect(await reasonOf(() => limiter.admit('10.0.0.5', '').refuseKnown())).toBe('passed');
+    expect(await reasonOf(() => limiter.admit('10.0.0.5', '').refuseKnownIpBlock())).toBe('passed');
+  });
+
+  it('remembers a block until the end of the window the count was read in, not a later one', async () => {
+    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const limiter = new RateLimiter(kv, defence({ ipFailuresBlock: 1, ipFailureWindowSeconds: 900 }));
+    // A count read in a window that has ended since: the block it shows is over.
+    const stale = { count: 5, key: 'ipf:{10.0.0.9}:1', end: Date.now() - 1 };
+    expect(await reasonOf(() => limiter.checkIpFailures(stale))).toBe('resource_exhausted:ip_failures');
+    expect(await reasonOf(() => limiter.admit('10.0.0.9', '').refuseKnownIpBlock())).toBe('passed');
+  });
+
+  it('calls an IP or client busy once half its limit was counted here this minute', async () => {
+    const limiter = new RateLimiter(new MemoryKeyValueStore({ sweepIntervalMs: 0 }), defence({ ipPerMinute: 10, clientPerMinute: 1000 }));
+    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    const busy = Array.from({ length: 7 }, () => limiter.admit('10.0.1.1', 'web').busy());
+    expect(busy).toEqual([false, false, false, false, false, true, true]);
+    expect(limiter.admit('10.0.1.2', 'web').busy()).toBe(false);
+  });
+
+  it('counts a request that fails on its own, and lets a refusal by the limits win', async () => {
+    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 2 }));
+    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    const incr = vi.spyOn(kv, 'incr');
+    const own = () => Promise.reject(new Error('bad request'));
+    expect(await reasonOf(admitted(limiter.admit('10.0.2.1', ''), own))).toBe('Error: bad request');
+    expect(await reasonOf(admitted(limiter.admit('10.0.2.1', ''), own))).toBe('Error: bad request');
+    expect(incr).toHaveBeenCalledTimes(2);
+    expect(await reasonOf(admitted(limiter.admit('10.0.2.1', ''), own))).toBe('resource_exhausted:ip');
+    // A success has been counted by the request itself (limits() is shared, not run twice).
+    const a = limiter.admit('10.0.2.2', '');
+    expect(await admitted(a, async () => (await a.limits(), 'ok'))).toBe('ok');
+    expect(incr).toHaveBeenCalledTimes(4);
   });
 
   it('leaves no unobserved rejection behind when the request fails before waiting for it', async () => {
@@ -127,13 +162,13 @@ describe('Lockout: locks seen from an identifier', () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const lockout = new Lockout(kv);
     const get = vi.spyOn(kv, 'get');
-    await lockout.refuseKnownLock('t1', 'P:username:ann');
-    expect(get).not.toHaveBeenCalled();
+    expect(lockout.seenLocked('t1', 'P:username:ann')).toBe(false);
     await lockout.rememberLock('t1', 'P:username:ann', 60);
-    expect(await reasonOf(lockout.refuseKnownLock('t1', 'P:username:ann'))).toBe('invalid_status:');
+    expect(get).not.toHaveBeenCalled();
+    expect(lockout.seenLocked('t1', 'P:username:ann')).toBe(true);
+    expect(await reasonOf(lockout.confirmLock('t1', 'P:username:ann'))).toBe('invalid_status:');
     expect(get).toHaveBeenCalledTimes(1);
-    await lockout.refuseKnownLock('t1', 'P:username:bob');
-    expect(get).toHaveBeenCalledTimes(1);
+    expect(lockout.seenLocked('t1', 'P:username:bob')).toBe(false);
   });
 
   it('lets a lock lifted elsewhere (an unlock through another instance) through at once', async () => {
@@ -142,28 +177,54 @@ describe('Lockout: locks seen from an identifier', () => {
     const there = new Lockout(kv);
     await here.rememberLock('t1', 'P:username:cy', 60);
     await there.forgetLocks('t1', ['P:username:cy']);
-    expect(await reasonOf(here.refuseKnownLock('t1', 'P:username:cy'))).toBe('passed');
+    expect(await reasonOf(here.confirmLock('t1', 'P:username:cy'))).toBe('passed');
+    expect(here.seenLocked('t1', 'P:username:cy')).toBe(false);
   });
 
-  it('gives a successful attempt\'s place back, held back only when there were no failures to clear', async () => {
+  it('gives a successful attempt\'s place back, held back only with no failures and budget to spare', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const runSoon = vi.spyOn(kv, 'runSoon');
     const lockout = new Lockout(kv);
+    const p5 = { ...(policy as object), maxFailedAttempts: 5 } as never;
     const s = { tenantId: 't1', key: 'u:dee' };
-    expect(await lockout.reserve(s, policy)).toBe(0);
-    await lockout.succeeded(s, 0);
+    const place = await lockout.reserve(s, p5);
+    expect(place).toEqual({ failures: 0, inFlight: 1 });
+    await lockout.succeeded(s, place, p5);
     expect(runSoon).toHaveBeenCalledTimes(1);
     expect((runSoon.mock.calls[0] as unknown[])[3]).toBeLessThanOrEqual(250);
     // One failure, then a success: the count is cleared at once, not held back.
-    await lockout.reserve(s, policy);
-    await lockout.fail(s, policy);
-    expect(await lockout.reserve(s, policy)).toBe(1);
-    await lockout.succeeded(s, 1);
+    await lockout.reserve(s, p5);
+    await lockout.fail(s, p5);
+    const after = await lockout.reserve(s, p5);
+    expect(after.failures).toBe(1);
+    await lockout.succeeded(s, after, p5);
     expect(runSoon).toHaveBeenCalledTimes(1);
     expect(await lockout.failures(s)).toBe(0);
+    // Little budget left (max 2): given back at once.
+    const tight = await lockout.reserve(s, policy);
+    await lockout.succeeded(s, tight, policy);
+    expect(runSoon).toHaveBeenCalledTimes(1);
     // Every place is back: the whole budget is free.
-    expect(await lockout.reserve(s, policy)).toBe(0);
-    expect(await lockout.reserve(s, policy)).toBe(0);
+    await lockout.reserve(s, policy);
+    await lockout.reserve(s, policy);
     expect(await reasonOf(lockout.reserve(s, policy))).toBe('resource_exhausted:attempts_in_flight');
+  });
+
+  it('never lets a held success clear failures counted after it', async () => {
+    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const held: Array<() => Promise<unknown>> = [];
+    vi.spyOn(kv, 'runSoon').mockImplementation((script, keys, args) => void held.push(() => script(keys, args)));
+    const lockout = new Lockout(kv);
+    const p5 = { ...(policy as object), maxFailedAttempts: 5 } as never;
+    const s = { tenantId: 't1', key: 'u:eve' };
+    await lockout.succeeded(s, await lockout.reserve(s, p5), p5);
+    expect(held).toHaveLength(1);
+    // Meanwhile (another instance) a wrong guess is counted; then the held update arrives.
+    await lockout.reserve(s, p5);
+    await lockout.fail(s, p5);
+    await held[0]();
+    expect(await lockout.failures(s)).toBe(1);
+    // And its place is back: one failure, nothing in flight.
+    expect(await lockout.reserve(s, p5)).toEqual({ failures: 1, inFlight: 1 });
   });
 });

@@ -33,7 +33,7 @@ function scriptsOf(kv: ScriptableKeyValueStore): Scripts {
   let s = scripts.get(kv);
   if (s) return s;
   s = {
-    // KEYS: failed, pending, lock. ARGV: max, pendingTtl. → {failed, 0} | {-1, locked for} | {-2, 0} (busy)
+    // KEYS: failed, pending, lock. ARGV: max, pendingTtl. → {failed, in flight} | {-1, locked for} | {-2, 0} (busy)
     reserve: kv.defineScript<number[]>({
       name: 'lockout-reserve',
       numKeys: 3,
@@ -43,18 +43,18 @@ function scriptsOf(kv: ScriptableKeyValueStore): Scripts {
         local failed = tonumber(redis.call('GET', KEYS[1]) or '0')
         local pending = tonumber(redis.call('GET', KEYS[2]) or '0')
         if failed + pending >= tonumber(ARGV[1]) then return {-2, 0} end
-        redis.call('INCR', KEYS[2])
+        local n = redis.call('INCR', KEYS[2])
         redis.call('EXPIRE', KEYS[2], ARGV[2])
-        return {failed, 0}`,
+        return {failed, n}`,
       memory(ks, [failed, pending, lock], [max, pendingTtl]) {
         const t = ks.ttl(lock);
         if (t > 0) return [-1, t];
         const f = Number(ks.get(failed) ?? 0);
         const p = Number(ks.get(pending) ?? 0);
         if (f + p >= Number(max)) return [-2, 0];
-        ks.incrBy(pending, 1);
+        const n = ks.incrBy(pending, 1);
         ks.expire(pending, Number(pendingTtl));
-        return [f, 0];
+        return [f, n];
       },
     }),
     // KEYS: failed, pending, lock. ARGV: max, lockSeconds, window. → {failures, locked for (0 = not locked)}
@@ -117,6 +117,12 @@ export function lockedError(seconds: number): SignetError {
   return new SignetError('invalid_status', { retryAfterSeconds: seconds, metadata: { locked: 'true' } });
 }
 
+/** A place taken for one comparison: the consecutive failures so far, and the attempts in flight (this one included). */
+export interface Place {
+  failures: number;
+  inFlight: number;
+}
+
 export interface Failure {
   /** Consecutive failures, this one included. */
   failures: number;
@@ -137,14 +143,14 @@ export class Lockout {
   /**
    * Takes a place for one password comparison. Throws invalid_status (with RetryInfo) when the
    * subject is locked, and resource_exhausted (retry in a second) when the attempts already in
-   * flight use up what is left of the budget. Returns the consecutive failures so far.
+   * flight use up what is left of the budget.
    */
-  async reserve(s: Subject, p: EffectivePolicy): Promise<number> {
+  async reserve(s: Subject, p: EffectivePolicy): Promise<Place> {
     const k = keys(s);
-    const [n, lockedFor] = await scriptsOf(this.kv).reserve([k.failed, k.pending, k.lock], [p.maxFailedAttempts, PENDING_TTL_SECONDS]);
-    if (n === -1) throw lockedError(lockedFor);
+    const [n, x] = await scriptsOf(this.kv).reserve([k.failed, k.pending, k.lock], [p.maxFailedAttempts, PENDING_TTL_SECONDS]);
+    if (n === -1) throw lockedError(x);
     if (n === -2) throw new SignetError('resource_exhausted', { retryAfterSeconds: 1, metadata: { scope: 'attempts_in_flight' } });
-    return n;
+    return { failures: n, inFlight: x };
   }
 
   /** The compared password was wrong: count it, and lock at the limit. */
@@ -157,15 +163,17 @@ export class Lockout {
   }
 
   /**
-   * A success: gives the place back and clears the failures. When there were none before this
-   * attempt (the common case) the store may hold the update back briefly to send it with its
-   * next command, which takes a Redis write off a successful sign-in; failures to clear are
-   * cleared at once, so a user who just signed in never meets a stale count.
+   * A success: gives the place back and clears the failures. In the common case (no failures
+   * before, budget to spare) only the place is given back, and the store may hold that back
+   * briefly to send it with its next command, which takes a Redis write off a successful
+   * sign-in. Holding a place longer only ever makes the budget stricter, and with budget to
+   * spare it refuses no one; failures are cleared at once, so a user who just signed in never
+   * meets a stale count, and a held update never clears failures counted after the success.
    */
-  async succeeded(s: Subject, failuresBefore: number): Promise<void> {
-    if (failuresBefore > 0) return this.release(s, true);
+  async succeeded(s: Subject, place: Place, p: EffectivePolicy): Promise<void> {
+    if (place.failures > 0 || place.failures + place.inFlight >= p.maxFailedAttempts - 1) return this.release(s, place.failures > 0);
     const k = keys(s);
-    this.kv.runSoon(scriptsOf(this.kv).release, [k.failed, k.pending], ['1'], RELEASE_HOLD_MS);
+    this.kv.runSoon(scriptsOf(this.kv).release, [k.failed, k.pending], ['0'], RELEASE_HOLD_MS);
   }
 
   /** Gives the place back: after a success (the failures are cleared too) or an error. */
@@ -183,13 +191,17 @@ export class Lockout {
   /**
    * The lock as seen from the identifier a client typed, before any database lookup, so that a
    * locked account under attack costs one key read. Only an identifier this instance has seen
-   * locked is read: an ordinary sign-in pays nothing here, and its Redis checks wait to share
-   * one write with the reservation. The read confirms the lock, which an operator may have
-   * lifted through another instance.
+   * locked is read (seenLocked): an ordinary sign-in pays nothing here, and its Redis checks
+   * wait to share one write with the reservation. The read confirms the lock, which an operator
+   * may have lifted through another instance.
    */
-  async refuseKnownLock(tenantId: string, identifier: string): Promise<void> {
+  seenLocked(tenantId: string, identifier: string): boolean {
+    return this.known.remaining(identifierLockKey(tenantId, identifier)) > 0;
+  }
+
+  /** Throws invalid_status while the lock seen lasts; forgets it once it is gone. */
+  async confirmLock(tenantId: string, identifier: string): Promise<void> {
     const key = identifierLockKey(tenantId, identifier);
-    if (this.known.remaining(key) === 0) return;
     const until = Number((await this.kv.get(key)) ?? 0);
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left > 0) throw lockedError(left);

@@ -1,9 +1,10 @@
 // Request rate limits in fixed one-minute windows, and the per-IP count of failed sign-ins.
 // One INCR per key and request: cheap enough for the token endpoint's hot path. What such checks
 // cost is mostly the socket write that carries them (a loopback write wakes Redis, and the
-// kernel charges that to the writer), so a request's checks wait to leave with its other Redis
-// work (see Admission) and refusals already known here cost no write at all (refusals.ts). Both
-// are exact: within a fixed window a count only grows, so a key over its limit stays over it.
+// kernel charges that to the writer), so a password sign-in's checks wait to leave with its
+// lockout reservation (see Admission), and refusals already known here cost no write at all
+// (refusals.ts). Knowing is exact: within a fixed window a count only grows, so a key over its
+// limit stays over it until the window ends.
 import type { ScriptableKeyValueStore } from '../ports.js';
 import type { DefenceSettings } from '../../config.js';
 import { SignetError } from '../errors.js';
@@ -13,34 +14,75 @@ function exhausted(retryAfterSeconds: number, scope: string): SignetError {
   return new SignetError('resource_exhausted', { retryAfterSeconds: Math.max(1, retryAfterSeconds), metadata: { scope } });
 }
 
+/** An IP's failed sign-ins in one window, with the window they were read in. */
+export interface IpFailures {
+  count: number;
+  key: string;
+  /** When the window ends (ms). */
+  end: number;
+}
+
 /**
  * A sign-in or token request's own checks: the rate limits, and the client IP's failed sign-ins
  * (which a password sign-in's block and captcha rules read). The transport makes it as soon as
- * it has the client id; the domain runs it together with its own first Redis work, so that all
- * of it leaves in one write.
+ * it has the client id; a password sign-in runs the checks with its lockout reservation, so that
+ * they leave in one Redis write. Every request is counted, whatever answer it gets: see admitted().
  */
 export interface Admission {
-  /** Throws at once when this instance already knows the request is over a limit (no I/O). */
-  refuseKnown(): void;
+  /** Throws at once when this instance already knows the request is over a rate limit (no I/O). */
+  refuseKnownLimits(): void;
+  /** Throws at once when this instance already knows the client IP is blocked (no I/O). */
+  refuseKnownIpBlock(): void;
+  /**
+   * True when this instance has already counted half a limit's worth of requests for this
+   * request's IP or client in this minute: then the verdict is awaited before the database is
+   * touched, so a burst cannot make every request of it look a user up before being refused.
+   */
+  busy(): boolean;
   /** Counts the request against its limits (once; later calls share the answer). Rejects with resource_exhausted. */
   limits(): Promise<void>;
   /** The client IP's failed sign-ins in the current window (read once). */
-  ipFailures(): Promise<number>;
+  ipFailures(): Promise<IpFailures>;
 }
+
+/**
+ * Runs a request with its admission: a request that fails before its limits were counted is
+ * counted then, and a refusal by the limits wins over the request's own error. So no answer,
+ * not even a validation error or a wrong client secret, escapes the rate limits.
+ */
+export async function admitted<T>(admission: Admission, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    await admission.limits();
+    throw err;
+  }
+}
+
+const SEEN_MAX = 50_000;
+
+const minuteEnd = () => (Math.floor(Date.now() / 60_000) + 1) * 60_000;
 
 export class RateLimiter {
   private readonly known = new KnownRefusals();
+  /** Requests counted here per limit key in the current minute (see Admission.busy). */
+  private seen = new Map<string, number>();
+  private seenMinuteEnd = 0;
 
   constructor(private readonly kv: ScriptableKeyValueStore, private readonly s: DefenceSettings) {}
 
   admit(ip: string, clientId: string): Admission {
+    const end = minuteEnd();
+    let busy = false;
+    for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
+      if (this.see(requestKey(scope, id, end), end) * 2 > limit) busy = true;
+    }
     let limits: Promise<void> | undefined;
-    let failures: Promise<number> | undefined;
+    let failures: Promise<IpFailures> | undefined;
     return {
-      refuseKnown: () => {
-        this.refuseKnownRequest(ip, clientId);
-        this.refuseKnownIpBlock(ip);
-      },
+      refuseKnownLimits: () => this.refuseKnownRequest(ip, clientId),
+      refuseKnownIpBlock: () => this.refuseKnownIpBlock(ip),
+      busy: () => busy,
       limits: () => {
         if (!limits) {
           limits = this.checkRequest(ip, clientId);
@@ -49,14 +91,14 @@ export class RateLimiter {
         }
         return limits;
       },
-      ipFailures: () => (failures ??= this.ipFailures(ip)),
+      ipFailures: () => (failures ??= this.readIpFailures(ip)),
     };
   }
 
-  /** Sign-in and token requests: per client IP and per client, per minute. */
+  /** Sign-in, token and code requests: per client IP and per client, per minute. */
   async checkRequest(ip: string, clientId: string): Promise<void> {
     this.refuseKnownRequest(ip, clientId);
-    const end = (Math.floor(Date.now() / 60_000) + 1) * 60_000;
+    const end = minuteEnd();
     const checks: Promise<void>[] = [];
     for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
       const key = requestKey(scope, id, end);
@@ -71,16 +113,20 @@ export class RateLimiter {
 
   /** Failed sign-ins from this IP in the current window (read only). */
   async ipFailures(ip: string): Promise<number> {
-    if (!ip || (this.s.ipFailuresCaptcha === 0 && this.s.ipFailuresBlock === 0)) return 0;
-    return Number((await this.kv.get(this.ipFailureWindow(ip).key)) ?? 0);
+    return (await this.readIpFailures(ip)).count;
   }
 
-  /** Refuses an IP past the block threshold (for the rest of the window). */
-  checkIpFailures(ip: string, failures: number): void {
-    if (this.s.ipFailuresBlock > 0 && failures >= this.s.ipFailuresBlock) {
-      const w = this.ipFailureWindow(ip);
-      this.known.remember(w.key, w.end);
-      throw exhausted(secondsUntil(w.end), 'ip_failures');
+  async readIpFailures(ip: string): Promise<IpFailures> {
+    const w = this.ipFailureWindow(ip);
+    if (!ip || (this.s.ipFailuresCaptcha === 0 && this.s.ipFailuresBlock === 0)) return { count: 0, ...w };
+    return { count: Number((await this.kv.get(w.key)) ?? 0), ...w };
+  }
+
+  /** Refuses an IP past the block threshold, for the rest of the window the count was read in. */
+  checkIpFailures(f: IpFailures): void {
+    if (this.s.ipFailuresBlock > 0 && f.count >= this.s.ipFailuresBlock) {
+      this.known.remember(f.key, f.end);
+      throw exhausted(secondsUntil(f.end), 'ip_failures');
     }
   }
 
@@ -94,6 +140,22 @@ export class RateLimiter {
     }
   }
 
+  /**
+   * Counts a request locally; the map starts afresh each minute, so it holds one minute's keys,
+   * and at most SEEN_MAX of them (a flood of distinct IPs is then simply not told apart as busy).
+   */
+  private see(key: string, end: number): number {
+    if (end !== this.seenMinuteEnd) {
+      this.seen = new Map();
+      this.seenMinuteEnd = end;
+    }
+    const before = this.seen.get(key);
+    if (before === undefined && this.seen.size >= SEEN_MAX) return 1;
+    const n = (before ?? 0) + 1;
+    this.seen.set(key, n);
+    return n;
+  }
+
   private requestLimits(ip: string, clientId: string): Array<[scope: string, id: string, limit: number]> {
     const limits: Array<[string, string, number]> = [];
     if (this.s.ipPerMinute > 0 && ip) limits.push(['ip', ip, this.s.ipPerMinute]);
@@ -102,7 +164,7 @@ export class RateLimiter {
   }
 
   private refuseKnownRequest(ip: string, clientId: string): void {
-    const end = (Math.floor(Date.now() / 60_000) + 1) * 60_000;
+    const end = minuteEnd();
     for (const [scope, id] of this.requestLimits(ip, clientId)) {
       const left = this.known.remaining(requestKey(scope, id, end));
       if (left > 0) throw exhausted(left, scope);
@@ -122,7 +184,7 @@ export class RateLimiter {
   }
 }
 
-/** The key of a one-minute window, named by its minute (as before: rl:<scope>:{id}:<minute>). */
+/** The key of a one-minute window, named by its minute: rl:<scope>:{id}:<minute>. */
 const requestKey = (scope: string, id: string, windowEnd: number) => `rl:${scope}:{${id}}:${windowEnd / 60_000 - 1}`;
 
 const secondsUntil = (ms: number) => Math.ceil((ms - Date.now()) / 1000);

@@ -33,11 +33,11 @@ export function grantFor(grantType: string): Grant {
 export async function issueToken(deps: Deps, req: TokenGrantRequest): Promise<IssuedTokens> {
   const base = { tenantId: undefined, clientId: req.credentials.clientId, deviceId: req.deviceId, ip: req.ip };
   const audited = req.grant_type !== 'password';
+  // The password grant counts the request with its lockout reservation (one Redis write); the
+  // others first, and a refusal by the limits is not audited (a flood must not fill the table).
+  if (req.grant_type !== 'password') await req.admission.limits();
   try {
-    const grant = grantFor(req.grant_type);
-    // The password grant waits for the admission with its first Redis reads; the others before anything.
-    if (grant !== passwordGrant) await req.admission.limits();
-    const tokens = await grant(deps, req);
+    const tokens = await grantFor(req.grant_type)(deps, req);
     if (audited) deps.audit.record({ ...base, event: 'token', userId: tokens.sub, reason: req.grant_type });
     return tokens;
   } catch (err) {

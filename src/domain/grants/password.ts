@@ -24,5 +24,5 @@ export const passwordGrant: Grant = async (deps, req) => {
     ip: req.ip,
     admission: req.admission,
     method: 'password',
-  }));
+  }), req.admission);
 };
