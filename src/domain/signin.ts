@@ -50,10 +50,14 @@ export async function signInWithPassword(deps: Deps, cc: ClientContext, req: Pas
     deps.audit.record({ ...audit, reason: req.method });
     return tokens;
   } catch (err) {
-    if (isSignetError(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason });
+    // A refusal by the rate limits is not audited: a flood must not fill the table.
+    if (isSignetError(err) && !isRateLimited(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason });
     throw err;
   }
 }
+
+const isRateLimited = (err: SignetError) =>
+  err.reason === 'resource_exhausted' && ['ip', 'client'].includes(err.details.metadata?.scope ?? '');
 
 async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn, audit: AuditEventInput): Promise<IssuedTokens> {
   requireUserScope(cc);
@@ -95,7 +99,8 @@ async function passwordSteps(deps: Deps, cc: ClientContext, req: PasswordSignIn,
     await checkPassword(deps, cc.tenant, user, req.password);
   } catch (err) {
     const guess = isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found');
-    if (guess) await deps.limiter.recordIpFailure(req.ip);
+    // A Redis error here must not keep the lockout place below from being given back.
+    if (guess) await deps.limiter.recordIpFailure(req.ip).catch((e: unknown) => deps.log.warn({ err: e }, 'could not count an IP failure'));
     if (policy.lockoutEnabled) {
       if (!guess) await deps.lockout.release(subject, false);
       else await failed(deps, policy, subject, cc.tenant.id, idKey, err as SignetError, audit);

@@ -58,7 +58,7 @@ export function authHandlers(deps: Deps): ServiceHandlers {
           await admission.limits();
           return signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp });
         }
-        // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
+        // The password is decrypted (per the client's password_encryption) before the lockout counts or compares anything.
         return withPassword(deps, cc.client, req.password, (password) => signInWithPassword(deps, cc, {
           ...req,
           password,

@@ -249,6 +249,14 @@ describe('rate limits (PostgreSQL + Redis)', () => {
         post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '198.51.100.88' })));
       expect(answers.filter((r) => r.status === 429)).toHaveLength(45);
       expect(lookups).toBeLessThanOrEqual(5);
+      // The refusals are not audited: a flood must not fill the table.
+      await s.running.deps.audit.flush();
+      const events = await get(s.admin, '/admin/v1/audit-events?page_size=200', { authorization: 'Bearer test-admin-token-0123456789' });
+      expect(events.status).toBe(200);
+      const reasons = (events.body.events as Array<{ event: string; reason: string; ip: string }>)
+        .filter((e) => e.ip === '198.51.100.88').map((e) => `${e.event}:${e.reason}`);
+      expect(reasons.filter((r) => r.startsWith('sign_in_failed'))).toHaveLength(5);
+      expect(reasons).not.toContain('sign_in_failed:resource_exhausted');
     } finally {
       users.findByLogin = find;
     }

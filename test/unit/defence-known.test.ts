@@ -121,6 +121,31 @@ describe('RateLimiter admission', () => {
     expect(limiter.admit('10.0.1.2', 'web').busy()).toBe(false);
   });
 
+  it('does not refuse a request the limits already admitted, whatever others learned since', async () => {
+    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 1 }));
+    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    const first = limiter.admit('10.0.3.1', '');
+    await first.limits();
+    expect(await reasonOf(limiter.admit('10.0.3.1', '').limits())).toBe('resource_exhausted:ip');
+    // The second one's refusal is known here now; the first was admitted by Redis and stays so.
+    expect(await reasonOf(() => first.refuseKnownLimits())).toBe('passed');
+    expect(await reasonOf(() => limiter.admit('10.0.3.1', '').refuseKnownLimits())).toBe('resource_exhausted:ip');
+  });
+
+  it('turns busy on what Redis reports every instance counted, not only on its own count', async () => {
+    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 10 }));
+    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    // Another instance has counted 6 requests from this IP this minute.
+    const other = new RateLimiter(kv, defence({ ipPerMinute: 10 }));
+    for (let i = 0; i < 6; i++) await other.admit('10.0.3.2', '').limits();
+    const a = limiter.admit('10.0.3.2', '');
+    expect(a.busy()).toBe(false);
+    await a.limits();
+    expect(limiter.admit('10.0.3.2', '').busy()).toBe(true);
+  });
+
   it('counts a request that fails on its own, and lets a refusal by the limits win', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const limiter = new RateLimiter(kv, defence({ ipPerMinute: 2 }));

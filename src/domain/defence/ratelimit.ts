@@ -34,9 +34,10 @@ export interface Admission {
   /** Throws at once when this instance already knows the client IP is blocked (no I/O). */
   refuseKnownIpBlock(): void;
   /**
-   * True when this instance has already counted half a limit's worth of requests for this
-   * request's IP or client in this minute: then the verdict is awaited before the database is
-   * touched, so a burst cannot make every request of it look a user up before being refused.
+   * True when half a limit's worth of requests for this request's IP or client were seen this
+   * minute (counted here, or reported by Redis from every instance): then the verdict is awaited
+   * before the database is touched, so a burst cannot make every request of it look a user up
+   * before being refused.
    */
   busy(): boolean;
   /** Counts the request against its limits (once; later calls share the answer). Rejects with resource_exhausted. */
@@ -80,7 +81,10 @@ export class RateLimiter {
     let limits: Promise<void> | undefined;
     let failures: Promise<IpFailures> | undefined;
     return {
-      refuseKnownLimits: () => this.refuseKnownRequest(ip, clientId),
+      // Once this request is being counted, Redis answers for it: what others learned since does not.
+      refuseKnownLimits: () => {
+        if (!limits) this.refuseKnownRequest(ip, clientId);
+      },
       refuseKnownIpBlock: () => this.refuseKnownIpBlock(ip),
       busy: () => busy,
       limits: () => {
@@ -103,6 +107,8 @@ export class RateLimiter {
     for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
       const key = requestKey(scope, id, end);
       checks.push(this.kv.incr(key, 61).then((n) => {
+        // What every instance counted so far: a burst spread over instances turns busy here too.
+        this.seeAtLeast(key, end, n);
         if (n <= limit) return;
         this.known.remember(key, end);
         throw exhausted(secondsUntil(end), scope);
@@ -154,6 +160,12 @@ export class RateLimiter {
     const n = (before ?? 0) + 1;
     this.seen.set(key, n);
     return n;
+  }
+
+  private seeAtLeast(key: string, end: number, n: number): void {
+    if (end !== this.seenMinuteEnd || (this.seen.get(key) ?? 0) >= n) return;
+    if (!this.seen.has(key) && this.seen.size >= SEEN_MAX) return;
+    this.seen.set(key, n);
   }
 
   private requestLimits(ip: string, clientId: string): Array<[scope: string, id: string, limit: number]> {

@@ -9,7 +9,7 @@ export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
 /** Resource owner password credentials (RFC 6749 4.3), with the same rules as SignIn. */
 export const passwordGrant: Grant = async (deps, req) => {
   const cc = await authenticateClient(deps.directory, req.credentials, true, req.admission);
-  // The password is decrypted (per the client's password_encryption) before anything is counted or compared.
+  // The password is decrypted (per the client's password_encryption) before the lockout counts or compares anything.
   return withPassword(deps, cc.client, req.password ?? '', (password) => signInWithPassword(deps, cc, {
     username: req.username,
     login_field: req.login_field,

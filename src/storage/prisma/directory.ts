@@ -97,15 +97,19 @@ export function createTenantRepository(prisma: PrismaClient): TenantRepository {
     },
     async update(id, patch: TenantPatch) {
       const { policy, ...data } = pick(patch, ['name', 'status', 'policy'] as const);
-      if (policy) {
+      if (!policy) {
+        if (Object.keys(data).length === 0) return this.get(id);
+        const rows = await prisma.tenant.updateManyAndReturn({ where: { id }, data });
+        return rows[0] ? toTenant(rows[0]) : null;
+      }
+      return prisma.$transaction(async (tx) => {
         // Merged by the statement itself, so two operators changing different keys at once both land.
-        const n = await prisma.$executeRaw`
+        const n = await tx.$executeRaw`
           UPDATE tenants SET policy = policy || ${JSON.stringify(policy)}::jsonb, updated_at = now() WHERE id = ${id}`;
         if (n === 0) return null;
-      }
-      if (Object.keys(data).length === 0) return this.get(id);
-      const rows = await prisma.tenant.updateManyAndReturn({ where: { id }, data });
-      return rows[0] ? toTenant(rows[0]) : null;
+        const rows = await tx.tenant.updateManyAndReturn({ where: { id }, data });
+        return toTenant(rows[0]);
+      });
     },
   };
 }
