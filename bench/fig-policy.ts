@@ -19,7 +19,7 @@ import { startSignetChild, stopChild, type Signet } from './children.js';
 import type { ServerRuntime } from './build.js';
 
 const USERS = 8;
-const ROUNDS = 4;
+const ROUNDS = 6;
 const OFF_TENANT = 'bench-policy-off';
 const LIMITS_OFF = {
   SIGNET_RATE_LIMIT_IP_PER_MINUTE: '0',
