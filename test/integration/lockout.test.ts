@@ -7,6 +7,7 @@ import {
 import { messageFor } from '../../src/domain/messages.js';
 import type { RedisKeyValueStore } from '../../src/storage/redis/index.js';
 import type { Redis } from 'ioredis';
+import { clearOfMinuteEnd } from '../helpers/clock.js';
 
 const ERRORINFO = 'type.googleapis.com/google.rpc.ErrorInfo';
 const RETRYINFO = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -218,8 +219,7 @@ describe('rate limits (PostgreSQL + Redis)', () => {
   });
 
   it('counts every request against the limits, whatever its own answer', async () => {
-    // Near the end of a minute the window could roll over mid-test.
-    if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(10_000);
     const ip = { 'x-forwarded-for': '198.51.100.77' };
     const answers = [
       // A validation error, a wrong client secret, an unknown grant type, a refresh a bad token.
@@ -239,7 +239,7 @@ describe('rate limits (PostgreSQL + Redis)', () => {
   });
 
   it('keeps a burst from one IP off the database: only what the limit admits looks a user up', async () => {
-    if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(10_000);
     const users = s.running.deps.storage.users;
     const find = users.findByLogin.bind(users);
     let lookups = 0;

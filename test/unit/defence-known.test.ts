@@ -7,6 +7,7 @@ import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { isSignetError } from '../../src/domain/errors.js';
 import type { DefenceSettings } from '../../src/config.js';
+import { clearOfMinuteEnd } from '../helpers/clock.js';
 
 const defence = (over: Partial<DefenceSettings> = {}): DefenceSettings => ({
   ipPerMinute: 0, clientPerMinute: 0, ipFailuresCaptcha: 0, ipFailuresBlock: 0, ipFailureWindowSeconds: 900, captchaTtlSeconds: 300, ...over,
@@ -57,8 +58,7 @@ describe('RateLimiter admission', () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const limiter = new RateLimiter(kv, defence({ ipPerMinute: 3 }));
     const incr = vi.spyOn(kv, 'incr');
-    // Near the end of a minute the window (and what is remembered) could roll over mid-test.
-    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(5_000);
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await reasonOf(limiter.admit('10.0.0.1', 'web').limits()));
     expect(answers).toEqual(['passed', 'passed', 'passed', 'resource_exhausted:ip']);
@@ -115,7 +115,7 @@ describe('RateLimiter admission', () => {
 
   it('calls an IP or client busy once half its limit was counted here this minute', async () => {
     const limiter = new RateLimiter(new MemoryKeyValueStore({ sweepIntervalMs: 0 }), defence({ ipPerMinute: 10, clientPerMinute: 1000 }));
-    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(5_000);
     const busy = Array.from({ length: 7 }, () => limiter.admit('10.0.1.1', 'web').busy());
     expect(busy).toEqual([false, false, false, false, false, true, true]);
     expect(limiter.admit('10.0.1.2', 'web').busy()).toBe(false);
@@ -124,7 +124,7 @@ describe('RateLimiter admission', () => {
   it('does not refuse a request the limits already admitted, whatever others learned since', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const limiter = new RateLimiter(kv, defence({ ipPerMinute: 1 }));
-    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(5_000);
     const first = limiter.admit('10.0.3.1', '');
     await first.limits();
     expect(await reasonOf(limiter.admit('10.0.3.1', '').limits())).toBe('resource_exhausted:ip');
@@ -136,7 +136,7 @@ describe('RateLimiter admission', () => {
   it('turns busy on what Redis reports every instance counted, not only on its own count', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const limiter = new RateLimiter(kv, defence({ ipPerMinute: 10 }));
-    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(5_000);
     // Another instance has counted 6 requests from this IP this minute.
     const other = new RateLimiter(kv, defence({ ipPerMinute: 10 }));
     for (let i = 0; i < 6; i++) await other.admit('10.0.3.2', '').limits();
@@ -149,7 +149,7 @@ describe('RateLimiter admission', () => {
   it('counts a request that fails on its own, and lets a refusal by the limits win', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const limiter = new RateLimiter(kv, defence({ ipPerMinute: 2 }));
-    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await clearOfMinuteEnd(5_000);
     const incr = vi.spyOn(kv, 'incr');
     const own = () => Promise.reject(new Error('bad request'));
     expect(await reasonOf(admitted(limiter.admit('10.0.2.1', ''), own))).toBe('Error: bad request');

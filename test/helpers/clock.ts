@@ -1,0 +1,8 @@
+/**
+ * Waits out the end of the current minute when less than `marginMs` of it is left, so that a
+ * test of per-minute limits never sees its window roll over midway.
+ */
+export async function clearOfMinuteEnd(marginMs: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
+}
