@@ -248,7 +248,9 @@ describe('rate limits (PostgreSQL + Redis)', () => {
       const answers = await Promise.all(Array.from({ length: 50 }, () =>
         post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '198.51.100.88' })));
       expect(answers.filter((r) => r.status === 429)).toHaveLength(45);
-      expect(lookups).toBeLessThanOrEqual(5);
+      // The limit admits 5. Before this instance has seen half the limit (2 requests here), a
+      // request looks its user up before its INCR returns, so up to 2 refused ones may too.
+      expect(lookups).toBeLessThanOrEqual(5 + 2);
       // The refusals are not audited: a flood must not fill the table.
       await s.running.deps.audit.flush();
       const events = await get(s.admin, '/admin/v1/audit-events?page_size=200', { authorization: 'Bearer test-admin-token-0123456789' });
