@@ -9,6 +9,7 @@ import { createLogger } from './logger.js';
 import { openDatabase } from './storage/prisma/index.js';
 import { openKeyValueStore } from './storage/kv.js';
 import type { Deps } from './domain/deps.js';
+import { systemClock, type Clock } from './domain/clock.js';
 import { MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
 import { KeyRing } from './domain/keys.js';
 import { TransportKeyRing } from './domain/transport_keys.js';
@@ -45,6 +46,8 @@ export interface StartOptions {
   schema?: string;
   /** Key prefix in Redis (tests isolate themselves this way). */
   keyPrefix?: string;
+  /** The domain's clock; tests pass a fake one. */
+  clock?: Clock;
 }
 
 export async function runMigrations(config: Config, opts: StartOptions = {}): Promise<void> {
@@ -63,6 +66,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   await db.migrate();
   const kv = await openKeyValueStore({ redisUrl: config.redisUrl, keyPrefix: opts.keyPrefix, logger: log });
   const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
+  const clock = opts.clock ?? systemClock;
   const deps: Deps = {
     storage: db.storage,
     kv,
@@ -85,7 +89,8 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
       codes: config.codes,
     },
     log,
-    now: () => new Date(),
+    clock,
+    now: () => new Date(clock.now()),
   };
   try {
     await deps.keys.init();

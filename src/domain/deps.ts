@@ -9,6 +9,7 @@ import type { KeyRing } from './keys.js';
 import type { TransportKeyRing } from './transport_keys.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Directory } from './directory.js';
+import type { Clock } from './clock.js';
 
 export interface DomainSettings {
   issuer: string;
@@ -39,6 +40,9 @@ export interface Deps {
   directory: Directory;
   settings: DomainSettings;
   log: Logger;
+  /** The only clock the domain reads (see clock.ts). */
+  clock: Clock;
+  /** clock.now() as a Date. */
   now(): Date;
 }
 

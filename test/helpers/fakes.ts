@@ -13,6 +13,7 @@ import { KeyRing } from '../../src/domain/keys.js';
 import { TransportKeyRing } from '../../src/domain/transport_keys.js';
 import { PasswordHasher } from '../../src/domain/passwords.js';
 import { Directory } from '../../src/domain/directory.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { SignetError } from '../../src/domain/errors.js';
 
 const page = <T extends { id: string }>(all: T[]) => ({ items: all, nextPageToken: '' });
@@ -154,6 +155,7 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}): Promi
       ...overrides,
     },
     log: pino({ level: 'silent' }),
+    clock: systemClock,
     now: () => new Date(),
   };
   deps.audit = new AuditLog(storage.audit, deps.log, 0);
