@@ -11,9 +11,9 @@ import { PASSWORD_ENCRYPTIONS } from './model.js';
 import type { ClientPatch, TenantPatch, UserPatch } from './ports.js';
 import { randomToken, sha256Hex } from './crypto/secrets.js';
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identity.js';
-import { readUserType } from './signin.js';
+import { readUserType } from './signin/rules.js';
 import { markRevoked } from './revocation.js';
-import { GRANTS } from './grants/index.js';
+import { GRANTS } from './tokens/token.js';
 import { checkPolicy } from './defence/policy.js';
 import type { AuditEvent, AuditFilter } from './ports.js';
 
@@ -29,7 +29,7 @@ function checkId(field: string, v: string): string {
 
 async function must<T>(p: Promise<T | null>, what: string): Promise<T> {
   const v = await p;
-  if (!v) throw new SignetError('not_found', { metadata: { resource: what } });
+  if (!v) throw new SignetError('not_found', `${what}_unknown`, { metadata: { resource: what } });
   return v;
 }
 
@@ -79,8 +79,8 @@ function checkPasswordEncryption(v: string): PasswordEncryption {
 }
 
 function checkClientShape(type: ClientType, grantTypes: string[], c: Partial<ClientInput>): void {
-  for (const g of grantTypes) if (!Object.hasOwn(GRANTS, g)) throw invalidArgument('grant_types', `unknown grant type ${g}`);
   if (grantTypes.includes('implicit')) throw invalidArgument('grant_types', 'implicit is an alias of the sms grant: allow sms');
+  for (const g of grantTypes) if (!Object.hasOwn(GRANTS, g)) throw invalidArgument('grant_types', `unknown grant type ${g}`);
   if (type === 'public' && grantTypes.includes('client_credentials')) {
     throw invalidArgument('grant_types', 'a public client cannot use client_credentials');
   }

@@ -5,7 +5,7 @@ import type { Deps } from './deps.js';
 import type { User } from './model.js';
 import { ACCESS_TOKEN_TYP } from './tokens.js';
 import { isRevoked } from './revocation.js';
-import { checkUsable } from './signin.js';
+import { checkUsable } from './signin/rules.js';
 
 export interface BearerClaims extends JWTPayload {
   sub: string;
@@ -17,32 +17,32 @@ export interface BearerClaims extends JWTPayload {
 /** The claims of a valid, unrevoked access token; `unauthenticated` for anything else. */
 export async function authenticateBearer(deps: Deps, authorization: string | undefined): Promise<BearerClaims> {
   const m = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!m) throw new SignetError('unauthenticated');
+  if (!m) throw new SignetError('unauthenticated', 'bearer_missing');
   let claims: JWTPayload;
   try {
     claims = await deps.keys.verify(m[1], deps.settings.issuer, ACCESS_TOKEN_TYP);
-  } catch {
-    throw new SignetError('unauthenticated');
+  } catch (err) {
+    throw new SignetError('unauthenticated', 'bearer_invalid', {}, err);
   }
-  if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string') throw new SignetError('unauthenticated');
-  if (typeof claims.sid === 'string' && (await isRevoked(deps, claims.sid))) throw new SignetError('unauthenticated');
+  if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string') throw new SignetError('unauthenticated', 'bearer_claims');
+  if (typeof claims.sid === 'string' && (await isRevoked(deps, claims.sid))) throw new SignetError('unauthenticated', 'session_revoked');
   // A disabled client or tenant stops its tokens at once, not when they expire (both cached).
   const client = await deps.directory.client(claims.client_id);
   const tenant = client && (await deps.directory.tenant(client.tenantId));
-  if (!client || client.status !== 'enabled' || !tenant || tenant.status !== 'enabled') throw new SignetError('unauthenticated');
+  if (!client || client.status !== 'enabled' || !tenant || tenant.status !== 'enabled') throw new SignetError('unauthenticated', 'client_or_tenant_disabled');
   return claims as BearerClaims;
 }
 
 /** The user behind a user access token (client_credentials tokens have none). */
 export async function currentUser(deps: Deps, authorization: string | undefined): Promise<User> {
   const claims = await authenticateBearer(deps, authorization);
-  if (!claims.sid) throw new SignetError('unauthenticated');
+  if (!claims.sid) throw new SignetError('unauthenticated', 'bearer_not_user');
   const user = await deps.storage.users.get(claims.sub);
-  if (!user) throw new SignetError('unauthenticated');
+  if (!user) throw new SignetError('unauthenticated', 'user_unknown');
   try {
     checkUsable(user, deps.now());
-  } catch {
-    throw new SignetError('unauthenticated');
+  } catch (err) {
+    throw new SignetError('unauthenticated', 'user_unusable', {}, err);
   }
   return user;
 }

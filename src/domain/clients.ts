@@ -3,43 +3,10 @@ import { SignetError } from './errors.js';
 import type { Client, Tenant } from './model.js';
 import { safeEqual, sha256Hex } from './crypto/secrets.js';
 import type { Directory } from './directory.js';
-import type { Admission } from './defence/ratelimit.js';
+import type { Admission } from './defence/request_checks.js';
+import type { ClientCredentials } from './commands.js';
 
-export interface ClientCredentials {
-  clientId: string;
-  clientSecret: string;
-}
-
-/**
- * Client id and secret from the request fields or from HTTP Basic in the authorization
- * metadata (RFC 6749 2.3.1: both parts are form-urlencoded). The fields win.
- */
-export function readClientCredentials(
-  fields: { client_id?: string; client_secret?: string },
-  authorization: string | undefined,
-): ClientCredentials {
-  let clientId = fields.client_id ?? '';
-  let clientSecret = fields.client_secret ?? '';
-  if (authorization && /^basic /i.test(authorization)) {
-    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      const id = safeDecode(decoded.slice(0, colon));
-      const secret = safeDecode(decoded.slice(colon + 1));
-      if (!clientId) clientId = id;
-      if (!clientSecret && id === clientId) clientSecret = secret;
-    }
-  }
-  return { clientId, clientSecret };
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
+export type { ClientCredentials } from './commands.js';
 
 export interface ClientContext {
   client: Client;
@@ -58,23 +25,42 @@ export async function authenticateClient(
   requireSecret: boolean,
   admission?: Admission,
 ): Promise<ClientContext> {
-  if (!creds.clientId) throw new SignetError('invalid_client', { fieldViolations: [{ field: 'client_id', description: 'client_id is required' }] });
+  if (!creds.clientId) throw new SignetError('invalid_client', 'client_id_missing', { fieldViolations: [{ field: 'client_id', description: 'client_id is required' }] });
   admission?.refuseKnownLimits();
   const client = await directory.client(creds.clientId, admission?.limits);
-  if (!client || client.status !== 'enabled') throw new SignetError('invalid_client');
+  if (!client) throw new SignetError('invalid_client', 'client_unknown');
+  if (client.status !== 'enabled') throw new SignetError('invalid_client', 'client_disabled');
   const secretGiven = creds.clientSecret !== '';
   if (client.type === 'confidential' && (requireSecret || secretGiven)) {
     const ok = client.secretHash !== null && safeEqual(sha256Hex(creds.clientSecret), client.secretHash);
-    if (!ok) throw new SignetError('unauthorized_client');
+    if (!ok) throw new SignetError('unauthorized_client', secretGiven ? 'client_secret_wrong' : 'client_secret_missing');
   }
   const tenant = await directory.tenant(client.tenantId);
-  if (!tenant) throw new SignetError('invalid_client', { message: 'invalid_client.tenant_invalid' });
-  if (tenant.status !== 'enabled') throw new SignetError('tenant_disabled');
+  if (!tenant) throw new SignetError('invalid_client', 'tenant_unknown', { message: 'invalid_client.tenant_invalid' });
+  if (tenant.status !== 'enabled') throw new SignetError('tenant_disabled', 'tenant_disabled');
   return { client, tenant };
 }
 
 export function requireGrant(client: Client, grant: string): void {
-  if (!client.grantTypes.includes(grant)) throw new SignetError('permission_denied', { metadata: { grant_type: grant } });
+  if (!client.grantTypes.includes(grant)) throw new SignetError('permission_denied', 'grant_not_allowed', { metadata: { grant_type: grant } });
+}
+
+/** What a grant requires of the client, checked once at the endpoint. */
+export function authorizeClient(
+  cc: ClientContext, grant: { clientGrant: string; signsInUsers: boolean; confidentialOnly: boolean },
+): void {
+  if (grant.confidentialOnly && cc.client.type !== 'confidential') {
+    throw new SignetError('unauthorized_client', 'client_not_confidential', { metadata: { grant_type: grant.clientGrant } });
+  }
+  requireGrant(cc.client, grant.clientGrant);
+  if (grant.signsInUsers) requireUserScope(cc);
+}
+
+/** Signing users in is a permission of the client: the `user` scope. */
+export function requireUserScope(cc: ClientContext): void {
+  if (!cc.client.scopes.includes('user')) {
+    throw new SignetError('permission_denied', 'user_scope_missing', { metadata: { scope: 'user' } });
+  }
 }
 
 /** The scopes granted: the requested ones, which must all be allowed, or all of the client's. */
@@ -82,6 +68,6 @@ export function grantScope(client: Client, requested: string): string[] {
   const asked = requested.split(/\s+/).filter(Boolean);
   if (asked.length === 0) return client.scopes;
   const refused = asked.filter((s) => !client.scopes.includes(s));
-  if (refused.length > 0) throw new SignetError('invalid_scope', { metadata: { scope: refused.join(' ') } });
+  if (refused.length > 0) throw new SignetError('invalid_scope', 'scope_not_allowed', { metadata: { scope: refused.join(' ') } });
   return asked;
 }

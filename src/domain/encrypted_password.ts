@@ -22,7 +22,8 @@ import type { Deps } from './deps.js';
 import type { Client } from './model.js';
 import { invalidArgument, isSignetError } from './errors.js';
 import { decryptFirstValid, type Alternative, type RsaDecryptionKey } from './crypto/rsa.js';
-import type { Admission } from './defence/ratelimit.js';
+import type { Admission } from './defence/request_checks.js';
+import type { IdentifierInput, PasswordInput } from './commands.js';
 
 const REPLAY_PREFIX = 'pwct:';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
@@ -182,20 +183,6 @@ export async function decryptPassword(
   throw invalidArgument('password', 'must be the base64 RSA ciphertext of the password (one block of the transport key)', 'invalid_argument.password_undecodable');
 }
 
-/**
- * Runs a password sign-in with the password as the client's `password_encryption` says to read
- * it. The decryption comes first, so that a decrypted password and a typed one take the same path
- * (lockout reservation, captcha gate, hash comparison, audit).
- */
-export async function withPassword<T>(
-  deps: Deps, client: Client, password: string, signIn: (password: string) => Promise<T>, admission?: Admission,
-): Promise<T> {
-  // An RSA decryption costs more than a Redis write: the request is counted against its limits first.
-  if (client.passwordEncryption !== 'none') await admission?.limits();
-  const d = await decryptPassword(deps, client, password);
-  return releaseIfUnused(deps, d.replayKeys, () => signIn(d.password));
-}
-
 export interface EncryptedSignIn {
   username?: string;
   email?: string;
@@ -246,13 +233,40 @@ export async function readEncryptedParams(
   throw invalidArgument('params', 'not a whole number of blocks of the transport key');
 }
 
-/** Runs CloudBase's encrypted sign-in with the sign-in `params` hold (see readEncryptedParams). */
-export async function withEncryptedParams<T>(
-  deps: Deps, client: Client, params: string, thumbprint: string, signIn: (p: EncryptedSignIn) => Promise<T>, admission?: Admission,
+/** The password of a sign-in, and whom it names when the ciphertext carried the identifier too. */
+export interface ObtainedPassword {
+  password: string;
+  /** From CloudBase's params: the identifier and second-factor token they held. */
+  identifier?: IdentifierInput;
+  verificationToken?: string;
+  /** The params held no sign-in: answer as for a hidden unknown user (see readEncryptedParams). */
+  undecodable: boolean;
+}
+
+/**
+ * Obtains the password a sign-in compares, from any of the ways it travels (plain, an RSA
+ * password field, CloudBase's params), and runs the sign-in with it. Decryption comes first, so
+ * that a decrypted password and a typed one take the same path (lockout reservation, captcha
+ * gate, hash comparison, audit); it costs more than a Redis write, so the request is counted
+ * against its limits before it. A sign-in refused before the password was compared forgets the
+ * ciphertext's replay marks.
+ */
+export async function obtainPassword<T>(
+  deps: Deps, client: Client, input: PasswordInput, checks: Admission, signIn: (p: ObtainedPassword) => Promise<T>,
 ): Promise<T> {
-  await admission?.limits();
-  const { replayKeys, ...p } = await readEncryptedParams(deps, client, params, thumbprint);
-  return releaseIfUnused(deps, replayKeys, () => signIn(p));
+  if (input.kind === 'field') {
+    if (client.passwordEncryption !== 'none') await checks.limits();
+    const d = await decryptPassword(deps, client, input.value);
+    return releaseIfUnused(deps, d.replayKeys, () => signIn({ password: d.password, undecodable: false }));
+  }
+  await checks.limits();
+  const { replayKeys, ...p } = await readEncryptedParams(deps, client, input.params, input.thumbprint);
+  return releaseIfUnused(deps, replayKeys, () => signIn({
+    password: p.password,
+    identifier: { username: p.username, email: p.email, phoneNumber: p.phone_number },
+    verificationToken: p.verification_token,
+    undecodable: p.undecodable,
+  }));
 }
 
 function parseSignIn(text: string): EncryptedSignIn | undefined {

@@ -106,19 +106,26 @@ export class SignetError extends Error {
   readonly reason: Reason;
   readonly code: Code;
   readonly details: ErrorDetails;
+  /**
+   * Why, for the operator: a short code (`refresh_token_unknown`, `replay`, `lock_confirmed`…)
+   * that tells apart the causes one reason covers. Logged and written to the audit trail, never
+   * rendered to a client.
+   */
+  readonly detail: string;
 
-  constructor(reason: Reason, details: ErrorDetails = {}, cause?: unknown) {
+  constructor(reason: Reason, detail: string, details: ErrorDetails = {}, cause?: unknown) {
     super(reason, cause === undefined ? undefined : { cause });
     this.name = 'SignetError';
     this.reason = reason;
     this.code = REASONS[reason];
+    this.detail = detail;
     this.details = details;
   }
 }
 
 export const isSignetError = (e: unknown): e is SignetError => e instanceof SignetError;
 
-/** Shorthand for an invalid_argument naming the offending field. */
+/** Shorthand for an invalid_argument naming the offending field; its detail names the field too. */
 export function invalidArgument(field: string, description: string, message?: MessageId): SignetError {
-  return new SignetError('invalid_argument', { fieldViolations: [{ field, description }], ...(message ? { message } : {}) });
+  return new SignetError('invalid_argument', `bad_${field}`, { fieldViolations: [{ field, description }], ...(message ? { message } : {}) });
 }

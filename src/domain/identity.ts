@@ -2,6 +2,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { invalidArgument } from './errors.js';
 import type { LoginField } from './model.js';
+import type { IdentifierInput } from './commands.js';
 
 /** The shape that makes an identifier an e-mail address (admin input is checked more strictly). */
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -25,22 +26,17 @@ export interface Identifier {
   value: string;
 }
 
-export interface IdentifierInput {
-  username?: string;
-  email?: string;
-  phone_number?: string;
-  login_field?: string;
-}
+export type { IdentifierInput } from './commands.js';
 
 /** Picks the identifier of a sign-in request; login_field pins how `username` is read. */
 export function readIdentifier(input: IdentifierInput): Identifier {
-  const given = [input.username, input.email, input.phone_number].filter((v) => v && v.trim() !== '');
+  const given = [input.username, input.email, input.phoneNumber].filter((v) => v && v.trim() !== '');
   if (given.length === 0) throw invalidArgument('username', 'one of username, email or phone_number is required');
   if (given.length > 1) throw invalidArgument('username', 'give only one of username, email or phone_number');
   if (input.email) return { field: 'email', value: normalizeEmail(input.email) };
-  if (input.phone_number) return { field: 'phone', value: normalizePhone(input.phone_number) };
+  if (input.phoneNumber) return { field: 'phone', value: normalizePhone(input.phoneNumber) };
   const raw = input.username!;
-  switch (input.login_field || '') {
+  switch (input.loginField || '') {
     case 'username':
       return { field: 'username', value: normalizeUsername(raw) };
     case 'email':

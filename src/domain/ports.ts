@@ -102,6 +102,8 @@ export interface AuditEventInput {
   ip?: string;
   /** The failure reason, or the grant type of a success. Never a secret. */
   reason?: string;
+  /** Why it failed, for the operator (SignetError.detail). */
+  detail?: string;
 }
 
 export interface AuditEvent extends AuditEventInput {

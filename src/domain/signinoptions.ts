@@ -7,7 +7,7 @@ import type { ClientContext } from './clients.js';
 import type { OpenLoginWay } from './model.js';
 import { invalidArgument } from './errors.js';
 import { readIdentifier } from './identity.js';
-import { readUserType } from './signin.js';
+import { readUserType } from './signin/rules.js';
 import { channelOf, effectivePolicy } from './defence/policy.js';
 import { captchaDue, failureSubject, identifierKey } from './defence/gate.js';
 
@@ -18,7 +18,7 @@ export interface SignInOptionsRequest {
   username?: string;
   /** "web", "app", or HZERO's "pc", "ios", "android", "pad"; empty: every channel. */
   channel?: string;
-  user_type?: string;
+  userType?: string;
   ip: string;
 }
 
@@ -35,7 +35,7 @@ export interface SignInOptions {
 export async function getSignInOptions(deps: Deps, cc: ClientContext, req: SignInOptionsRequest): Promise<SignInOptions> {
   const channel = channelOf(req.channel ?? '');
   if (channel === undefined) throw invalidArgument('channel', 'web, app, pc, ios, android, pad or empty');
-  const userType = readUserType(req.user_type);
+  const userType = readUserType(req.userType);
   const username = (req.username ?? '').trim();
   if (username.length > MAX_USERNAME) throw invalidArgument('username', `at most ${MAX_USERNAME} characters`);
   const policy = effectivePolicy(cc.tenant.policy);

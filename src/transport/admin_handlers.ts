@@ -156,7 +156,7 @@ export function requireAdminToken(handlers: ServiceHandlers, token: string): Ser
   const guarded: ServiceHandlers = {};
   for (const [name, h] of Object.entries(handlers)) {
     guarded[name] = (async (req, ctx) => {
-      if (!safeEqual(ctx.metadata.authorization ?? '', expected)) throw new SignetError('unauthenticated');
+      if (!safeEqual(ctx.metadata.authorization ?? '', expected)) throw new SignetError('unauthenticated', 'admin_token_wrong');
       return h(req, ctx);
     }) as UnaryHandler;
   }

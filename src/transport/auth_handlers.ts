@@ -1,88 +1,57 @@
-// AuthService: convert the request, call the domain, convert the answer. No rules here.
+// AuthService: convert the request (auth_in.ts), call one domain command, convert the answer.
+// No rules here.
 import type { Deps } from '../domain/deps.js';
-import type { ServiceHandlers, CallContext } from './context.js';
-import type { SignInRequest, TokenRequest, TokenResponse, RevokeRequest } from '../gen/signet/auth/v1/token.js';
+import type { CallContext, HandlersOf } from './context.js';
+import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
 import type { UserInfo } from '../gen/signet/auth/v1/user.js';
 import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
-import { authenticateClient, readClientCredentials } from '../domain/clients.js';
-import { signInWithPassword } from '../domain/signin.js';
-import { issueToken } from '../domain/grants/index.js';
-import { PASSWORD_CAPTCHA_STATES } from '../domain/grants/password.js';
-import { signInWithVerificationToken } from '../domain/codesignin.js';
-import { verificationHandlers } from './verification_handlers.js';
-import { signInOptionsHandlers } from './signin_options_handlers.js';
-import { transportHandlers } from './transport_handlers.js';
-import { withPassword } from '../domain/encrypted_password.js';
+import { signIn, signInEncrypted } from '../domain/signin/sign_in.js';
+import { GRANTS, token } from '../domain/tokens/token.js';
 import { currentUser } from '../domain/bearer.js';
 import { revokeToken, signOut } from '../domain/revoke.js';
-import { invalidArgument } from '../domain/errors.js';
-import { admitted } from '../domain/defence/ratelimit.js';
-import type { IssuedTokens } from '../domain/tokens.js';
-import { GRANTS } from '../domain/grants/index.js';
+import { countRefused } from '../domain/defence/request_checks.js';
+import { verificationHandlers } from './verification_handlers.js';
+import { signInOptionsHandlers } from './signin_options_handlers.js';
+import { encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth_in.js';
+import { readClientCredentials } from './credentials.js';
+import { plain } from './text.js';
 
-export function tokenBody(t: IssuedTokens): TokenResponse {
-  return {
-    token_type: t.tokenType,
-    access_token: t.accessToken,
-    refresh_token: t.refreshToken,
-    id_token: t.idToken,
-    expires_in: t.expiresIn,
-    scope: t.scope,
-    sub: t.sub,
-    groups: t.groups,
-    need_weda_resource: false,
-  };
+/**
+ * Builds a sign-in or token command; a request refused while it is read still counts against
+ * the rate limits (under the client id it names, when that is readable at all).
+ */
+async function commandOf<C>(deps: Deps, ctx: CallContext, clientId: string | undefined, read: () => C): Promise<C> {
+  try {
+    return read();
+  } catch (err) {
+    const id = clientId && !/[\u0000-\u001f\u007f-\u009f]/.test(clientId) ? clientId : '';
+    return countRefused(deps, ctx.clientIp, id, err);
+  }
 }
 
-/** The request's device id, else the x-device-id header; bounded so it can't bloat storage. */
-export function deviceOf(fromBody: string, ctx: CallContext): string {
-  const id = fromBody || ctx.metadata['x-device-id'] || '';
-  if (id.length > 128) throw invalidArgument('device_id', 'at most 128 characters');
-  return id;
-}
-
-export function authHandlers(deps: Deps): ServiceHandlers {
+export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinition> {
   return {
     ...verificationHandlers(deps),
     ...signInOptionsHandlers(deps),
-    ...transportHandlers(deps),
-    async SignIn(req: SignInRequest, ctx): Promise<TokenResponse> {
-      const creds = readClientCredentials(req, ctx.metadata.authorization);
-      const admission = deps.limiter.admit(ctx.clientIp, creds.clientId);
-      return tokenBody(await admitted(admission, async () => {
-        // A confidential client proves its secret here as at the token endpoint; public clients
-        // (browsers, the CloudBase SDK) have none to prove.
-        const cc = await authenticateClient(deps.directory, creds, true, admission);
-        const deviceId = deviceOf(req.device_id, ctx);
-        if (req.verification_token && !req.password) {
-          await admission.limits();
-          return signInWithVerificationToken(deps, cc, { ...req, deviceId, ip: ctx.clientIp });
-        }
-        // The password is decrypted (per the client's password_encryption) before the lockout counts or compares anything.
-        return withPassword(deps, cc.client, req.password, (password) => signInWithPassword(deps, cc, {
-          ...req,
-          password,
-          deviceId,
-          captcha: { token: req.captcha_token || ctx.metadata['x-captcha-token'] },
-          captchaStates: PASSWORD_CAPTCHA_STATES,
-          ip: ctx.clientIp,
-          admission,
-          method: 'signin',
-        }), admission);
-      }));
+
+    async SignIn(req, ctx) {
+      const cmd = await commandOf(deps, ctx, req.client_id, () => signInCommand(req, ctx));
+      return tokenBody(await signIn(deps, cmd));
     },
 
-    async Token(req: TokenRequest, ctx): Promise<TokenResponse> {
-      const credentials = readClientCredentials(req, ctx.metadata.authorization);
-      const admission = deps.limiter.admit(ctx.clientIp, credentials.clientId);
-      return tokenBody(await admitted(admission, async () => issueToken(deps, {
-        ...req,
-        captcha_token: req.captcha_token || ctx.metadata['x-captcha-token'],
-        credentials,
-        deviceId: deviceOf(req.device_id, ctx),
-        ip: ctx.clientIp,
-        admission,
-      })));
+    async Token(req, ctx) {
+      const cmd = await commandOf(deps, ctx, req.client_id, () => tokenCommand(req, ctx));
+      return tokenBody(await token(deps, cmd));
+    },
+
+    async SignInWithEncryptedParams(req, ctx) {
+      const cmd = await commandOf(deps, ctx, req.client_id, () => encryptedSignInCommand(req, ctx));
+      return tokenBody(await signInEncrypted(deps, cmd));
+    },
+
+    async GetPublicKey() {
+      const key = await deps.transportKeys.current();
+      return { public_key: key.publicKeyPem, public_key_thumbprint: key.thumbprint };
     },
 
     async GetUserInfo(_req, ctx): Promise<UserInfo> {
@@ -103,8 +72,9 @@ export function authHandlers(deps: Deps): ServiceHandlers {
       };
     },
 
-    async Revoke(req: RevokeRequest, ctx) {
-      await revokeToken(deps, req.token, req.token_type_hint, readClientCredentials(req, ctx.metadata.authorization), ctx.clientIp);
+    async Revoke(req, ctx) {
+      const creds = readClientCredentials(req, ctx.metadata.authorization);
+      await revokeToken(deps, plain(req.token, 'token'), plain(req.token_type_hint, 'token_type_hint'), creds, ctx.clientIp);
       return {};
     },
 
@@ -132,8 +102,7 @@ export function authHandlers(deps: Deps): ServiceHandlers {
         userinfo_endpoint: `${iss}/auth/v1/user/me`,
         revocation_endpoint: `${iss}/auth/v1/revoke`,
         response_types_supported: ['token'],
-        // `implicit` is only HZERO's name for the SMS grant; to OIDC clients it would mean the implicit flow.
-        grant_types_supported: Object.keys(GRANTS).filter((g) => g !== 'implicit'),
+        grant_types_supported: Object.keys(GRANTS),
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [...new Set((await deps.keys.list()).map((k) => k.alg))],
         scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],

@@ -50,7 +50,10 @@ export function toStatus(err: unknown, locale: Locale, log?: Logger): RenderedSt
     return render('internal', Code.INTERNAL, {}, locale);
   }
   if ((err.reason === 'internal' || err.reason === 'unavailable') && err.cause !== undefined) {
-    log?.error({ err: err.cause, reason: err.reason }, 'request failed');
+    log?.error({ err: err.cause, reason: err.reason, detail: err.detail }, 'request failed');
+  } else {
+    // The detail is the operator's: logged (and audited by the domain), never rendered.
+    log?.debug({ reason: err.reason, detail: err.detail }, 'request refused');
   }
   return render(err.reason, err.code, err.details, locale);
 }

@@ -1,16 +1,19 @@
 // AuthService's captcha and verification-code RPCs: convert the request, call the domain, convert
 // the answer. The rules live in domain/defence/captcha.ts and codes.ts.
 import type { Deps } from '../domain/deps.js';
-import type { CallContext, ServiceHandlers } from './context.js';
+import type { CallContext, HandlersOf } from './context.js';
+import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
 import type {
   GetCaptchaRequest, GetCaptchaResponse, SendVerificationRequest, SendVerificationResponse, VerifyCaptchaRequest,
   VerifyCaptchaResponse, VerifyVerificationRequest, VerifyVerificationResponse,
 } from '../gen/signet/auth/v1/verification.js';
-import { authenticateClient, readClientCredentials, type ClientContext } from '../domain/clients.js';
+import { authenticateClient, type ClientContext } from '../domain/clients.js';
+import { readClientCredentials } from './credentials.js';
+import { plain, plainFields } from './text.js';
 import { authenticateBearer } from '../domain/bearer.js';
 import { invalidArgument } from '../domain/errors.js';
 import { EMAIL, normalizeEmail, normalizePhone } from '../domain/identity.js';
-import { readUserType } from '../domain/signin.js';
+import { readUserType } from '../domain/signin/rules.js';
 import { createCaptcha, verifyCaptcha } from '../domain/defence/captcha.js';
 import { sendCode, verifyCode } from '../domain/defence/codes.js';
 
@@ -33,7 +36,7 @@ async function clientOf(deps: Deps, fields: { client_id?: string }, ctx: CallCon
 function required(value: string, field: string, max = 128): string {
   if (!value) throw invalidArgument(field, `${field} is required`);
   if (value.length > max) throw invalidArgument(field, `at most ${max} characters`);
-  return value;
+  return plain(value, field);
 }
 
 function readTarget(v: string): 'ANY' | 'USER' {
@@ -53,7 +56,9 @@ function readDestination(req: SendVerificationRequest): { channel: 'sms' | 'emai
   return { channel: 'email', destination: normalizeEmail(email) };
 }
 
-export function verificationHandlers(deps: Deps): ServiceHandlers {
+type Handlers = HandlersOf<typeof AuthServiceDefinition>;
+
+export function verificationHandlers(deps: Deps): Pick<Handlers, 'GetCaptcha' | 'VerifyCaptcha' | 'SendVerification' | 'VerifyVerification'> {
   return {
     async GetCaptcha(req: GetCaptchaRequest, ctx): Promise<GetCaptchaResponse> {
       const state = required(req.state, 'state', MAX_STATE);
@@ -71,6 +76,7 @@ export function verificationHandlers(deps: Deps): ServiceHandlers {
     },
 
     async SendVerification(req: SendVerificationRequest, ctx): Promise<SendVerificationResponse> {
+      plainFields(req, ['phone_number', 'email', 'target', 'usage', 'user_type', 'client_id', 'captcha_token']);
       const { channel, destination } = readDestination(req);
       const target = readTarget(req.target);
       const userType = readUserType(req.user_type);

@@ -50,7 +50,7 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       async create(u) {
         for (const x of users.values()) {
           if (x.tenantId === u.tenantId && x.userType === u.userType && u.username && x.username === u.username) {
-            throw new SignetError('already_exists');
+            throw new SignetError('already_exists', 'unique_violation');
           }
         }
         const r = { ...u, createdAt: now(), updatedAt: now() };
@@ -115,7 +115,7 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
     transportKeys: {
       async listUsable(at) { return transportKeys.filter((k) => k.status === 'active' || !k.retireAt || k.retireAt > at).map((k) => ({ ...k })); },
       async insert(k) {
-        if (transportKeys.some((x) => x.thumbprint === k.thumbprint)) throw new SignetError('already_exists', { metadata: { field: 'thumbprint' } });
+        if (transportKeys.some((x) => x.thumbprint === k.thumbprint)) throw new SignetError('already_exists', 'unique_violation', { metadata: { field: 'thumbprint' } });
         transportKeys.push({ ...k });
       },
       async retireAllExcept(thumbprint, retireAt) {

@@ -174,7 +174,8 @@ for (const kind of BACKENDS) {
 
     it('upgrades a database migrated with the first migration only, keeping its data', async () => {
       const all = readMigrations(REAL).map((m) => m.name);
-      expect(all).toEqual(['20251125000000_init', '20251125100000_audit', '20251125200000_transport_keys', '20251125300000_start_session']);
+      expect(all).toEqual(['20251125000000_init', '20251125100000_audit', '20251125200000_transport_keys', '20251125300000_start_session',
+        '20251203000000_audit_detail']);
       const later = all.slice(1);
       // Only the first migration, as a database deployed before the later ones were written.
       const dir = path.join(tempDir(), 'migrations');

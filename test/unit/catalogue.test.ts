@@ -100,7 +100,7 @@ describe('the message catalogue', () => {
   });
 
   it('renders the entry once for every dialect: message, LocalizedMessage, and hzero_key in ErrorInfo', () => {
-    const err = new SignetError('not_found', { message: 'not_found.phone', metadata: { field: 'phone' } });
+    const err = new SignetError('not_found', 'test', { message: 'not_found.phone', metadata: { field: 'phone' } });
     const rs = toStatus(err, 'en');
     expect(rs).toMatchObject({
       reason: 'not_found', code: 5, httpStatus: 404, messageId: 'not_found.phone', hzeroKey: 'hoth.warn.phoneNotFound',
@@ -108,7 +108,7 @@ describe('the message catalogue', () => {
       localizedMessage: { locale: 'en', message: 'This phone number is not registered.' },
       errorInfo: { metadata: { field: 'phone', hzero_key: 'hoth.warn.phoneNotFound' } },
     });
-    expect(toStatus(new SignetError('not_found'), 'en').errorInfo.metadata).toEqual({});
+    expect(toStatus(new SignetError('not_found', 'test'), 'en').errorInfo.metadata).toEqual({});
   });
 
   it('is in the README exactly as scripts/catalogue.ts prints it', () => {

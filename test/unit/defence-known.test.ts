@@ -2,7 +2,8 @@
 // it has seen): answered without the store, and exactly as the store would answer.
 import { describe, expect, it, vi } from 'vitest';
 import { KnownRefusals } from '../../src/domain/defence/refusals.js';
-import { RateLimiter, admitted } from '../../src/domain/defence/ratelimit.js';
+import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
+import { admitted } from '../../src/domain/defence/request_checks.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { isSignetError } from '../../src/domain/errors.js';

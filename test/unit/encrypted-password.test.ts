@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
 import {
-  candidateSplits, readEncryptedParams, withEncryptedParams, withPassword,
+  candidateSplits, obtainPassword, readEncryptedParams,
 } from '../../src/domain/encrypted_password.js';
 import { isSignetError, SignetError } from '../../src/domain/errors.js';
 import type { Client } from '../../src/domain/model.js';
@@ -109,6 +109,13 @@ describe('TransportKeyRing', () => {
   });
 });
 
+const checks = (deps: Deps) => deps.limiter.admit('', '');
+/** A sign-in with a password field, as its endpoint runs it. */
+const withPassword = <T>(deps: Deps, client: Client, password: string, signIn: (p: string) => Promise<T>) =>
+  obtainPassword(deps, client, { kind: 'field', value: password }, checks(deps), (p) => signIn(p.password));
+/** CloudBase's encrypted sign-in, as its endpoint runs it. */
+const withEncryptedParams = <T>(deps: Deps, client: Client, params: string, thumbprint: string, signIn: (p: { username?: string }) => Promise<T>) =>
+  obtainPassword(deps, client, { kind: 'params', params, thumbprint }, checks(deps), (p) => signIn({ username: p.identifier?.username }));
 /** The password as the sign-in steps would receive it. */
 const readPassword = (deps: Deps, client: Client, password: string) => withPassword(deps, client, password, async (p) => p);
 
@@ -185,15 +192,15 @@ describe('readPassword and readEncryptedParams', () => {
     const c = client({ id: 'rc', passwordEncryption: 'required', rejectReplayedPasswords: true });
     const ct = jsencrypt(pem, 'secret');
     for (const reason of ['captcha_required', 'captcha_invalid', 'resource_exhausted'] as const) {
-      await expect(withPassword(deps, c, ct, async () => { throw new SignetError(reason); })).rejects.toMatchObject({ reason });
+      await expect(withPassword(deps, c, ct, async () => { throw new SignetError(reason, 'test'); })).rejects.toMatchObject({ reason });
     }
     // Compared and wrong: used up.
-    await expect(withPassword(deps, c, ct, async () => { throw new SignetError('invalid_password'); })).rejects.toMatchObject({ reason: 'invalid_password' });
+    await expect(withPassword(deps, c, ct, async () => { throw new SignetError('invalid_password', 'test'); })).rejects.toMatchObject({ reason: 'invalid_password' });
     expect((await failure(withPassword(deps, c, ct, async (p) => p))).details.message).toBe('invalid_argument.password_replayed');
     // Same for params; and a success uses it up too.
     const { thumbprint } = await deps.transportKeys.current();
     const params = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
-    await expect(withEncryptedParams(deps, c, params, thumbprint, async () => { throw new SignetError('captcha_required'); })).rejects.toThrow();
+    await expect(withEncryptedParams(deps, c, params, thumbprint, async () => { throw new SignetError('captcha_required', 'test'); })).rejects.toThrow();
     expect(await withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username)).toBe('alice');
     expect((await failure(withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username))).details.message)
       .toBe('invalid_argument.password_replayed');

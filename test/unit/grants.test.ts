@@ -2,7 +2,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps } from '../helpers/fakes.js';
 import * as admin from '../../src/domain/admin.js';
-import { grantFor } from '../../src/domain/grants/index.js';
+import { grantFor, token } from '../../src/domain/tokens/token.js';
+import { tokenCmd } from '../helpers/commands.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Deps } from '../../src/domain/deps.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
@@ -13,6 +14,15 @@ const reasonOf = async (p: Promise<unknown>) => {
     await p;
   } catch (e) {
     if (e instanceof SignetError) return e.reason;
+    throw e;
+  }
+  return 'ok';
+};
+const detailOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SignetError) return `${e.reason}:${e.detail}`;
     throw e;
   }
   return 'ok';
@@ -35,9 +45,9 @@ describe('grants', () => {
   let deps: D;
   let secret: string;
   const password = (username: string, pw: string, deviceId = '') =>
-    grantFor('password')(deps, { grant_type: 'password', credentials: { clientId: 'c1', clientSecret: secret }, username, password: pw, deviceId, ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c1') });
+    token(deps, tokenCmd({ grant_type: 'password', client_id: 'c1', client_secret: secret, username, password: pw, device_id: deviceId }));
   const refresh = (rt: string) =>
-    grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c1', clientSecret: secret }, refresh_token: rt, deviceId: '', ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c1') });
+    token(deps, tokenCmd({ grant_type: 'refresh_token', client_id: 'c1', client_secret: secret, refresh_token: rt }));
 
   beforeEach(async () => {
     deps = await fakeDeps();
@@ -74,6 +84,27 @@ describe('grants', () => {
     expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
   });
 
+  it('shares the pair only with the live token\'s immediate predecessor: two generations back is a replay', async () => {
+    const t0 = await password('u1', 'pw');
+    const t1 = await refresh(t0.refreshToken);
+    const t2 = await refresh(t1.refreshToken);
+    // t1 is t2's predecessor: a concurrent retry of it gets t2 again.
+    expect(await refresh(t1.refreshToken)).toEqual(t2);
+    // t0's successor t1 was itself rotated: inside the window or not, t0 is a replay.
+    expect(await detailOf(refresh(t0.refreshToken))).toBe('invalid_grant:replay_superseded');
+    expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
+    expect(await detailOf(refresh(t2.refreshToken))).toBe('invalid_grant:session_revoked');
+  });
+
+  it('tells the operator which of the causes of invalid_grant it was', async () => {
+    expect(await detailOf(refresh('never-issued'))).toBe('invalid_grant:refresh_token_unknown');
+    const t0 = await password('u1', 'pw');
+    const t1 = await refresh(t0.refreshToken);
+    deps.settings.refreshGraceSeconds = -1;
+    expect(await detailOf(refresh(t0.refreshToken))).toBe('invalid_grant:replay');
+    expect(await detailOf(refresh(t1.refreshToken))).toBe('invalid_grant:session_revoked');
+  });
+
   it('does not hand out the grace-window pair once the user is blocked', async () => {
     const t0 = await password('u1', 'pw');
     await refresh(t0.refreshToken);
@@ -88,7 +119,7 @@ describe('grants', () => {
       id: 'c2', tenantId: 't1', name: 'c2', public: false, grantTypes: ['refresh_token'], scopes: ['user'],
       accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 0,
     });
-    const other = grantFor('refresh_token')(deps, { grant_type: 'refresh_token', credentials: { clientId: 'c2', clientSecret: s2 }, refresh_token: t0.refreshToken, deviceId: '', ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c2') });
+    const other = token(deps, tokenCmd({ grant_type: 'refresh_token', client_id: 'c2', client_secret: s2, refresh_token: t0.refreshToken }));
     expect(await reasonOf(other)).toBe('invalid_grant');
   });
 
@@ -110,7 +141,7 @@ describe('grants', () => {
 
   it('issues client_credentials only to the confidential client with its secret', async () => {
     const cc = (clientSecret: string) =>
-      grantFor('client_credentials')(deps, { grant_type: 'client_credentials', credentials: { clientId: 'c1', clientSecret }, deviceId: '', ip: '127.0.0.1', admission: deps.limiter.admit('127.0.0.1', 'c1') });
+      token(deps, tokenCmd({ grant_type: 'client_credentials', client_id: 'c1', client_secret: clientSecret }));
     expect((await cc(secret)).refreshToken).toBe('');
     expect(await reasonOf(cc('wrong'))).toBe('unauthorized_client');
     expect(await reasonOf(cc(''))).toBe('unauthorized_client');

@@ -166,7 +166,7 @@ describe('extra routes', () => {
           path: '/oauth/oauth/token',
           async handle(ex) {
             const body = (await ex.readBody()).toString();
-            if (body === 'fail') throw new SignetError('invalid_grant');
+            if (body === 'fail') throw new SignetError('invalid_grant', 'test');
             ex.sendJson(200, { body, query: ex.query, rid: ex.ctx.requestId });
           },
         },

@@ -57,7 +57,7 @@ describe('error bodies', () => {
   });
 
   it('renders a SignetError with BadRequest and RetryInfo exactly, in the default locale', async () => {
-    h.answers.SignIn = new SignetError('invalid_status', {
+    h.answers.SignIn = new SignetError('invalid_status', 'test', {
       metadata: { limit_remaining: '0' },
       fieldViolations: [{ field: 'username', description: 'locked' }],
       retryAfterSeconds: 840,
@@ -102,7 +102,7 @@ describe('error bodies', () => {
   });
 
   it('uses the status code a SignetError implies (401 for unauthenticated)', async () => {
-    h.answers.GetUserInfo = new SignetError('unauthenticated');
+    h.answers.GetUserInfo = new SignetError('unauthenticated', 'test');
     const r = await call(h, 'GET', '/auth/v1/user/me', { headers: EN });
     expect(r.status).toBe(401);
     expect(r.json.error_description).toBe('the oauth2.0 access token is not correct or expired');

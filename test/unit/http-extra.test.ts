@@ -13,7 +13,7 @@ describe('extra routes with path variables', () => {
         { method: 'GET', path: '/img/{key}', handle: (ex) => ex.send(200, Buffer.from([1, 2, 3]), { 'content-type': 'image/png', 'cache-control': 'no-cache' }) },
         { method: 'GET', path: '/img/latest', handle: (ex) => ex.sendJson(200, { latest: true }) },
         { method: 'GET', path: '/a/{x}/b/{y}', handle: (ex) => ex.sendJson(200, { ...ex.params }) },
-        { method: 'DELETE', path: '/a/{x}/b/{y}', handle: () => { throw new SignetError('permission_denied'); } },
+        { method: 'DELETE', path: '/a/{x}/b/{y}', handle: () => { throw new SignetError('permission_denied', 'test'); } },
       ],
     });
     try {

@@ -8,15 +8,15 @@ describe('readIdentifier', () => {
     [{ username: 'Bob@Example.COM' }, { field: 'email', value: 'bob@example.com' }],
     [{ username: '+86 138 0000 0000' }, { field: 'phone', value: '+8613800000000' }],
     [{ username: '13800000000' }, { field: 'phone', value: '+8613800000000' }],
-    [{ username: '13800000000', login_field: 'username' }, { field: 'username', value: '13800000000' }],
+    [{ username: '13800000000', loginField: 'username' }, { field: 'username', value: '13800000000' }],
     [{ email: ' X@Y.io ' }, { field: 'email', value: 'x@y.io' }],
-    [{ phone_number: '+1 (415) 555-2671' }, { field: 'phone', value: '+14155552671' }],
+    [{ phoneNumber: '+1 (415) 555-2671' }, { field: 'phone', value: '+14155552671' }],
   ])('%j → %j', (input, expected) => {
     expect(readIdentifier(input)).toEqual(expected);
   });
 
   it('refuses none, several, or an unknown login_field', () => {
-    for (const input of [{}, { username: 'a', email: 'a@b.c' }, { username: 'a', login_field: 'nick' }]) {
+    for (const input of [{}, { username: 'a', email: 'a@b.c' }, { username: 'a', loginField: 'nick' }]) {
       expect(() => readIdentifier(input)).toThrow(SignetError);
     }
   });

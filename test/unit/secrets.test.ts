@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveKey, randomToken, safeEqual, seal, sha256Hex, unseal } from '../../src/domain/crypto/secrets.js';
-import { readClientCredentials, grantScope } from '../../src/domain/clients.js';
+import { grantScope } from '../../src/domain/clients.js';
+import { readClientCredentials } from '../../src/transport/credentials.js';
 import { TrustedProxies } from '../../src/transport/clientip.js';
 
 describe('sealing', () => {

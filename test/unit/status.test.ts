@@ -57,7 +57,7 @@ describe('message catalogue', () => {
 
 describe('toStatus', () => {
   it('renders a SignetError with its code, reason and details', () => {
-    const err = new SignetError('invalid_password', { params: [4], metadata: { limit_remaining: '4' } });
+    const err = new SignetError('invalid_password', 'test', { params: [4], metadata: { limit_remaining: '4' } });
     const rs = toStatus(err, 'en');
     expect(rs).toEqual({
       code: 16,
@@ -72,8 +72,8 @@ describe('toStatus', () => {
   });
 
   it('honours an httpStatus override', () => {
-    expect(toStatus(new SignetError('method_not_allowed', { httpStatus: 405 }), 'en').httpStatus).toBe(405);
-    expect(toStatus(new SignetError('method_not_allowed'), 'en').httpStatus).toBe(501);
+    expect(toStatus(new SignetError('method_not_allowed', 'test', { httpStatus: 405 }), 'en').httpStatus).toBe(405);
+    expect(toStatus(new SignetError('method_not_allowed', 'test'), 'en').httpStatus).toBe(501);
   });
 
   it('turns anything else into a logged, text-free internal', () => {
@@ -99,7 +99,7 @@ describe('toStatus', () => {
 
 describe('grpc-status-details-bin', () => {
   it('carries ErrorInfo, BadRequest, RetryInfo and LocalizedMessage as Any, in that order', () => {
-    const err = new SignetError('invalid_status', {
+    const err = new SignetError('invalid_status', 'test', {
       metadata: { limit_remaining: '0' },
       fieldViolations: [{ field: 'username', description: 'locked' }],
       retryAfterSeconds: 840,
@@ -121,15 +121,15 @@ describe('grpc-status-details-bin', () => {
   });
 
   it('has only ErrorInfo and LocalizedMessage for a plain error, and fractional retry delays', () => {
-    const plain = decodeDetails(statusToGrpcDetailsBin(toStatus(new SignetError('not_found'), 'zh-CN')));
+    const plain = decodeDetails(statusToGrpcDetailsBin(toStatus(new SignetError('not_found', 'test'), 'zh-CN')));
     expect(plain.types).toEqual([TYPE_URLS.errorInfo, TYPE_URLS.localizedMessage]);
     expect(LocalizedMessage.decode(plain.st.details[1].value).locale).toBe('zh-CN');
-    const frac = decodeDetails(statusToGrpcDetailsBin(toStatus(new SignetError('resource_exhausted', { retryAfterSeconds: 1.5 }), 'en')));
+    const frac = decodeDetails(statusToGrpcDetailsBin(toStatus(new SignetError('resource_exhausted', 'test', { retryAfterSeconds: 1.5 }), 'en')));
     expect(RetryInfo.decode(frac.st.details[1].value).retry_delay).toEqual({ seconds: 1, nanos: 500_000_000 });
   });
 
   it('makes a grpc-js ServiceError with the trailer', () => {
-    const rs = toStatus(new SignetError('unauthenticated'), 'en');
+    const rs = toStatus(new SignetError('unauthenticated', 'test'), 'en');
     const se = toGrpcServiceError(rs);
     expect(se).toBeInstanceOf(Error);
     expect(se.code).toBe(16);
@@ -142,7 +142,7 @@ describe('grpc-status-details-bin', () => {
 
 describe('statusToJson', () => {
   it('is a grpc-gateway Status and a CloudBase error at once', () => {
-    const err = new SignetError('invalid_password', { params: [2], metadata: { limit_remaining: '2' }, retryAfterSeconds: 300 });
+    const err = new SignetError('invalid_password', 'test', { params: [2], metadata: { limit_remaining: '2' }, retryAfterSeconds: 300 });
     expect(statusToJson(toStatus(err, 'zh-CN'))).toEqual({
       code: 16,
       message: '您输入的账号或密码错误，还可以尝试2次',
@@ -165,7 +165,7 @@ describe('statusToJson', () => {
   });
 
   it('adds no CloudBase extras to details[0] when there is nothing to say', () => {
-    const json = statusToJson(toStatus(new SignetError('invalid_argument', { fieldViolations: [{ field: 'a.b', description: 'x' }] }), 'en'));
+    const json = statusToJson(toStatus(new SignetError('invalid_argument', 'test', { fieldViolations: [{ field: 'a.b', description: 'x' }] }), 'en'));
     expect(json.details[0]).toEqual({
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'invalid_argument', domain: 'signet.auth.v1', metadata: {},
     });

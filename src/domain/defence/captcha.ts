@@ -113,7 +113,7 @@ export interface CaptchaToken {
  */
 export async function verifyCaptcha(deps: Deps, token: string, key: string): Promise<CaptchaToken> {
   const stored = await burn(deps, token, key);
-  if (!stored) throw new SignetError('captcha_invalid');
+  if (!stored) throw new SignetError('captcha_invalid', 'captcha_unknown');
   const ttl = deps.settings.defence.captchaTtlSeconds;
   const captchaToken = randomToken(32);
   await deps.kv.set(captchaTokenKey(captchaToken), stored.s, ttl);

@@ -187,7 +187,7 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
   const user = await deps.storage.users.findByLogin(req.tenant.id, req.userType, field, req.destination);
   const hide = req.tenant.policy.hideUnknownUsers === true;
   if (!user && req.target === 'USER' && !hide) {
-    throw new SignetError('not_found', { message: req.channel === 'sms' ? 'not_found.phone' : 'not_found.email' });
+    throw new SignetError('not_found', 'destination_unknown', { message: req.channel === 'sms' ? 'not_found.phone' : 'not_found.email' });
   }
   // Hidden unknown user: everything happens as for a real one (limits, a stored code that counts
   // attempts) except the message, so neither the answer nor later calls tell the difference.
@@ -217,7 +217,7 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
     } catch (err) {
       await scriptsOf(deps.kv).release([gapKey, dayKey], [slot]);
       await deps.kv.del(codeKeys(id)[0]);
-      throw new SignetError('unavailable', { metadata: { sender: deps.sender.name }, message: 'unavailable.code_send' }, err);
+      throw new SignetError('unavailable', 'code_send_failed', { metadata: { sender: deps.sender.name }, message: 'unavailable.code_send' }, err);
     }
   }
   deps.audit.record({
@@ -234,13 +234,13 @@ async function reserveSend(deps: Deps, req: SendCodeRequest, gapKey: string, day
   let [outcome, value] = await run(false);
   if (outcome === 'captcha') {
     // Only now is the captcha token spent: a token sent along "just in case" survives.
-    if (!req.captchaToken) throw new SignetError('captcha_required');
-    if (!(await consumeCaptchaToken(deps, req.captchaToken, CODE_CAPTCHA_STATES))) throw new SignetError('captcha_invalid');
+    if (!req.captchaToken) throw new SignetError('captcha_required', 'code_captcha_missing');
+    if (!(await consumeCaptchaToken(deps, req.captchaToken, CODE_CAPTCHA_STATES))) throw new SignetError('captcha_invalid', 'code_captcha_invalid');
     [outcome, value] = await run(true);
   }
   if (outcome === 'gap' || outcome === 'day') {
     const gap = outcome === 'gap';
-    throw new SignetError('resource_exhausted', {
+    throw new SignetError('resource_exhausted', 'code_send_limited', {
       retryAfterSeconds: Number(value), metadata: { scope: gap ? 'code_resend' : 'code_daily' },
       // "Wait {0} s" for the resend gap; the daily limit names no wait (it ends tomorrow).
       ...(gap ? { message: 'resource_exhausted.code_resend' as const, params: [Number(value)] } : { message: 'resource_exhausted.code_daily' as const }),
@@ -256,7 +256,7 @@ async function reserveSend(deps: Deps, req: SendCodeRequest, gapKey: string, day
 async function check(deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string }): Promise<CodeRecord> {
   // A wrong code knows the attempts left (the message then names them); a burned, unknown or
   // expired one answers 0 in the metadata and the message without a count.
-  const invalid = (left: number, known: boolean) => new SignetError('verification_invalid', {
+  const invalid = (left: number, known: boolean) => new SignetError('verification_invalid', known ? 'code_wrong' : 'code_unknown', {
     metadata: { limit_remaining: String(left) }, ...(known ? { params: [left] } : { message: 'verification_invalid.expired' as const }),
   });
   if (!VERIFICATION_ID.test(verificationId)) throw invalid(0, false);

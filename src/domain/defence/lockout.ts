@@ -113,8 +113,8 @@ const keys = (s: Subject) => {
   return { failed: `${base}:n`, pending: `${base}:p`, lock: `${base}:lock` };
 };
 
-export function lockedError(seconds: number): SignetError {
-  return new SignetError('invalid_status', { retryAfterSeconds: seconds, metadata: { locked: 'true' } });
+export function lockedError(seconds: number, detail = 'locked'): SignetError {
+  return new SignetError('invalid_status', detail, { retryAfterSeconds: seconds, metadata: { locked: 'true' } });
 }
 
 /** A place taken for one comparison: the consecutive failures so far, and the attempts in flight (this one included). */
@@ -149,7 +149,7 @@ export class Lockout {
     const k = keys(s);
     const [n, x] = await scriptsOf(this.kv).reserve([k.failed, k.pending, k.lock], [p.maxFailedAttempts, PENDING_TTL_SECONDS]);
     if (n === -1) throw lockedError(x);
-    if (n === -2) throw new SignetError('resource_exhausted', { retryAfterSeconds: 1, metadata: { scope: 'attempts_in_flight' } });
+    if (n === -2) throw new SignetError('resource_exhausted', 'attempts_in_flight', { retryAfterSeconds: 1, metadata: { scope: 'attempts_in_flight' } });
     return { failures: n, inFlight: x };
   }
 
@@ -204,7 +204,7 @@ export class Lockout {
     const key = identifierLockKey(tenantId, identifier);
     const until = Number((await this.kv.get(key)) ?? 0);
     const left = Math.ceil((until - Date.now()) / 1000);
-    if (left > 0) throw lockedError(left);
+    if (left > 0) throw lockedError(left, 'lock_confirmed');
     this.known.forget(key);
   }
 

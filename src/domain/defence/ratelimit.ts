@@ -9,9 +9,11 @@ import type { ScriptableKeyValueStore } from '../ports.js';
 import type { DefenceSettings } from '../../config.js';
 import { SignetError } from '../errors.js';
 import { KnownRefusals } from './refusals.js';
+import type { Admission } from './request_checks.js';
+import { systemClock, type Clock } from '../clock.js';
 
 function exhausted(retryAfterSeconds: number, scope: string): SignetError {
-  return new SignetError('resource_exhausted', { retryAfterSeconds: Math.max(1, retryAfterSeconds), metadata: { scope } });
+  return new SignetError('resource_exhausted', `rate_limited_${scope}`, { retryAfterSeconds: Math.max(1, retryAfterSeconds), metadata: { scope } });
 }
 
 /** An IP's failed sign-ins in one window, with the window they were read in. */
@@ -22,58 +24,32 @@ export interface IpFailures {
   end: number;
 }
 
-/**
- * A sign-in or token request's own checks: the rate limits, and the client IP's failed sign-ins
- * (which a password sign-in's block and captcha rules read). The transport makes it as soon as
- * it has the client id; a password sign-in runs the checks with its lockout reservation, so that
- * they leave in one Redis write. Every request is counted, whatever answer it gets: see admitted().
- */
-export interface Admission {
-  /** Throws at once when this instance already knows the request is over a rate limit (no I/O). */
-  refuseKnownLimits(): void;
-  /** Throws at once when this instance already knows the client IP is blocked (no I/O). */
-  refuseKnownIpBlock(): void;
-  /**
-   * True when half a limit's worth of requests for this request's IP or client were seen this
-   * minute (counted here, or reported by Redis from every instance): then the verdict is awaited
-   * before the database is touched, so a burst cannot make every request of it look a user up
-   * before being refused.
-   */
-  busy(): boolean;
-  /** Counts the request against its limits (once; later calls share the answer). Rejects with resource_exhausted. */
-  limits(): Promise<void>;
-  /** The client IP's failed sign-ins in the current window (read once). */
-  ipFailures(): Promise<IpFailures>;
-}
-
-/**
- * Runs a request with its admission: a request that fails before its limits were counted is
- * counted then, and a refusal by the limits wins over the request's own error. So no answer,
- * not even a validation error or a wrong client secret, escapes the rate limits.
- */
-export async function admitted<T>(admission: Admission, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    await admission.limits();
-    throw err;
-  }
-}
-
 const SEEN_MAX = 50_000;
 
-const minuteEnd = () => (Math.floor(Date.now() / 60_000) + 1) * 60_000;
-
 export class RateLimiter {
-  private readonly known = new KnownRefusals();
+  private readonly known: KnownRefusals;
   /** Requests counted here per limit key in the current minute (see Admission.busy). */
   private seen = new Map<string, number>();
   private seenMinuteEnd = 0;
 
-  constructor(private readonly kv: ScriptableKeyValueStore, private readonly s: DefenceSettings) {}
+  constructor(
+    private readonly kv: ScriptableKeyValueStore,
+    private readonly s: DefenceSettings,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.known = new KnownRefusals(() => clock.now());
+  }
+
+  private minuteEnd(): number {
+    return (Math.floor(this.clock.now() / 60_000) + 1) * 60_000;
+  }
+
+  private secondsUntil(ms: number): number {
+    return Math.ceil((ms - this.clock.now()) / 1000);
+  }
 
   admit(ip: string, clientId: string): Admission {
-    const end = minuteEnd();
+    const end = this.minuteEnd();
     let busy = false;
     for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
       if (this.see(requestKey(scope, id, end), end) * 2 > limit) busy = true;
@@ -102,7 +78,7 @@ export class RateLimiter {
   /** Sign-in, token and code requests: per client IP and per client, per minute. */
   async checkRequest(ip: string, clientId: string): Promise<void> {
     this.refuseKnownRequest(ip, clientId);
-    const end = minuteEnd();
+    const end = this.minuteEnd();
     const checks: Promise<void>[] = [];
     for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
       const key = requestKey(scope, id, end);
@@ -111,7 +87,7 @@ export class RateLimiter {
         this.seeAtLeast(key, end, n);
         if (n <= limit) return;
         this.known.remember(key, end);
-        throw exhausted(secondsUntil(end), scope);
+        throw exhausted(this.secondsUntil(end), scope);
       }));
     }
     await Promise.all(checks);
@@ -132,7 +108,7 @@ export class RateLimiter {
   checkIpFailures(f: IpFailures): void {
     if (this.s.ipFailuresBlock > 0 && f.count >= this.s.ipFailuresBlock) {
       this.known.remember(f.key, f.end);
-      throw exhausted(secondsUntil(f.end), 'ip_failures');
+      throw exhausted(this.secondsUntil(f.end), 'ip_failures');
     }
   }
 
@@ -176,7 +152,7 @@ export class RateLimiter {
   }
 
   private refuseKnownRequest(ip: string, clientId: string): void {
-    const end = minuteEnd();
+    const end = this.minuteEnd();
     for (const [scope, id] of this.requestLimits(ip, clientId)) {
       const left = this.known.remaining(requestKey(scope, id, end));
       if (left > 0) throw exhausted(left, scope);
@@ -191,7 +167,7 @@ export class RateLimiter {
 
   private ipFailureWindow(ip: string): { key: string; end: number } {
     const ms = this.s.ipFailureWindowSeconds * 1000;
-    const window = Math.floor(Date.now() / ms);
+    const window = Math.floor(this.clock.now() / ms);
     return { key: `ipf:{${ip}}:${window}`, end: (window + 1) * ms };
   }
 }
@@ -199,4 +175,3 @@ export class RateLimiter {
 /** The key of a one-minute window, named by its minute: rl:<scope>:{id}:<minute>. */
 const requestKey = (scope: string, id: string, windowEnd: number) => `rl:${scope}:{${id}}:${windowEnd / 60_000 - 1}`;
 
-const secondsUntil = (ms: number) => Math.ceil((ms - Date.now()) / 1000);

@@ -1,5 +1,5 @@
 // The audit trail. The domain buffers events and appends them in batches (up to 500 every 250 ms),
-// so append() is one statement whatever the batch size: eight arrays unnested into one INSERT, on
+// so append() is one statement whatever the batch size: nine arrays unnested into one INSERT, on
 // the driver like the refresh path (one statement text, prepared once per connection). Listing is
 // an admin query and goes through Prisma's query API.
 //
@@ -14,11 +14,11 @@ import { pageQuery, toPage } from './paging.js';
 import type { SqlExecutor } from './sessions.js';
 
 const APPEND = `
-  INSERT INTO audit_events (time, event, tenant_id, user_id, client_id, device_id, ip, reason)
+  INSERT INTO audit_events (time, event, tenant_id, user_id, client_id, device_id, ip, reason, detail)
   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::text[], $8::text[])`;
+                       $7::text[], $8::text[], $9::text[])`;
 
-const OPTIONAL = ['tenantId', 'userId', 'clientId', 'deviceId', 'ip', 'reason'] as const;
+const OPTIONAL = ['tenantId', 'userId', 'clientId', 'deviceId', 'ip', 'reason', 'detail'] as const;
 
 /** Absent and empty optional fields are stored as NULL. */
 const orNull = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
@@ -42,7 +42,7 @@ export function createAuditRepository(prisma: PrismaClient, sql: SqlExecutor): A
   return {
     async append(events: (AuditEventInput & { time: Date })[]) {
       if (events.length === 0) return;
-      const columns: (string | null)[][] = [[], [], [], [], [], [], [], []];
+      const columns: (string | null)[][] = [[], [], [], [], [], [], [], [], []];
       for (const e of events) {
         columns[0].push(e.time.toISOString());
         columns[1].push(e.event);

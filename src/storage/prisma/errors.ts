@@ -74,10 +74,10 @@ export function translateError(e: unknown, idField?: string): never {
     const name = constraintName(cause);
     let field = fieldOf(name, cause.constraint?.fields);
     if (field === 'id' && idField) field = idField;
-    throw new SignetError('already_exists', { metadata: { field } });
+    throw new SignetError('already_exists', 'unique_violation', { metadata: { field } });
   }
   if (cause && (cause.kind === 'ForeignKeyConstraintViolation' || code === '23503')) {
-    throw new SignetError('not_found', { metadata: { field: fieldOf(constraintName(cause), cause.constraint?.fields) } });
+    throw new SignetError('not_found', 'reference_missing', { metadata: { field: fieldOf(constraintName(cause), cause.constraint?.fields) } });
   }
   throw e;
 }

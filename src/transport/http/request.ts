@@ -59,7 +59,7 @@ function setPath(root: Record<string, unknown>, key: string, value: string): voi
 export class BodyTooLarge extends SignetError {
   constructor(limit: number) {
     // 413 with resource_exhausted: what gRPC answers for a message over the receive limit.
-    super('resource_exhausted', { httpStatus: 413, metadata: { limit_bytes: String(limit) } });
+    super('resource_exhausted', 'body_too_large', { httpStatus: 413, metadata: { limit_bytes: String(limit) } });
   }
 }
 

@@ -160,13 +160,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       const m = path.startsWith('/') ? table.match(method, path) : undefined;
       if (!m) {
         const allow = path.startsWith('/') ? [...table.allowed(path), ...extra.allowed(path)] : [];
-        if (allow.length === 0) throw new SignetError('not_found');
+        if (allow.length === 0) throw new SignetError('not_found', 'route_unknown');
         headers.allow = allow.join(', ');
-        throw new SignetError('method_not_allowed', { httpStatus: 405 });
+        throw new SignetError('method_not_allowed', 'method_wrong', { httpStatus: 405 });
       }
       route = m.route;
       // Like grpc-js for a method the service does not implement: UNIMPLEMENTED, hence 501.
-      if (!route.handler) throw new SignetError('method_not_allowed');
+      if (!route.handler) throw new SignetError('method_not_allowed', 'rpc_unimplemented');
       const body = route.body === '' ? undefined : parseJsonBody(await readBody(req, limit));
       const request = buildRequest(route, reg, query, body, m.params);
       const response = await route.handler(request, ctx);

@@ -7,7 +7,7 @@ import { SignetError } from '../../../domain/errors.js';
 import { formatMessage, MESSAGES } from '../../../domain/messages.js';
 import { GetSignInOptionsRequest, type GetSignInOptionsResponse, type OpenLoginWay } from '../../../gen/signet/auth/v1/transport.js';
 import { SendVerificationRequest, type SendVerificationResponse } from '../../../gen/signet/auth/v1/verification.js';
-import { SIGN_IN_USAGE } from '../../../domain/codesignin.js';
+import { SIGN_IN_USAGE } from '../../../domain/signin/code.js';
 import type { HzeroCall } from './index.js';
 import { captchaResult, hzeroCode, plainFailure } from './answers.js';
 import { captchaImage, createCaptchaImage } from './captcha.js';
@@ -55,7 +55,7 @@ export async function captchaCodeRoute(c: HzeroCall, deps: Deps): Promise<void> 
 export async function captchaImageRoute(c: HzeroCall, deps: Deps): Promise<void> {
   const png = await captchaImage(deps, c.x.params.captchaKey ?? '');
   if (!png) {
-    c.x.sendJson(404, plainFailure(c.status(new SignetError('not_found'))));
+    c.x.sendJson(404, plainFailure(c.status(new SignetError('not_found', 'captcha_unknown'))));
     return;
   }
   c.x.send(200, png, {

@@ -3,7 +3,7 @@
 // the answer shapes are HZERO's.
 import type { ServiceHandlers } from '../../context.js';
 import { TokenRequest, type TokenResponse } from '../../../gen/signet/auth/v1/token.js';
-import { SignetError } from '../../../domain/errors.js';
+import { SignetError, invalidArgument } from '../../../domain/errors.js';
 import type { Params } from './params.js';
 import type { HzeroCall } from './index.js';
 import { mobileFailure, mobileToken, oauthFailure, oauthToken } from './answers.js';
@@ -38,8 +38,8 @@ export async function oauthTokenRoute(c: HzeroCall, auth: ServiceHandlers): Prom
   try {
     const p = await c.params();
     const grantType = p.get('grant_type');
-    if (!grantType) throw new SignetError('invalid_argument', { fieldViolations: [{ field: 'grant_type', description: 'grant_type is required' }] });
-    if (!TOKEN_GRANTS.has(grantType)) throw new SignetError('unsupported_grant_type', { metadata: { grant_type: grantType } });
+    if (!grantType) throw invalidArgument('grant_type', 'grant_type is required');
+    if (!TOKEN_GRANTS.has(grantType)) throw new SignetError('unsupported_grant_type', 'grant_not_on_route', { metadata: { grant_type: grantType } });
     const t: TokenResponse = await auth.Token(tokenRequest(p, grantType), c.ctx());
     c.x.sendJson(200, oauthToken(t));
   } catch (err) {
@@ -54,7 +54,7 @@ export async function mobileTokenRoute(c: HzeroCall, auth: ServiceHandlers): Pro
   try {
     const p = await c.params();
     const grantType = p.get('grant_type');
-    if (!MOBILE_GRANTS.has(grantType)) throw new SignetError('unsupported_grant_type', { metadata: { grant_type: grantType } });
+    if (!MOBILE_GRANTS.has(grantType)) throw new SignetError('unsupported_grant_type', 'grant_not_on_route', { metadata: { grant_type: grantType } });
     const t: TokenResponse = await auth.Token(tokenRequest(p, 'sms'), c.ctx());
     c.x.sendJson(200, mobileToken(t));
   } catch (err) {

@@ -1,27 +1,29 @@
 // Sign-in with a verification code instead of a password: SignIn with a verification token
 // (CloudBase) and the SMS grant (HZERO). Receiving the code proves control of the phone or
 // mailbox; who the user is follows from that destination, never from what the request claims.
-import { SignetError, isSignetError } from './errors.js';
-import type { Deps } from './deps.js';
-import type { LoginField, Tenant, User, UserType } from './model.js';
-import type { AuditEventInput } from './ports.js';
-import { grantScope, type ClientContext } from './clients.js';
-import { readIdentifier, type Identifier, type IdentifierInput } from './identity.js';
-import { checkUsable, readChannel, readUserType, requireUserScope } from './signin.js';
-import { startSession } from './sessions.js';
-import type { IssuedTokens } from './tokens.js';
-import { consumeVerificationToken } from './defence/codes.js';
+import { SignetError, isSignetError } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { LoginField, Tenant, User, UserType } from '../model.js';
+import type { AuditEventInput } from '../ports.js';
+import { grantScope, requireUserScope, type ClientContext } from '../clients.js';
+import type { IdentifierInput } from '../commands.js';
+import { readIdentifier, type Identifier } from '../identity.js';
+import { checkUsable, readChannel, readUserType } from './rules.js';
+import { startSession } from '../sessions.js';
+import type { IssuedTokens } from '../tokens.js';
+import { consumeVerificationToken } from '../defence/codes.js';
 
 /** The usage a code must have been sent for (or none) to sign in. */
 export const SIGN_IN_USAGE = 'sign_in';
 
-export interface VerificationSignIn extends IdentifierInput {
-  verification_token: string;
-  user_type?: string;
-  scope?: string;
+export interface VerificationSignIn {
+  identifier: IdentifierInput;
+  verificationToken: string;
+  userType: string;
+  scope: string;
   deviceId: string;
-  source_type?: string;
-  ip?: string;
+  sourceType: string;
+  ip: string;
 }
 
 export async function signInWithVerificationToken(deps: Deps, cc: ClientContext, req: VerificationSignIn): Promise<IssuedTokens> {
@@ -31,7 +33,7 @@ export async function signInWithVerificationToken(deps: Deps, cc: ClientContext,
     deps.audit.record({ ...audit, reason: 'verification_code' });
     return tokens;
   } catch (err) {
-    if (isSignetError(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason });
+    if (isSignetError(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });
     throw err;
   }
 }
@@ -39,18 +41,19 @@ export async function signInWithVerificationToken(deps: Deps, cc: ClientContext,
 async function verificationSteps(deps: Deps, cc: ClientContext, req: VerificationSignIn, audit: AuditEventInput): Promise<IssuedTokens> {
   // Everything that can be refused without the token is, before it is spent.
   requireUserScope(cc);
-  const scope = grantScope(cc.client, req.scope ?? '');
-  const channel = readChannel(req.source_type, req.deviceId);
-  const claimedType = req.user_type ? readUserType(req.user_type) : undefined;
-  const named = [req.username, req.email, req.phone_number].some((v) => v && v.trim() !== '') ? readIdentifier(req) : null;
+  const scope = grantScope(cc.client, req.scope);
+  const channel = readChannel(req.sourceType, req.deviceId);
+  const claimedType = req.userType ? readUserType(req.userType) : undefined;
+  const { username, email, phoneNumber } = req.identifier;
+  const named = [username, email, phoneNumber].some((v) => v && v.trim() !== '') ? readIdentifier(req.identifier) : null;
 
-  const proof = await consumeVerificationToken(deps, req.verification_token, { tenantId: cc.tenant.id, usage: SIGN_IN_USAGE });
-  if (!proof) throw new SignetError('invalid_grant');
-  if (claimedType && claimedType !== proof.userType) throw new SignetError('invalid_grant');
+  const proof = await consumeVerificationToken(deps, req.verificationToken, { tenantId: cc.tenant.id, usage: SIGN_IN_USAGE });
+  if (!proof) throw new SignetError('invalid_grant', 'verification_token_unknown');
+  if (claimedType && claimedType !== proof.userType) throw new SignetError('invalid_grant', 'user_type_mismatch');
   const user = await findVerifiedUser(deps, cc.tenant, proof.userType, proof.channel === 'sms' ? 'phone' : 'email', proof.destination);
   audit.userId = user.id;
   // An identifier sent along must name the same user: a token for one account never opens another.
-  if (named && !identifies(named, user)) throw new SignetError('invalid_grant', { message: 'invalid_grant.account_mismatch' });
+  if (named && !identifies(named, user)) throw new SignetError('invalid_grant', 'account_mismatch', { message: 'invalid_grant.account_mismatch' });
   checkUsable(user, deps.now());
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: req.deviceId, channel });
 }
@@ -61,8 +64,8 @@ export async function findVerifiedUser(
 ): Promise<User> {
   const user = await deps.storage.users.findByLogin(tenant.id, userType, field, value);
   if (user) return user;
-  if (tenant.policy.hideUnknownUsers) throw new SignetError('invalid_grant');
-  throw new SignetError('not_found', { message: field === 'phone' ? 'not_found.phone' : 'not_found.email' });
+  if (tenant.policy.hideUnknownUsers) throw new SignetError('invalid_grant', 'user_unknown');
+  throw new SignetError('not_found', 'user_unknown', { message: field === 'phone' ? 'not_found.phone' : 'not_found.email' });
 }
 
 export interface VerifiedSession {

@@ -1,0 +1,80 @@
+// What the transports hand the domain: plain camelCase commands, whichever dialect (gRPC, REST,
+// HZERO) carried the request. Transports build them in named functions (src/transport/*_in.ts)
+// after checking the text at the line; no proto message crosses into the domain.
+
+/** The client as the request names it: fields, query or HTTP Basic, already reconciled. */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** What every sign-in and token request carries besides its own fields. */
+export interface RequestOrigin {
+  client: ClientCredentials;
+  /** The client's IP, for rate limits and the audit trail. */
+  ip: string;
+  /** The request's device id (body or x-device-id), '' when none. */
+  deviceId: string;
+}
+
+/** An identifier as typed: one of username, email or phoneNumber; loginField pins how username reads. */
+export interface IdentifierInput {
+  username?: string;
+  email?: string;
+  phoneNumber?: string;
+  loginField?: string;
+}
+
+export interface CaptchaProof {
+  /** A captcha token from VerifyCaptcha. */
+  token?: string;
+  /** HZERO style: the challenge id and the answer read from the image. */
+  key?: string;
+  answer?: string;
+}
+
+/**
+ * How a password arrives. `field`: a password field, which the client's password_encryption
+ * says how to read (as typed, or an RSA ciphertext of it). `params`: CloudBase's encrypted
+ * sign-in, RSA blocks of the JSON {identifier, password}.
+ */
+export type PasswordInput =
+  | { kind: 'field'; value: string }
+  | { kind: 'params'; params: string; thumbprint: string };
+
+/** SignIn: a password, or a verification token instead of one. */
+export interface SignInCommand extends RequestOrigin {
+  identifier: IdentifierInput;
+  password: string;
+  verificationToken: string;
+  userType: string;
+  scope: string;
+  sourceType: string;
+  captcha: CaptchaProof;
+}
+
+/** CloudBase's encrypted sign-in (POST /auth/v2/signin/username). */
+export interface EncryptedSignInCommand extends RequestOrigin {
+  params: string;
+  thumbprint: string;
+  userType: string;
+  sourceType: string;
+  captcha: CaptchaProof;
+}
+
+/** The token endpoint, for every grant. Fields a grant does not use are ''. */
+export interface TokenCommand extends RequestOrigin {
+  grantType: string;
+  scope: string;
+  refreshToken: string;
+  identifier: IdentifierInput;
+  password: string;
+  userType: string;
+  sourceType: string;
+  verificationToken: string;
+  captcha: CaptchaProof;
+  /** The SMS grant: the phone, the code received and the id of its sending. */
+  phone: string;
+  code: string;
+  codeId: string;
+}

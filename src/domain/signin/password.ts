@@ -1,0 +1,174 @@
+// The one password sign-in path: SignIn, the token endpoint's password grant, CloudBase's
+// encrypted sign-in and HZERO's token route all end here once their endpoint has admitted the
+// request, authenticated the client, checked its grant and obtained the password. The order of
+// the steps decides what an attacker can learn and what a guess costs; read it top to bottom.
+import { SignetError, invalidArgument, isSignetError } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { Tenant, User } from '../model.js';
+import type { ClientContext } from '../clients.js';
+import { grantScope } from '../clients.js';
+import type { CaptchaProof, IdentifierInput } from '../commands.js';
+import { readIdentifier } from '../identity.js';
+import { startSession } from '../sessions.js';
+import type { IssuedTokens } from '../tokens.js';
+import type { AuditEventInput } from '../ports.js';
+import { effectivePolicy, type EffectivePolicy } from '../defence/policy.js';
+import { lockedError, type Subject } from '../defence/lockout.js';
+import { captchaDueFor, failureSubject, identifierKey } from '../defence/gate.js';
+import { answerCaptcha, consumeCaptchaToken } from '../defence/captcha.js';
+import { consumeVerificationToken } from '../defence/codes.js';
+import {
+  admitAndReserve, isRateLimited, refuseKnownBeforeLookup, type Admission,
+} from '../defence/request_checks.js';
+import { checkUsable, readChannel, readUserType } from './rules.js';
+
+/** Captcha flows a password sign-in accepts a token of (CloudBase names them after the route). */
+export const PASSWORD_CAPTCHA_STATES = ['POST:/v1/signin', 'POST:/v1/token'];
+
+/** One password attempt, as its endpoint hands it over: the password already in clear. */
+export interface PasswordAttempt {
+  identifier: IdentifierInput;
+  password: string;
+  userType: string;
+  scope: string;
+  sourceType: string;
+  deviceId: string;
+  ip: string;
+  /** A verification token proving the user's phone, for a second-factor policy. */
+  verificationToken: string;
+  captcha: CaptchaProof;
+  /** The captcha states (flows) whose tokens this sign-in accepts. */
+  captchaStates: string[];
+  /** How the sign-in arrived ("signin", "password", …), for the audit trail. */
+  method: string;
+  /**
+   * Answer an unknown user as a tenant that hides unknown users does, whatever this tenant says
+   * (an encrypted sign-in whose params held no sign-in: see readEncryptedParams).
+   */
+  hideUnknownUser?: boolean;
+}
+
+export async function passwordSignIn(deps: Deps, cc: ClientContext, a: PasswordAttempt, checks: Admission): Promise<IssuedTokens> {
+  const audit: AuditEventInput = { event: 'sign_in', tenantId: cc.tenant.id, clientId: cc.client.id, deviceId: a.deviceId, ip: a.ip };
+  try {
+    const tokens = await passwordSteps(deps, cc, a, checks, audit);
+    deps.audit.record({ ...audit, reason: a.method });
+    return tokens;
+  } catch (err) {
+    if (isSignetError(err) && !isRateLimited(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });
+    throw err;
+  }
+}
+
+async function passwordSteps(
+  deps: Deps, cc: ClientContext, a: PasswordAttempt, checks: Admission, audit: AuditEventInput,
+): Promise<IssuedTokens> {
+  const scope = grantScope(cc.client, a.scope);
+  if (!a.password) throw invalidArgument('password', 'password is required');
+  const userType = readUserType(a.userType);
+  const channel = readChannel(a.sourceType, a.deviceId);
+  const id = readIdentifier(a.identifier);
+  const policy = effectivePolicy(cc.tenant.policy);
+  const idKey = identifierKey(userType, id);
+
+  await refuseKnownBeforeLookup(deps, checks, policy, cc.tenant.id, idKey);
+  const user = await deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value);
+  audit.userId = user?.id;
+  // An unknown identifier counts and locks like a real account, so locking reveals nothing.
+  const subject = failureSubject(cc.tenant.id, user, idKey);
+  const { ipFailures, place } = await admitAndReserve(deps, checks, policy, subject, cc.tenant.id, idKey);
+  if (captchaDueFor(deps, policy, place.failures, ipFailures)) {
+    try {
+      await requireCaptcha(deps, a);
+    } catch (err) {
+      if (policy.lockoutEnabled) await deps.lockout.release(subject, false);
+      throw err;
+    }
+  }
+  try {
+    await checkPassword(deps, cc.tenant, user, a);
+  } catch (err) {
+    const guess = isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found');
+    // A Redis error here must not keep the lockout place below from being given back.
+    if (guess) await deps.limiter.recordIpFailure(a.ip).catch((e: unknown) => deps.log.warn({ err: e }, 'could not count an IP failure'));
+    if (policy.lockoutEnabled) {
+      if (!guess) await deps.lockout.release(subject, false);
+      else await failed(deps, policy, subject, cc.tenant.id, idKey, err as SignetError, audit);
+    }
+    throw err;
+  }
+  if (policy.lockoutEnabled) await deps.lockout.succeeded(subject, place, policy);
+  checkUsable(user!, deps.now());
+  await secondFactor(deps, policy, cc, user!, a);
+  return startSession(deps, { tenant: cc.tenant, client: cc.client, user: user!, scope, deviceId: a.deviceId, channel });
+}
+
+/**
+ * A wrong password (or an unknown identifier): count it; lock at the limit, else say how many
+ * attempts are left.
+ */
+async function failed(
+  deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string, err: SignetError, audit: AuditEventInput,
+): Promise<never> {
+  const { failures, lockedFor } = await deps.lockout.fail(subject, policy);
+  if (lockedFor > 0) {
+    await deps.lockout.rememberLock(tenantId, idKey, lockedFor);
+    deps.audit.record({ ...audit, event: 'lock', reason: err.reason, detail: err.detail });
+    // This failure set the lock: HZERO tells it apart (loginErrorMaxTimes) from a later refusal.
+    const locked = lockedError(lockedFor);
+    throw new SignetError(locked.reason, 'locked_now', { ...locked.details, message: 'invalid_status.max_attempts' });
+  }
+  if (err.reason !== 'invalid_password') throw err;
+  const remaining = policy.maxFailedAttempts - failures;
+  throw new SignetError('invalid_password', err.detail, {
+    metadata: { limit_remaining: String(remaining), failed_attempts: String(failures) }, params: [remaining],
+  });
+}
+
+async function requireCaptcha(deps: Deps, a: PasswordAttempt): Promise<void> {
+  const c = a.captcha;
+  let ok = false;
+  if (c.token) ok = await consumeCaptchaToken(deps, c.token, a.captchaStates);
+  else if (c.key && c.answer) ok = await answerCaptcha(deps, c.key, c.answer);
+  if (!ok) throw c.token || c.key ? new SignetError('captcha_invalid', 'captcha_wrong') : new SignetError('captcha_required', 'captcha_missing');
+}
+
+/** A code sent to the user's phone on top of the password, when the tenant asks for it. */
+async function secondFactor(deps: Deps, policy: EffectivePolicy, cc: ClientContext, user: User, a: PasswordAttempt): Promise<void> {
+  if (policy.secondFactor === 'off') return;
+  if (policy.secondFactor === 'new_device' && a.deviceId && (await deps.storage.sessions.hasDevice(user.id, a.deviceId))) return;
+  const required = () => new SignetError('phone_required', 'second_factor_missing', { metadata: { phone_number: maskPhone(user.phoneNumber) } });
+  if (!a.verificationToken) throw required();
+  const proof = await consumeVerificationToken(deps, a.verificationToken, { tenantId: cc.tenant.id });
+  if (!proof || proof.channel !== 'sms' || proof.destination !== user.phoneNumber) throw required();
+}
+
+/** "+86138****0000": enough for the user to recognise, too little to harvest. */
+function maskPhone(p: string | null): string {
+  if (!p) return '';
+  return p.length > 8 ? `${p.slice(0, p.length - 8)}****${p.slice(-4)}` : '****';
+}
+
+/**
+ * Exactly one password hash computation whatever the outcome, so an unknown user, a user
+ * without a password and a wrong password take the same time.
+ */
+async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: PasswordAttempt): Promise<void> {
+  if (!user || !user.passwordHash) {
+    await deps.hasher.verifyDummy(a.password);
+    if (!user && !tenant.policy.hideUnknownUsers && !a.hideUnknownUser) throw new SignetError('not_found', 'user_unknown', { message: 'not_found.user' });
+    throw new SignetError('invalid_password', user ? 'user_without_password' : 'user_unknown');
+  }
+  const result = await deps.hasher.verify(user.passwordHash, a.password);
+  if (!result.ok) throw new SignetError('invalid_password', 'password_wrong');
+  if (result.needsRehash) await upgradeHash(deps, user, a.password);
+}
+
+async function upgradeHash(deps: Deps, user: User, password: string): Promise<void> {
+  try {
+    const next = await deps.hasher.hash(password);
+    await deps.storage.users.upgradePasswordHash(user.id, user.passwordHash!, next);
+  } catch (err) {
+    deps.log.warn({ err, userId: user.id }, 'password hash upgrade failed; will retry at next sign-in');
+  }
+}

@@ -1,0 +1,58 @@
+// The token endpoint (POST /auth/v1/token, the Token RPC, HZERO's token routes), one grant
+// module per grant type. Read `token` top to bottom: it is the whole request path.
+import { SignetError, isSignetError } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { TokenCommand } from '../commands.js';
+import type { IssuedTokens } from '../tokens.js';
+import { authenticateClient, authorizeClient } from '../clients.js';
+import { admitted, beginChecks } from '../defence/request_checks.js';
+import type { Grant } from './grants/grant.js';
+import { passwordGrant } from './grants/password.js';
+import { refreshTokenGrant } from './grants/refresh_token.js';
+import { clientCredentialsGrant } from './grants/client_credentials.js';
+import { smsGrant } from './grants/sms.js';
+
+export type { Grant } from './grants/grant.js';
+
+/** One module per grant type; adding a grant is adding an entry here. */
+export const GRANTS: Readonly<Record<string, Grant>> = {
+  password: passwordGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+  sms: smsGrant,
+};
+
+export function grantFor(grantType: string): Grant {
+  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+  if (!grant) throw new SignetError('unsupported_grant_type', 'grant_unknown', { metadata: { grant_type: grantType } });
+  return grant;
+}
+
+export async function token(deps: Deps, cmd: TokenCommand): Promise<IssuedTokens> {
+  const checks = beginChecks(deps, cmd.ip, cmd.client.clientId);
+  return admitted(checks, async () => {
+    const known = Object.hasOwn(GRANTS, cmd.grantType) ? GRANTS[cmd.grantType] : undefined;
+    // Counted now, unless the password sign-in path counts it with its lockout reservation.
+    if (!known?.passwordSignIn) await checks.limits();
+    return audited(deps, cmd, known, async () => {
+      const grant = grantFor(cmd.grantType);
+      const cc = await authenticateClient(deps.directory, cmd.client, true, grant.passwordSignIn ? checks : undefined);
+      authorizeClient(cc, grant);
+      return grant.run(deps, cc, cmd, checks);
+    });
+  });
+}
+
+/** Grants outside the password sign-in path are audited here (that path audits itself). */
+async function audited(deps: Deps, cmd: TokenCommand, grant: Grant | undefined, run: () => Promise<IssuedTokens>): Promise<IssuedTokens> {
+  if (grant?.passwordSignIn) return run();
+  const base = { clientId: cmd.client.clientId, deviceId: cmd.deviceId, ip: cmd.ip };
+  try {
+    const tokens = await run();
+    deps.audit.record({ ...base, event: 'token', userId: tokens.sub, reason: cmd.grantType });
+    return tokens;
+  } catch (err) {
+    if (isSignetError(err)) deps.audit.record({ ...base, event: 'token_failed', reason: err.reason, detail: err.detail });
+    throw err;
+  }
+}

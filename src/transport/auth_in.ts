@@ -1,0 +1,97 @@
+// AuthService requests turned into domain commands, and answers back. Every field is read here
+// once: wire names become camelCase, text is checked at the line (text.ts), HTTP Basic and the
+// x-device-id / x-captcha-token metadata are folded in, and HZERO's `implicit` becomes `sms`.
+import type { CallContext } from './context.js';
+import type { SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
+import type { SignInWithEncryptedParamsRequest } from '../gen/signet/auth/v1/transport.js';
+import type { EncryptedSignInCommand, RequestOrigin, SignInCommand, TokenCommand } from '../domain/commands.js';
+import type { IssuedTokens } from '../domain/tokens.js';
+import { invalidArgument } from '../domain/errors.js';
+import { readClientCredentials } from './credentials.js';
+import { plain, plainFields } from './text.js';
+
+const MAX_DEVICE_ID = 128;
+
+/** The request's device id, else the x-device-id header; bounded so it can't bloat storage. */
+export function deviceOf(fromBody: string, ctx: CallContext): string {
+  const id = fromBody || ctx.metadata['x-device-id'] || '';
+  if (id.length > MAX_DEVICE_ID) throw invalidArgument('device_id', `at most ${MAX_DEVICE_ID} characters`);
+  return plain(id, 'device_id');
+}
+
+const captchaTokenOf = (fromBody: string, ctx: CallContext): string => plain(fromBody || ctx.metadata['x-captcha-token'] || '', 'captcha_token');
+
+function originOf(req: { client_id?: string; client_secret?: string; device_id: string }, ctx: CallContext): RequestOrigin {
+  return { client: readClientCredentials(req, ctx.metadata.authorization), ip: ctx.clientIp, deviceId: deviceOf(req.device_id, ctx) };
+}
+
+const SIGN_IN_TEXT = ['username', 'email', 'phone_number', 'login_field', 'user_type', 'source_type', 'scope', 'verification_token'] as const;
+
+export function signInCommand(req: SignInRequest, ctx: CallContext): SignInCommand {
+  plainFields(req, SIGN_IN_TEXT);
+  return {
+    ...originOf(req, ctx),
+    identifier: { username: req.username, email: req.email, phoneNumber: req.phone_number, loginField: req.login_field },
+    password: req.password,
+    verificationToken: req.verification_token,
+    userType: req.user_type,
+    scope: req.scope,
+    sourceType: req.source_type,
+    captcha: { token: captchaTokenOf(req.captcha_token, ctx) },
+  };
+}
+
+const TOKEN_TEXT = [
+  'grant_type', 'refresh_token', 'username', 'login_field', 'user_type', 'source_type', 'scope', 'verification_token', 'phone',
+  'captcha_key',
+] as const;
+
+/** HZERO's name for the SMS grant (its /oauth/token/mobile sends grant_type=implicit). */
+const GRANT_ALIASES: Record<string, string> = { implicit: 'sms' };
+
+export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand {
+  plainFields(req, TOKEN_TEXT);
+  return {
+    ...originOf(req, ctx),
+    grantType: Object.hasOwn(GRANT_ALIASES, req.grant_type) ? GRANT_ALIASES[req.grant_type] : req.grant_type,
+    scope: req.scope,
+    refreshToken: req.refresh_token,
+    identifier: { username: req.username, loginField: req.login_field },
+    password: req.password,
+    userType: req.user_type,
+    sourceType: req.source_type,
+    verificationToken: req.verification_token,
+    // `captcha` and `captcha_key` are HZERO's: an image captcha's answer and id for the password
+    // grant, the SMS code and its verification id for the SMS grant.
+    captcha: { token: captchaTokenOf(req.captcha_token, ctx), key: req.captcha_key, answer: req.captcha },
+    phone: req.phone,
+    code: req.captcha,
+    codeId: req.captcha_key,
+  };
+}
+
+export function encryptedSignInCommand(req: SignInWithEncryptedParamsRequest, ctx: CallContext): EncryptedSignInCommand {
+  plainFields(req, ['public_key_thumbprint', 'user_type', 'source_type']);
+  return {
+    ...originOf(req, ctx),
+    params: req.params,
+    thumbprint: req.public_key_thumbprint,
+    userType: req.user_type,
+    sourceType: req.source_type,
+    captcha: { token: captchaTokenOf(req.captcha_token, ctx) },
+  };
+}
+
+export function tokenBody(t: IssuedTokens): TokenResponse {
+  return {
+    token_type: t.tokenType,
+    access_token: t.accessToken,
+    refresh_token: t.refreshToken,
+    id_token: t.idToken,
+    expires_in: t.expiresIn,
+    scope: t.scope,
+    sub: t.sub,
+    groups: t.groups,
+    need_weda_resource: false,
+  };
+}

@@ -1,0 +1,13 @@
+// Domain commands built the way the transport builds them, from proto-shaped fields.
+import { TokenRequest } from '../../src/gen/signet/auth/v1/token.js';
+import { tokenCommand } from '../../src/transport/auth_in.js';
+import type { CallContext } from '../../src/transport/context.js';
+import type { TokenCommand } from '../../src/domain/commands.js';
+
+export const callContext = (ip = '127.0.0.1', metadata: Record<string, string> = {}): CallContext => ({
+  metadata, clientIp: ip, locale: 'en', requestId: 'test',
+});
+
+/** A token command from TokenRequest fields (snake_case, as on the wire). */
+export const tokenCmd = (fields: Partial<TokenRequest>, ip = '127.0.0.1'): TokenCommand =>
+  tokenCommand(TokenRequest.fromPartial(fields), callContext(ip));
