@@ -10,7 +10,7 @@ import { openDatabase } from './storage/prisma/index.js';
 import { openKeyValueStore } from './storage/kv.js';
 import type { Deps } from './domain/deps.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
+import { DOMAIN_SETTINGS, MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
 import { KeyRing } from './domain/keys.js';
 import { TransportKeyRing } from './domain/transport_keys.js';
 import { PasswordHasher } from './domain/passwords.js';
@@ -79,15 +79,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     audit: new AuditLog(db.storage.audit, log),
     hmacKey: deriveKey(kek.toString('base64'), 'signet/hmac'),
     directory: new Directory(db.storage.clients, db.storage.tenants),
-    settings: {
-      issuer: config.issuer,
-      refreshGraceSeconds: config.refreshGraceSeconds,
-      accessTokenTtl: config.accessTokenTtl,
-      refreshTokenTtl: config.refreshTokenTtl,
-      maxSessions: config.maxSessions,
-      defence: config.defence,
-      codes: config.codes,
-    },
+    settings: pick(config, DOMAIN_SETTINGS),
     log,
     clock,
     now: () => new Date(clock.now()),
@@ -165,6 +157,11 @@ export async function serve(config: Config): Promise<RunningSignet> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return running;
+}
+
+/** A copy, so that the domain holds only its own settings (not the admin token or the key-encryption key). */
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, from[k]])) as Pick<T, K>;
 }
 
 function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {

@@ -1,131 +1,222 @@
-// The one place that reads the environment. Everything else receives a Config.
+// The one place that reads the environment. Everything else receives a Config. Each setting is
+// declared once below; the Config type, the validation and the README's table
+// (`npm run docs:config`) all follow from the declaration.
 import { z } from 'zod';
+
+/** Parsed values by variable name; what a default computed from other settings reads. */
+export type ParsedEnv = Readonly<Record<string, unknown>>;
+type Derived<T> = (env: ParsedEnv) => T;
+
+export class Setting<T = unknown> {
+  /** Only carries T to the Config type; never set. */
+  declare readonly value: T;
+
+  constructor(
+    readonly env: string,
+    /** Validates and converts the variable's text. */
+    readonly schema: z.ZodType,
+    readonly defaultValue: T | Derived<T> | undefined,
+    readonly doc: string,
+    readonly whenUnset: string | undefined,
+  ) {}
+
+  /** The schema as the environment is validated with: an unset variable takes its default. */
+  get field(): z.ZodType {
+    return this.defaultValue === undefined || typeof this.defaultValue === 'function'
+      ? this.schema.optional()
+      : this.schema.default(this.defaultValue as never);
+  }
+}
+
+interface Spec<S extends z.ZodType> {
+  env: string;
+  schema: S;
+  /** One line of markdown: the README's description. */
+  doc: string;
+  /** The README's default column where the default is not a plain value (computed, generated, a fallback). */
+  whenUnset?: string;
+}
+
+function setting<S extends z.ZodType>(spec: Spec<S> & { default: z.output<S> | Derived<z.output<S>> }): Setting<z.output<S>>;
+function setting<S extends z.ZodType>(spec: Spec<S>): Setting<z.output<S> | undefined>;
+function setting(spec: Spec<z.ZodType> & { default?: unknown }): Setting {
+  return new Setting(spec.env, spec.schema, spec.default, spec.doc, spec.whenUnset);
+}
+
+/** Settings, and sections of settings (Config's nested objects). */
+interface Section {
+  readonly [key: string]: Setting | Section;
+}
+
+type ValueOf<N> = N extends Setting<infer T> ? T : N extends Section ? Values<N> : never;
+type Flat<T> = { [K in keyof T]: T[K] };
+type OptionalKeys<S> = { [K in keyof S]: undefined extends ValueOf<S[K]> ? K : never }[keyof S];
+
+/** The configuration a declaration yields: a setting without a default is an optional key. */
+type Values<S extends Section> = Flat<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: ValueOf<S[K]> } & { [K in OptionalKeys<S>]?: ValueOf<S[K]> }
+>;
+
+function settingsOf(section: Section): Setting[] {
+  return Object.values(section).flatMap((n) => (n instanceof Setting ? [n] : settingsOf(n)));
+}
+
+/** Puts the validated variables into the declaration's shape. */
+function valuesOf<S extends Section>(section: S, env: ParsedEnv): Values<S> {
+  const build = (sec: Section): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(sec).map(([key, n]) => {
+        if (!(n instanceof Setting)) return [key, build(n)];
+        const v = env[n.env];
+        return [key, v === undefined && typeof n.defaultValue === 'function' ? (n.defaultValue as Derived<unknown>)(env) : v];
+      }),
+    );
+  return build(section) as Values<S>;
+}
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (def: number, min = 0, max = 2 ** 31 - 1) => z.coerce.number().int().min(min).max(max).default(def);
+const int = (min = 0, max = 2 ** 31 - 1) => z.coerce.number().int().min(min).max(max);
+const port = int(0, 65535);
 const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
-/** Every variable Signet reads, with its default. The README's table is written from this. */
-export const configSchema = z.object({
-  SIGNET_DATA_DIR: z.string().default('./data'),
-  DATABASE_URL: z.string().optional(),
-  REDIS_URL: z.string().optional(),
-  SIGNET_HOST: z.string().default('0.0.0.0'),
-  SIGNET_GRPC_PORT: int(50051, 0, 65535),
-  SIGNET_HTTP_PORT: int(8080, 0, 65535),
-  SIGNET_ADMIN_HOST: z.string().default('127.0.0.1'),
-  SIGNET_ADMIN_PORT: int(50052, 0, 65535),
-  SIGNET_ADMIN_HTTP_PORT: int(8081, 0, 65535),
-  SIGNET_ADMIN_TOKEN: z.string().min(16).optional(),
-  SIGNET_ISSUER: z.string().url().optional(),
-  SIGNET_KEY_ENCRYPTION_KEY: z.string().optional(),
-  SIGNET_SIGNING_ALG: z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']).default('ES256'),
-  SIGNET_TRANSPORT_KEY_BITS: int(2048, 2048, 8192).refine((b) => b % 8 === 0, 'must be a multiple of 8'),
-  SIGNET_TRANSPORT_KEY_GRACE_SECONDS: int(86400, 60, 2592000),
-  SIGNET_ARGON2_MEMORY_KIB: int(19456, 1024),
-  SIGNET_ARGON2_ITERATIONS: int(2, 1),
-  SIGNET_ARGON2_PARALLELISM: int(1, 1, 16),
-  SIGNET_ACCESS_TOKEN_TTL: int(7200, 60, 86400),
-  SIGNET_REFRESH_TOKEN_TTL: int(2592000, 3600, 31536000),
-  SIGNET_MAX_SESSIONS: int(10, 1, 100),
-  SIGNET_REFRESH_GRACE_SECONDS: int(10, 0, 300),
-  SIGNET_TRUSTED_PROXIES: list.default([]),
-  SIGNET_CORS_ORIGINS: list.default(['*']),
-  SIGNET_BODY_LIMIT_BYTES: int(65536, 1024),
-  SIGNET_DEFAULT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
-  SIGNET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SIGNET_SHUTDOWN_GRACE_MS: int(10000, 0),
-  SIGNET_RATE_LIMIT_IP_PER_MINUTE: int(600, 0),
-  SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE: int(60000, 0),
-  SIGNET_IP_FAILURES_CAPTCHA: int(10, 0),
-  SIGNET_IP_FAILURES_BLOCK: int(100, 0),
-  SIGNET_IP_FAILURE_WINDOW_SECONDS: int(900, 60),
-  SIGNET_CAPTCHA_TTL_SECONDS: int(300, 30, 3600),
-  SIGNET_CODE_TTL_SECONDS: int(300, 60, 3600),
-  SIGNET_CODE_RESEND_SECONDS: int(60, 0, 3600),
-  SIGNET_CODE_DAILY_LIMIT: int(10, 1),
-  SIGNET_CODE_MAX_ATTEMPTS: int(5, 1, 20),
-  SIGNET_CODE_SENDER: z.enum(['log', 'webhook']).default('log'),
-  SIGNET_CODE_WEBHOOK_URL: z.string().url().optional(),
-  SIGNET_CODE_WEBHOOK_SECRET: z.string().min(16).optional(),
-  SIGNET_AUDIT_RETENTION_DAYS: int(90, 1),
-  SIGNET_BOOTSTRAP_TENANT: z.string().optional(),
-  SIGNET_BOOTSTRAP_CLIENT_ID: z.string().optional(),
-  SIGNET_BOOTSTRAP_CLIENT_SECRET: z.string().optional(),
-  SIGNET_BOOTSTRAP_CLIENT_PUBLIC: bool.default(false),
-  SIGNET_BOOTSTRAP_USERNAME: z.string().optional(),
-  SIGNET_BOOTSTRAP_PASSWORD: z.string().optional(),
-});
-
-export type Env = z.input<typeof configSchema>;
-
-export interface Config {
-  dataDir: string;
-  databaseUrl?: string;
-  redisUrl?: string;
-  host: string;
-  grpcPort: number;
-  httpPort: number;
-  adminHost: string;
-  adminPort: number;
-  adminHttpPort: number;
-  adminToken?: string;
-  /** Defaults to http://localhost:<httpPort>. */
-  issuer: string;
-  keyEncryptionKey?: string;
-  signingAlg: 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
-  /** RSA keys clients encrypt passwords with: size of new keys, and how long a retired one still decrypts. */
-  transportKeys: { bits: number; graceSeconds: number };
-  argon2: { memoryCost: number; timeCost: number; parallelism: number };
-  accessTokenTtl: number;
-  refreshTokenTtl: number;
-  maxSessions: number;
-  refreshGraceSeconds: number;
-  trustedProxies: string[];
-  corsOrigins: string[];
-  bodyLimitBytes: number;
-  defaultLocale: 'zh-CN' | 'en';
-  logLevel: string;
-  shutdownGraceMs: number;
-  defence: DefenceSettings;
-  codes: CodeSettings;
-  sender: { kind: 'log' | 'webhook'; webhookUrl?: string; webhookSecret?: string };
-  auditRetentionDays: number;
+/** Every variable Signet reads. Declaration order is the README's order. */
+export const SETTINGS = {
+  dataDir: setting({ env: 'SIGNET_DATA_DIR', schema: z.string(), default: './data', doc: 'embedded database, generated key-encryption key and admin token' }),
+  databaseUrl: setting({ env: 'DATABASE_URL', schema: z.string(), whenUnset: 'unset → embedded PGlite', doc: '`postgresql://…` (`?schema=` honoured)' }),
+  redisUrl: setting({
+    env: 'REDIS_URL', schema: z.string(), whenUnset: 'unset → in-process store',
+    doc: '`redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2`, `redis+sentinel://s1:p1,s2:p2/mastername`',
+  }),
+  host: setting({ env: 'SIGNET_HOST', schema: z.string(), default: '0.0.0.0', doc: 'address of the public listeners' }),
+  grpcPort: setting({ env: 'SIGNET_GRPC_PORT', schema: port, default: 50051, doc: 'gRPC `AuthService`' }),
+  httpPort: setting({ env: 'SIGNET_HTTP_PORT', schema: port, default: 8080, doc: 'REST' }),
+  adminHost: setting({ env: 'SIGNET_ADMIN_HOST', schema: z.string(), default: '127.0.0.1', doc: 'address of the admin listeners' }),
+  adminPort: setting({ env: 'SIGNET_ADMIN_PORT', schema: port, default: 50052, doc: 'gRPC `AdminService`' }),
+  adminHttpPort: setting({ env: 'SIGNET_ADMIN_HTTP_PORT', schema: port, default: 8081, doc: 'REST `/admin/v1/…`' }),
+  // Unset, secrets_files.ts generates one into the data directory.
+  adminToken: setting({
+    env: 'SIGNET_ADMIN_TOKEN', schema: z.string().min(16), whenUnset: 'generated into `<data>/admin-token` (0600)',
+    doc: 'bearer token of the admin API (≥ 16 chars)',
+  }),
+  issuer: setting({
+    env: 'SIGNET_ISSUER', schema: z.string().url(), default: (e) => `http://localhost:${e.SIGNET_HTTP_PORT}`,
+    whenUnset: '`http://localhost:<SIGNET_HTTP_PORT>`', doc: '`iss` of tokens, base of discovery URLs',
+  }),
+  keyEncryptionKey: setting({
+    env: 'SIGNET_KEY_ENCRYPTION_KEY', schema: z.string(), whenUnset: 'generated into `<data>/master.key`',
+    doc: 'base64 of 32 bytes; must be the same on every instance',
+  }),
+  signingAlg: setting({
+    env: 'SIGNET_SIGNING_ALG', schema: z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']), default: 'ES256',
+    doc: '`ES256`, `ES384`, `RS256`, `PS256`, `EdDSA`',
+  }),
+  /** RSA keys clients encrypt passwords with. */
+  transportKeys: {
+    bits: setting({
+      env: 'SIGNET_TRANSPORT_KEY_BITS', schema: int(2048, 8192).refine((b) => b % 8 === 0, 'must be a multiple of 8'), default: 2048,
+      doc: 'size of new RSA transport keys (2048–8192), which clients encrypt passwords with',
+    }),
+    // Long enough for a page that fetched the public key just before a rotation to still sign in.
+    graceSeconds: setting({
+      env: 'SIGNET_TRANSPORT_KEY_GRACE_SECONDS', schema: int(60, 2592000), default: 86400,
+      doc: 'how long a rotated-out transport key still decrypts (60–2592000); replayed ciphertexts are remembered twice as long',
+    }),
+  },
+  argon2: {
+    memoryCost: setting({ env: 'SIGNET_ARGON2_MEMORY_KIB', schema: int(1024), default: 19456, doc: 'argon2id memory (KiB)' }),
+    timeCost: setting({ env: 'SIGNET_ARGON2_ITERATIONS', schema: int(1), default: 2, doc: 'argon2id time cost' }),
+    parallelism: setting({ env: 'SIGNET_ARGON2_PARALLELISM', schema: int(1, 16), default: 1, doc: 'argon2id lanes' }),
+  },
+  // The three below are what a client created without explicit values gets.
+  accessTokenTtl: setting({
+    env: 'SIGNET_ACCESS_TOKEN_TTL', schema: int(60, 86400), default: 7200, doc: 'default access token lifetime of new clients (s, 60–86400)',
+  }),
+  refreshTokenTtl: setting({
+    env: 'SIGNET_REFRESH_TOKEN_TTL', schema: int(3600, 31536000), default: 2592000, doc: 'default session lifetime of new clients (s)',
+  }),
+  maxSessions: setting({ env: 'SIGNET_MAX_SESSIONS', schema: int(1, 100), default: 10, doc: 'default sessions per user of new clients (1–100)' }),
+  // A refresh of an already-rotated token within this window gets the same new pair, so that
+  // two tabs refreshing at once do not sign each other out.
+  refreshGraceSeconds: setting({ env: 'SIGNET_REFRESH_GRACE_SECONDS', schema: int(0, 300), default: 10, doc: 'concurrent-refresh window (0–300)' }),
+  trustedProxies: setting({
+    env: 'SIGNET_TRUSTED_PROXIES', schema: list, default: [], doc: 'comma-separated IPs/CIDRs whose `x-forwarded-for` is believed',
+  }),
+  corsOrigins: setting({ env: 'SIGNET_CORS_ORIGINS', schema: list, default: ['*'], doc: 'comma-separated allowed origins' }),
+  bodyLimitBytes: setting({ env: 'SIGNET_BODY_LIMIT_BYTES', schema: int(1024), default: 65536, doc: 'largest REST body' }),
+  defaultLocale: setting({
+    env: 'SIGNET_DEFAULT_LOCALE', schema: z.enum(['zh-CN', 'en']), default: 'zh-CN',
+    doc: 'message language without `accept-language` (`zh-CN`, `en`)',
+  }),
+  logLevel: setting({
+    env: 'SIGNET_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino level',
+  }),
+  shutdownGraceMs: setting({ env: 'SIGNET_SHUTDOWN_GRACE_MS', schema: int(), default: 10000, doc: 'how long SIGTERM waits for in-flight calls' }),
+  /** Rate limits and per-IP failure thresholds; 0 switches a limit off. */
+  defence: {
+    ipPerMinute: setting({
+      env: 'SIGNET_RATE_LIMIT_IP_PER_MINUTE', schema: int(), default: 600,
+      doc: 'sign-in/token/verification requests per client IP per minute (0 = off)',
+    }),
+    clientPerMinute: setting({ env: 'SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE', schema: int(), default: 60000, doc: 'the same per client id (0 = off)' }),
+    ipFailuresCaptcha: setting({
+      env: 'SIGNET_IP_FAILURES_CAPTCHA', schema: int(), default: 10,
+      doc: 'failed sign-ins from one IP in the window after which a captcha is needed (0 = off)',
+    }),
+    ipFailuresBlock: setting({ env: 'SIGNET_IP_FAILURES_BLOCK', schema: int(), default: 100, doc: '… after which the IP is refused (0 = off)' }),
+    ipFailureWindowSeconds: setting({ env: 'SIGNET_IP_FAILURE_WINDOW_SECONDS', schema: int(60), default: 900, doc: 'window of the per-IP failure count' }),
+    captchaTtlSeconds: setting({
+      env: 'SIGNET_CAPTCHA_TTL_SECONDS', schema: int(30, 3600), default: 300, doc: 'life of a captcha image and of a captcha token',
+    }),
+  },
+  /** Verification codes (SMS, e-mail). */
+  codes: {
+    ttlSeconds: setting({ env: 'SIGNET_CODE_TTL_SECONDS', schema: int(60, 3600), default: 300, doc: 'life of a verification code' }),
+    resendSeconds: setting({
+      env: 'SIGNET_CODE_RESEND_SECONDS', schema: int(0, 3600), default: 60, doc: 'one code per destination per this many seconds',
+    }),
+    dailyLimit: setting({ env: 'SIGNET_CODE_DAILY_LIMIT', schema: int(1), default: 10, doc: 'codes per destination per day' }),
+    maxAttempts: setting({ env: 'SIGNET_CODE_MAX_ATTEMPTS', schema: int(1, 20), default: 5, doc: 'wrong codes that burn a code' }),
+  },
+  // loadConfig refuses webhook without both the URL and the secret.
+  sender: {
+    kind: setting({ env: 'SIGNET_CODE_SENDER', schema: z.enum(['log', 'webhook']), default: 'log', doc: '`log` or `webhook`' }),
+    webhookUrl: setting({ env: 'SIGNET_CODE_WEBHOOK_URL', schema: z.string().url(), doc: 'webhook sender: where to POST' }),
+    webhookSecret: setting({ env: 'SIGNET_CODE_WEBHOOK_SECRET', schema: z.string().min(16), doc: 'webhook sender: HMAC key (≥ 16 chars)' }),
+  },
+  auditRetentionDays: setting({ env: 'SIGNET_AUDIT_RETENTION_DAYS', schema: int(1), default: 90, doc: 'audit events are deleted after this' }),
+  /** What bootstrap.ts creates at start when missing; each line adds to the one above. */
   bootstrap: {
-    tenant?: string;
-    clientId?: string;
-    clientSecret?: string;
-    clientPublic: boolean;
-    username?: string;
-    password?: string;
-  };
-}
+    tenant: setting({ env: 'SIGNET_BOOTSTRAP_TENANT', schema: z.string(), doc: 'create this tenant at start if missing (containers)' }),
+    clientId: setting({ env: 'SIGNET_BOOTSTRAP_CLIENT_ID', schema: z.string(), doc: '… and this client in it' }),
+    // Not checked here: the client's own validation (admin.createClient) refuses a short one.
+    clientSecret: setting({
+      env: 'SIGNET_BOOTSTRAP_CLIENT_SECRET', schema: z.string(), whenUnset: 'generated and printed once', doc: '… with this secret (≥ 16 chars)',
+    }),
+    clientPublic: setting({ env: 'SIGNET_BOOTSTRAP_CLIENT_PUBLIC', schema: bool, default: false, doc: '… as a public client' }),
+    username: setting({ env: 'SIGNET_BOOTSTRAP_USERNAME', schema: z.string(), doc: '… and this user (type `P`)' }),
+    password: setting({ env: 'SIGNET_BOOTSTRAP_PASSWORD', schema: z.string(), doc: '… with this password' }),
+  },
+};
 
+export type Config = Values<typeof SETTINGS>;
 /** Rate limits and per-IP failure thresholds; 0 switches a limit off. */
-export interface DefenceSettings {
-  ipPerMinute: number;
-  clientPerMinute: number;
-  ipFailuresCaptcha: number;
-  ipFailuresBlock: number;
-  ipFailureWindowSeconds: number;
-  captchaTtlSeconds: number;
-}
+export type DefenceSettings = Config['defence'];
+export type CodeSettings = Config['codes'];
 
-export interface CodeSettings {
-  ttlSeconds: number;
-  resendSeconds: number;
-  dailyLimit: number;
-  maxAttempts: number;
-}
+/** Every setting in declaration order: what scripts/config-doc.ts writes into the README. */
+export const ALL_SETTINGS = settingsOf(SETTINGS);
+
+/** Keyed by variable name, so that an error names the variable. */
+export const configSchema = z.object(Object.fromEntries(ALL_SETTINGS.map((s) => [s.env, s.field])));
 
 export class ConfigError extends Error {}
 
 /** Parses and validates; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
-  for (const key of Object.keys(configSchema.shape)) {
+  for (const { env: key } of ALL_SETTINGS) {
     const v = env[key];
     if (v !== undefined && v !== '') picked[key] = v;
   }
@@ -134,63 +225,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
-  const e = parsed.data;
-  if (e.SIGNET_CODE_SENDER === 'webhook' && (!e.SIGNET_CODE_WEBHOOK_URL || !e.SIGNET_CODE_WEBHOOK_SECRET)) {
+  const config = valuesOf(SETTINGS, parsed.data);
+  const { sender } = config;
+  if (sender.kind === 'webhook' && (!sender.webhookUrl || !sender.webhookSecret)) {
     throw new ConfigError('invalid configuration:\n  SIGNET_CODE_SENDER=webhook needs SIGNET_CODE_WEBHOOK_URL and SIGNET_CODE_WEBHOOK_SECRET');
   }
-  return {
-    dataDir: e.SIGNET_DATA_DIR,
-    databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
-    host: e.SIGNET_HOST,
-    grpcPort: e.SIGNET_GRPC_PORT,
-    httpPort: e.SIGNET_HTTP_PORT,
-    adminHost: e.SIGNET_ADMIN_HOST,
-    adminPort: e.SIGNET_ADMIN_PORT,
-    adminHttpPort: e.SIGNET_ADMIN_HTTP_PORT,
-    adminToken: e.SIGNET_ADMIN_TOKEN,
-    issuer: e.SIGNET_ISSUER ?? `http://localhost:${e.SIGNET_HTTP_PORT}`,
-    keyEncryptionKey: e.SIGNET_KEY_ENCRYPTION_KEY,
-    signingAlg: e.SIGNET_SIGNING_ALG,
-    transportKeys: { bits: e.SIGNET_TRANSPORT_KEY_BITS, graceSeconds: e.SIGNET_TRANSPORT_KEY_GRACE_SECONDS },
-    argon2: {
-      memoryCost: e.SIGNET_ARGON2_MEMORY_KIB,
-      timeCost: e.SIGNET_ARGON2_ITERATIONS,
-      parallelism: e.SIGNET_ARGON2_PARALLELISM,
-    },
-    accessTokenTtl: e.SIGNET_ACCESS_TOKEN_TTL,
-    refreshTokenTtl: e.SIGNET_REFRESH_TOKEN_TTL,
-    maxSessions: e.SIGNET_MAX_SESSIONS,
-    refreshGraceSeconds: e.SIGNET_REFRESH_GRACE_SECONDS,
-    trustedProxies: e.SIGNET_TRUSTED_PROXIES,
-    corsOrigins: e.SIGNET_CORS_ORIGINS,
-    bodyLimitBytes: e.SIGNET_BODY_LIMIT_BYTES,
-    defaultLocale: e.SIGNET_DEFAULT_LOCALE,
-    logLevel: e.SIGNET_LOG_LEVEL,
-    shutdownGraceMs: e.SIGNET_SHUTDOWN_GRACE_MS,
-    defence: {
-      ipPerMinute: e.SIGNET_RATE_LIMIT_IP_PER_MINUTE,
-      clientPerMinute: e.SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE,
-      ipFailuresCaptcha: e.SIGNET_IP_FAILURES_CAPTCHA,
-      ipFailuresBlock: e.SIGNET_IP_FAILURES_BLOCK,
-      ipFailureWindowSeconds: e.SIGNET_IP_FAILURE_WINDOW_SECONDS,
-      captchaTtlSeconds: e.SIGNET_CAPTCHA_TTL_SECONDS,
-    },
-    codes: {
-      ttlSeconds: e.SIGNET_CODE_TTL_SECONDS,
-      resendSeconds: e.SIGNET_CODE_RESEND_SECONDS,
-      dailyLimit: e.SIGNET_CODE_DAILY_LIMIT,
-      maxAttempts: e.SIGNET_CODE_MAX_ATTEMPTS,
-    },
-    sender: { kind: e.SIGNET_CODE_SENDER, webhookUrl: e.SIGNET_CODE_WEBHOOK_URL, webhookSecret: e.SIGNET_CODE_WEBHOOK_SECRET },
-    auditRetentionDays: e.SIGNET_AUDIT_RETENTION_DAYS,
-    bootstrap: {
-      tenant: e.SIGNET_BOOTSTRAP_TENANT,
-      clientId: e.SIGNET_BOOTSTRAP_CLIENT_ID,
-      clientSecret: e.SIGNET_BOOTSTRAP_CLIENT_SECRET,
-      clientPublic: e.SIGNET_BOOTSTRAP_CLIENT_PUBLIC,
-      username: e.SIGNET_BOOTSTRAP_USERNAME,
-      password: e.SIGNET_BOOTSTRAP_PASSWORD,
-    },
-  };
+  return config;
 }

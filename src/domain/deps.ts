@@ -4,24 +4,19 @@ import type { AuditLog } from './audit.js';
 import type { CodeSender } from './senders.js';
 import type { Lockout } from './defence/lockout.js';
 import type { RateLimiter } from './defence/ratelimit.js';
-import type { CodeSettings, DefenceSettings } from '../config.js';
+import type { Config } from '../config.js';
 import type { KeyRing } from './keys.js';
 import type { TransportKeyRing } from './transport_keys.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Directory } from './directory.js';
 import type { Clock } from './clock.js';
 
-export interface DomainSettings {
-  issuer: string;
-  /** A refresh of an already-rotated token within this window gets the same new pair. */
-  refreshGraceSeconds: number;
-  /** Defaults of a client created without explicit values. */
-  accessTokenTtl: number;
-  refreshTokenTtl: number;
-  maxSessions: number;
-  defence: DefenceSettings;
-  codes: CodeSettings;
-}
+/** The part of the configuration the domain reads (deps.settings); see src/config.ts for each. */
+export const DOMAIN_SETTINGS = [
+  'issuer', 'refreshGraceSeconds', 'accessTokenTtl', 'refreshTokenTtl', 'maxSessions', 'defence', 'codes',
+] as const satisfies readonly (keyof Config)[];
+
+export type DomainSettings = Pick<Config, (typeof DOMAIN_SETTINGS)[number]>;
 
 /** Everything the domain needs, handed in once at start-up. */
 export interface Deps {

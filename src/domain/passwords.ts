@@ -4,6 +4,7 @@ import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/ar
 import bcrypt from 'bcryptjs';
 import { availableParallelism } from 'node:os';
 import { randomToken } from './crypto/secrets.js';
+import type { Config } from '../config.js';
 
 /**
  * At most one argon2 computation per core. More in parallel only queue in libuv's pool, hold
@@ -27,11 +28,7 @@ class Gate {
   }
 }
 
-export interface Argon2Params {
-  memoryCost: number;
-  timeCost: number;
-  parallelism: number;
-}
+export type Argon2Params = Config['argon2'];
 
 export interface VerifyResult {
   ok: boolean;

@@ -11,6 +11,7 @@ import type { TransportKeyRepository } from './ports.js';
 import { seal, unseal } from './crypto/secrets.js';
 import { rsaDecryptionKey, type RsaDecryptionKey } from './crypto/rsa.js';
 import { SealedKeyRing } from './sealed_key_ring.js';
+import type { Config } from '../config.js';
 
 const SEAL_CONTEXT = 'signet/transport-key';
 /** An unknown thumbprint may name a key made a moment ago elsewhere; re-read at most this often for it. */
@@ -18,12 +19,8 @@ const UNKNOWN_RELOAD_MS = 1_000;
 
 export const MIN_TRANSPORT_KEY_BITS = 2048;
 
-export interface TransportKeySettings {
-  /** Modulus size of new keys (2048 or more). */
-  bits: number;
-  /** How long a retired key keeps decrypting. */
-  graceSeconds: number;
-}
+/** Size of new keys, and how long a retired one keeps decrypting. */
+export type TransportKeySettings = Config['transportKeys'];
 
 interface LoadedKey {
   record: TransportKey;
