@@ -3,8 +3,9 @@
 // test/unit/catalogue.test.ts checks that README.md holds exactly this output, so the table is
 // never edited by hand.
 import { pathToFileURL } from 'node:url';
-import { Code, httpStatusFor, REASONS } from '../src/domain/errors.js';
-import { HZERO_UNANSWERED, MESSAGES, type CatalogueEntry } from '../src/domain/messages.js';
+import { Code, REASONS } from '../src/domain/errors.js';
+import { httpStatusFor } from '../src/transport/status.js';
+import { HZERO_UNANSWERED, MESSAGES, type CatalogueEntry } from '../src/transport/messages.js';
 
 const CODE_NAMES = new Map<number, string>(Object.entries(Code).map(([name, n]) => [n, name]));
 

@@ -1,7 +1,20 @@
 // The one error type of Signet. The domain raises it; each transport renders it once (gRPC status
 // with details, grpc-gateway JSON plus CloudBase fields). Anything else thrown is a bug and is
 // answered as `internal` without its text.
-import type { MessageId } from './messages.js';
+
+/**
+ * The answers the domain can name when the reason alone does not say enough (this failure locked
+ * the account; the unknown identifier was a phone number). Each dialect words them, with their
+ * HZERO keys, in src/transport/messages.ts, which must have every one.
+ */
+export const MESSAGE_VARIANTS = [
+  'invalid_argument.phone_format', 'invalid_argument.email_format', 'invalid_argument.destination_missing',
+  'invalid_argument.sms_code_missing', 'invalid_argument.password_undecodable', 'invalid_argument.password_replayed',
+  'invalid_password.uncounted', 'invalid_status.max_attempts', 'not_found.user', 'not_found.phone', 'not_found.email',
+  'verification_invalid.expired', 'invalid_grant.account_mismatch', 'invalid_client.tenant_invalid',
+  'resource_exhausted.code_resend', 'resource_exhausted.code_daily', 'unavailable.code_send',
+] as const;
+export type MessageVariant = (typeof MESSAGE_VARIANTS)[number];
 
 /** gRPC status codes (google.rpc.Code). */
 export const Code = {
@@ -27,7 +40,7 @@ export type Code = (typeof Code)[keyof typeof Code];
 
 /**
  * Every reason Signet answers with, and its gRPC code. The HTTP status follows from the code
- * exactly as grpc-gateway maps it (see httpStatusFor).
+ * exactly as grpc-gateway maps it (transport/status.ts, httpStatusFor).
  */
 export const REASONS = {
   invalid_argument: Code.INVALID_ARGUMENT,
@@ -57,27 +70,6 @@ export const REASONS = {
 } as const satisfies Record<string, Code>;
 export type Reason = keyof typeof REASONS;
 
-/** grpc-gateway's HTTPStatusFromCode. */
-export function httpStatusFor(code: number): number {
-  switch (code) {
-    case Code.OK: return 200;
-    case Code.CANCELLED: return 499;
-    case Code.INVALID_ARGUMENT: return 400;
-    case Code.DEADLINE_EXCEEDED: return 504;
-    case Code.NOT_FOUND: return 404;
-    case Code.ALREADY_EXISTS: return 409;
-    case Code.PERMISSION_DENIED: return 403;
-    case Code.UNAUTHENTICATED: return 401;
-    case Code.RESOURCE_EXHAUSTED: return 429;
-    case Code.FAILED_PRECONDITION: return 400;
-    case Code.ABORTED: return 409;
-    case Code.OUT_OF_RANGE: return 400;
-    case Code.UNIMPLEMENTED: return 501;
-    case Code.UNAVAILABLE: return 503;
-    default: return 500;
-  }
-}
-
 export interface FieldViolation {
   field: string;
   description: string;
@@ -92,14 +84,12 @@ export interface ErrorDetails {
   retryAfterSeconds?: number;
   /** Values for the placeholders of the catalogue message ({0}, {1}, …). */
   params?: (string | number)[];
-  /** Overrides the HTTP status that the code implies (405 for a wrong method, as grpc-gateway). */
-  httpStatus?: number;
   /**
    * The catalogue entry to answer with when the reason alone does not say it: the failure that
    * locked the account (not a later one), an unknown phone rather than an unknown account. An
    * entry of another reason is ignored. Every dialect renders it: the text, and its HZERO key.
    */
-  message?: MessageId;
+  message?: MessageVariant;
 }
 
 export class SignetError extends Error {
@@ -126,6 +116,6 @@ export class SignetError extends Error {
 export const isSignetError = (e: unknown): e is SignetError => e instanceof SignetError;
 
 /** Shorthand for an invalid_argument naming the offending field; its detail names the field too. */
-export function invalidArgument(field: string, description: string, message?: MessageId): SignetError {
+export function invalidArgument(field: string, description: string, message?: MessageVariant): SignetError {
   return new SignetError('invalid_argument', `bad_${field}`, { fieldViolations: [{ field, description }], ...(message ? { message } : {}) });
 }

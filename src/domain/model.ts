@@ -163,3 +163,6 @@ export interface Page<T> {
   items: T[];
   nextPageToken: string;
 }
+
+/** The languages Signet speaks to people in (code messages, error texts). */
+export type Locale = 'zh-CN' | 'en';

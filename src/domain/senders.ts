@@ -1,5 +1,5 @@
 // Where verification codes go. Implementations live in src/senders; the domain only knows this.
-import type { Locale } from './messages.js';
+import type { Locale } from './model.js';
 
 export interface CodeMessage {
   channel: 'sms' | 'email';

@@ -1,6 +1,6 @@
 // What a handler knows of the call, whichever dialect carried it. Both transports build one;
 // handlers never see gRPC or HTTP objects.
-import type { Locale } from '../domain/messages.js';
+import type { Locale } from './messages.js';
 
 export type { Locale };
 

@@ -2,9 +2,9 @@
 // that is at once grpc-gateway's Status and the CloudBase error the JS SDK reads.
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
-  Code, httpStatusFor, isSignetError, type ErrorDetails, type FieldViolation, type Reason,
+  Code, SignetError, isSignetError, type ErrorDetails, type FieldViolation, type Reason,
 } from '../domain/errors.js';
-import { formatMessage, resolveMessage, type MessageId } from '../domain/messages.js';
+import { formatMessage, resolveMessage, type MessageId } from './messages.js';
 import { Any } from '../gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, LocalizedMessage, RetryInfo } from '../gen/google/rpc/error_details.js';
 import { Status } from '../gen/google/rpc/status.js';
@@ -55,10 +55,41 @@ export function toStatus(err: unknown, locale: Locale, log?: Logger): RenderedSt
     // The detail is the operator's: logged (and audited by the domain), never rendered.
     log?.debug({ reason: err.reason, detail: err.detail }, 'request refused');
   }
-  return render(err.reason, err.code, err.details, locale);
+  return render(err.reason, err.code, err.details, locale, err instanceof HttpError ? err.httpStatus : undefined);
 }
 
-function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale): RenderedStatus {
+/**
+ * An error of the HTTP wire itself, whose status is not the one its code implies: 405 for a
+ * known path with the wrong method, 413 for a body over the limit (as grpc-gateway answers).
+ */
+export class HttpError extends SignetError {
+  constructor(reason: Reason, detail: string, readonly httpStatus: number, details: ErrorDetails = {}) {
+    super(reason, detail, details);
+  }
+}
+
+/** grpc-gateway's HTTPStatusFromCode. */
+export function httpStatusFor(code: number): number {
+  switch (code) {
+    case Code.OK: return 200;
+    case Code.CANCELLED: return 499;
+    case Code.INVALID_ARGUMENT: return 400;
+    case Code.DEADLINE_EXCEEDED: return 504;
+    case Code.NOT_FOUND: return 404;
+    case Code.ALREADY_EXISTS: return 409;
+    case Code.PERMISSION_DENIED: return 403;
+    case Code.UNAUTHENTICATED: return 401;
+    case Code.RESOURCE_EXHAUSTED: return 429;
+    case Code.FAILED_PRECONDITION: return 400;
+    case Code.ABORTED: return 409;
+    case Code.OUT_OF_RANGE: return 400;
+    case Code.UNIMPLEMENTED: return 501;
+    case Code.UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale, httpStatus?: number): RenderedStatus {
   const { id, entry } = resolveMessage(reason, d.message, d.params);
   const message = formatMessage(entry, locale, d.params);
   const metadata: Record<string, string> = { ...d.metadata };
@@ -71,7 +102,7 @@ function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale): 
     message,
     messageId: id,
     hzeroKey: entry.hzeroKey,
-    httpStatus: d.httpStatus ?? httpStatusFor(code),
+    httpStatus: httpStatus ?? httpStatusFor(code),
     errorInfo: { reason, domain: ERROR_DOMAIN, metadata },
     localizedMessage: { locale, message },
   };

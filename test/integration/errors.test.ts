@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminPost, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet,
 } from '../helpers/signet.js';
-import { messageFor, type MessageId } from '../../src/domain/messages.js';
+import { messageFor, type MessageId } from '../../src/transport/messages.js';
 
 interface Case {
   name: string;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminPost, dropSchema, get, post, seed, startTestSignet, type TestSignet,
 } from '../helpers/signet.js';
-import { messageFor } from '../../src/domain/messages.js';
+import { messageFor } from '../../src/transport/messages.js';
 import type { RedisKeyValueStore } from '../../src/storage/redis/index.js';
 import type { Redis } from 'ioredis';
 import { clearOfMinuteEnd } from '../helpers/clock.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REASONS, SignetError, type Reason } from '../../src/domain/errors.js';
-import { HZERO_UNANSWERED, MESSAGES, messageFor, resolveMessage, type MessageId } from '../../src/domain/messages.js';
+import { HZERO_UNANSWERED, MESSAGES, messageFor, resolveMessage, type MessageId } from '../../src/transport/messages.js';
 import { toStatus } from '../../src/transport/status.js';
 import { catalogueMarkdown } from '../../scripts/catalogue.js';
 

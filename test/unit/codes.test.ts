@@ -12,7 +12,7 @@ import {
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
 import { SendPacing } from '../../src/domain/defence/send_pacing.js';
-import { hzeroKeyFor, messageFor } from '../../src/domain/messages.js';
+import { hzeroKeyFor, messageFor } from '../../src/transport/messages.js';
 
 type D = Awaited<ReturnType<typeof fakeDeps>>;
 const PHONE = '+8613800000000';

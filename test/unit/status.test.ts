@@ -3,12 +3,13 @@ import { Metadata } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { REASONS, SignetError, type Reason } from '../../src/domain/errors.js';
-import { hzeroKeyFor, MESSAGES, messageFor } from '../../src/domain/messages.js';
+import { hzeroKeyFor, MESSAGES, messageFor } from '../../src/transport/messages.js';
 import { Any } from '../../src/gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, LocalizedMessage, RetryInfo } from '../../src/gen/google/rpc/error_details.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
 import {
   statusToGrpcDetailsBin, statusToJson, toGrpcServiceError, toStatus, TYPE_URLS,
+  HttpError,
 } from '../../src/transport/status.js';
 
 function capture() {
@@ -72,7 +73,7 @@ describe('toStatus', () => {
   });
 
   it('honours an httpStatus override', () => {
-    expect(toStatus(new SignetError('method_not_allowed', 'test', { httpStatus: 405 }), 'en').httpStatus).toBe(405);
+    expect(toStatus(new HttpError('method_not_allowed', 'test', 405), 'en').httpStatus).toBe(405);
     expect(toStatus(new SignetError('method_not_allowed', 'test'), 'en').httpStatus).toBe(501);
   });
 

@@ -14,7 +14,7 @@ import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { Tenant, UserType } from '../model.js';
 import type { AtomicScript, ScriptableKeyValueStore } from '../ports.js';
-import type { Locale } from '../messages.js';
+import type { Locale } from '../model.js';
 import { SignetError } from '../errors.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import { consumeCaptchaToken } from './captcha.js';

@@ -2,7 +2,8 @@
 // overriding the one before (grpc-gateway sets path parameters last; the body beats the query
 // string, which the CloudBase SDK uses for client_id alongside a JSON body).
 import type { IncomingMessage } from 'node:http';
-import { invalidArgument, SignetError } from '../../domain/errors.js';
+import { invalidArgument } from '../../domain/errors.js';
+import { HttpError } from '../status.js';
 import { readField, readMessage } from '../protojson.js';
 import type { MessageInfo, Registry } from '../registry.js';
 import type { Route } from './routes.js';
@@ -56,10 +57,10 @@ function setPath(root: Record<string, unknown>, key: string, value: string): voi
   else throw invalidArgument(key, 'conflicting query parameters');
 }
 
-export class BodyTooLarge extends SignetError {
+export class BodyTooLarge extends HttpError {
   constructor(limit: number) {
     // 413 with resource_exhausted: what gRPC answers for a message over the receive limit.
-    super('resource_exhausted', 'body_too_large', { httpStatus: 413, metadata: { limit_bytes: String(limit) } });
+    super('resource_exhausted', 'body_too_large', 413, { metadata: { limit_bytes: String(limit) } });
   }
 }
 

@@ -10,7 +10,7 @@ import { REQUEST_ID, type CallContext, type ServiceHandlers } from '../context.j
 import { pickLocale } from '../locale.js';
 import { encodeMessage } from '../protojson.js';
 import { defaultRegistry, type Registry } from '../registry.js';
-import { statusToJson, toStatus } from '../status.js';
+import { HttpError, statusToJson, toStatus } from '../status.js';
 import { Cors } from './cors.js';
 import { BodyTooLarge, buildRequest, parseJsonBody, readBody } from './request.js';
 import { compileRoutes, RouteTable, type GenericServiceDefinition, type Route } from './routes.js';
@@ -162,7 +162,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         const allow = path.startsWith('/') ? [...table.allowed(path), ...extra.allowed(path)] : [];
         if (allow.length === 0) throw new SignetError('not_found', 'route_unknown');
         headers.allow = allow.join(', ');
-        throw new SignetError('method_not_allowed', 'method_wrong', { httpStatus: 405 });
+        throw new HttpError('method_not_allowed', 'method_wrong', 405);
       }
       route = m.route;
       // Like grpc-js for a method the service does not implement: UNIMPLEMENTED, hence 501.

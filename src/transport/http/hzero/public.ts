@@ -4,7 +4,7 @@
 import type { Deps } from '../../../domain/deps.js';
 import type { ServiceHandlers } from '../../context.js';
 import { SignetError } from '../../../domain/errors.js';
-import { formatMessage, MESSAGES } from '../../../domain/messages.js';
+import { formatMessage, MESSAGES } from '../../messages.js';
 import { GetSignInOptionsRequest, type GetSignInOptionsResponse, type OpenLoginWay } from '../../../gen/signet/auth/v1/transport.js';
 import { SendVerificationRequest, type SendVerificationResponse } from '../../../gen/signet/auth/v1/verification.js';
 import { SIGN_IN_USAGE } from '../../../domain/signin/code.js';

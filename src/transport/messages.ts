@@ -1,14 +1,18 @@
 // The catalogue: every answer Signet gives a person, in the two locales it speaks, keyed by reason.
 // A reason's plain message has the reason as its id; where the reason alone does not say enough
 // (this failure locked the account, the unknown identifier was a phone number) the domain names a
-// variant `reason.variant` in ErrorDetails.message, and every dialect renders that one entry: the
+// variant `reason.variant` in ErrorDetails.message (domain/errors.ts lists them), and every dialect
+// renders that one entry: the
 // text in gRPC's LocalizedMessage and REST bodies, its HZERO key in ErrorInfo.metadata.hzero_key
 // and as the HZERO dialect's `code`. Texts follow HZERO's own wording where a key exists, so its
 // front ends show what they always showed. scripts/catalogue.ts prints this as the README table.
-import type { Reason } from './errors.js';
+import type { MessageVariant, Reason } from '../domain/errors.js';
+import type { Locale } from '../domain/model.js';
 
-/** The languages of the catalogue. */
-export type Locale = 'zh-CN' | 'en';
+export type { Locale };
+
+/** Every entry: a reason's own, a variant the domain names, and the transport's own successes. */
+export type MessageId = Reason | MessageVariant | 'ok.code_sent';
 
 export interface MessageText {
   zh: string;
@@ -127,9 +131,8 @@ const CATALOGUE = {
   },
   internal: { reason: 'internal', zh: '服务器内部错误', en: 'Internal server error.' },
   'ok.code_sent': { reason: 'ok', hzeroKey: 'captcha.send.phone', zh: '验证码已发送', en: 'The code has been sent.' },
-} as const satisfies Record<string, CatalogueEntry>;
+} as const satisfies Record<MessageId, CatalogueEntry>;
 
-export type MessageId = keyof typeof CATALOGUE;
 export const MESSAGES: Readonly<Record<MessageId, CatalogueEntry>> = CATALOGUE;
 
 /**
