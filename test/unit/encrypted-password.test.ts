@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
+import { systemClock } from '../../src/domain/clock.js';
 import {
   candidateSplits, readEncryptedParams, withEncryptedParams, withPassword,
 } from '../../src/domain/encrypted_password.js';
@@ -39,7 +40,7 @@ async function failure(p: Promise<unknown>): Promise<SignetError> {
 describe('TransportKeyRing', () => {
   it('creates one key on first start, publishes it and names it by its SPKI thumbprint', async () => {
     const storage = fakeStorage();
-    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await ring.init();
     const current = await ring.current();
     expect(current.bits).toBe(2048);
@@ -49,27 +50,27 @@ describe('TransportKeyRing', () => {
     // Sealed: the row holds no PEM private key.
     expect(rows[0].privateKeySealed).not.toContain('PRIVATE KEY');
     // A second instance on the same table uses the same key.
-    const other = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    const other = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await other.init();
     expect((await other.current()).thumbprint).toBe(current.thumbprint);
     // Another key-encryption key cannot open it.
-    await expect(new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }).init()).rejects.toThrow();
+    await expect(new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }, systemClock).init()).rejects.toThrow();
   });
 
   it('refuses keys under 2048 bits', () => {
-    expect(() => new TransportKeyRing(fakeStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 })).toThrow(/2048/);
+    expect(() => new TransportKeyRing(fakeStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 }, systemClock)).toThrow(/2048/);
   });
 
   it('survives instances racing on an empty table: each key decrypts, all publish the newest, a rotation tidies up', async () => {
     const storage = fakeStorage();
-    const rings = [0, 1, 2].map(() => new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }));
+    const rings = [0, 1, 2].map(() => new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock));
     // All three see an empty table, then each creates its key.
     await Promise.all(rings.map((r) => r.init()));
     const rows = await storage.transportKeys.listUsable(new Date());
     expect(rows.length).toBeGreaterThanOrEqual(1);
     expect(rows.every((k) => k.status === 'active')).toBe(true);
     // An instance that reads the table publishes the newest and decrypts with every one.
-    const fresh = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    const fresh = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await fresh.init();
     expect((await fresh.current()).thumbprint).toBe(rows.at(-1)!.thumbprint);
     expect(await fresh.decryptionKeys()).toHaveLength(rows.length);
@@ -81,7 +82,7 @@ describe('TransportKeyRing', () => {
   it('rotates: the new key is published, the old one decrypts until its grace period ends, then not at all', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const storage = fakeStorage();
-    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, () => now);
+    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, { now: () => now.getTime() });
     await ring.init();
     const old = await ring.current();
     const rotated = await ring.rotate();
@@ -98,8 +99,8 @@ describe('TransportKeyRing', () => {
 
   it('picks up a key rotated on another instance when a request names it', async () => {
     const storage = fakeStorage();
-    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 });
-    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 });
+    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, systemClock);
+    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, systemClock);
     await a.init();
     await b.init();
     const made = await b.rotate();
