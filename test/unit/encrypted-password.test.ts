@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
 import { systemClock } from '../../src/domain/clock.js';
+import { FakeClock } from '../helpers/clock.js';
 import {
   candidateSplits, readEncryptedParams, withEncryptedParams, withPassword,
 } from '../../src/domain/encrypted_password.js';
@@ -99,12 +100,13 @@ describe('TransportKeyRing', () => {
 
   it('picks up a key rotated on another instance when a request names it', async () => {
     const storage = fakeStorage();
-    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, systemClock);
-    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, systemClock);
+    const clock = new FakeClock(Date.now());
+    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, clock);
+    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, clock);
     await a.init();
     await b.init();
     const made = await b.rotate();
-    await new Promise((r) => setTimeout(r, 1_050)); // unknown thumbprints re-read the table at most once a second
+    clock.advance(1_050); // unknown thumbprints re-read the table at most once a second
     expect(await a.decryptionKeys(made.thumbprint)).toHaveLength(1);
     expect(await a.decryptionKeys('nonsense')).toEqual([]);
   });

@@ -74,7 +74,7 @@ export class Lockout {
   /**
    * A success: gives the place back and clears the failures. In the common case (no failures
    * before, budget to spare) only the place is given back, and the store may hold that back
-   * briefly to send it with its next command, which takes a Redis write off a successful
+   * briefly to send it with its next command, which takes a store write off a successful
    * sign-in. Holding a place longer only ever makes the budget stricter, and with budget to
    * spare it refuses no one; failures are cleared at once, so a user who just signed in never
    * meets a stale count, and a held update never clears failures counted after the success.
@@ -97,7 +97,7 @@ export class Lockout {
   /**
    * The lock as seen from the identifier a client typed, before any database lookup, so that a
    * locked account under attack costs one key read. Only an identifier this instance has seen
-   * locked is read (seenLocked): an ordinary sign-in pays nothing here, and its Redis checks
+   * locked is read (seenLocked): an ordinary sign-in pays nothing here, and its store checks
    * wait to share one write with the reservation. The read confirms the lock, which an operator
    * may have lifted through another instance.
    */
