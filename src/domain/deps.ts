@@ -28,7 +28,7 @@ export interface Deps {
   storage: Storage;
   /** Short-lived shared state, one port per purpose (lockout, codes, captchas, revocations, replays). */
   stores: SharedStores;
-  /** The generic store beneath `stores`: only the rate limiter still counts in it directly. */
+  /** The generic store beneath `stores`: still used directly by the rate limiter and the HZERO captcha image cache (transport). */
   kv: KeyValueStore;
   sender: CodeSender;
   lockout: Lockout;

@@ -157,7 +157,7 @@ export interface Storage {
  * A generic key-value store: Redis in production, in-process on the embedded default. Every
  * method is atomic on its own (single Redis commands or Lua), so callers never read-then-write.
  * The domain's own shared state goes through the ports below, named for what they keep; only
- * the rate limiter still counts in this store directly.
+ * the rate limiter (and the transport's HZERO captcha image cache) still use this store directly.
  */
 export interface KeyValueStore {
   /** False for the in-process store: state is not shared between instances. */
