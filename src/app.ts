@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { openDatabase } from './storage/prisma/index.js';
 import { openKeyValueStore } from './storage/kv.js';
+import { sharedStores } from './storage/kv/index.js';
 import type { Deps } from './domain/deps.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { DOMAIN_SETTINGS, MAX_TOKEN_TTL_SECONDS } from './domain/deps.js';
@@ -64,21 +65,24 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const log = opts.logger ?? createLogger(config.logLevel);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: opts.schema, logger: log });
   await db.migrate();
-  const kv = await openKeyValueStore({ redisUrl: config.redisUrl, keyPrefix: opts.keyPrefix, logger: log });
-  const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
   const clock = opts.clock ?? systemClock;
+  // The in-process store expires keys by the domain's clock, so fake time moves its TTLs too.
+  const kv = await openKeyValueStore({ redisUrl: config.redisUrl, keyPrefix: opts.keyPrefix, logger: log, now: () => clock.now() });
+  const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
+  const stores = sharedStores(kv);
   const deps: Deps = {
     storage: db.storage,
+    stores,
     kv,
-    keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300),
-    transportKeys: new TransportKeyRing(db.storage.transportKeys, kek, config.transportKeys),
+    keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300, clock),
+    transportKeys: new TransportKeyRing(db.storage.transportKeys, kek, config.transportKeys, clock),
     hasher: new PasswordHasher(config.argon2),
     sender: createSender(config.sender, log),
-    lockout: new Lockout(kv),
+    lockout: new Lockout(stores.lockout, clock),
     limiter: new RateLimiter(kv, config.defence),
-    audit: new AuditLog(db.storage.audit, log),
+    audit: new AuditLog(db.storage.audit, log, clock),
     hmacKey: deriveKey(kek.toString('base64'), 'signet/hmac'),
-    directory: new Directory(db.storage.clients, db.storage.tenants),
+    directory: new Directory(db.storage.clients, db.storage.tenants, clock),
     settings: pick(config, DOMAIN_SETTINGS),
     log,
     clock,

@@ -3,6 +3,7 @@
 // flush interval; SIGTERM flushes.
 import type { Logger } from 'pino';
 import type { AuditEventInput, AuditRepository } from './ports.js';
+import type { Clock } from './clock.js';
 
 export class AuditLog {
   private buffer: (AuditEventInput & { time: Date })[] = [];
@@ -12,12 +13,13 @@ export class AuditLog {
   constructor(
     private readonly repo: AuditRepository,
     private readonly log: Logger,
+    private readonly clock: Clock,
     private readonly flushMs = 250,
     private readonly maxBatch = 500,
   ) {}
 
   record(e: AuditEventInput): void {
-    this.buffer.push({ ...e, time: new Date() });
+    this.buffer.push({ ...e, time: new Date(this.clock.now()) });
     if (this.buffer.length >= this.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
   }
@@ -39,7 +41,7 @@ export class AuditLog {
   /** Deletes events past the retention; run periodically. */
   async purge(retentionDays: number): Promise<void> {
     try {
-      const n = await this.repo.purge(new Date(Date.now() - retentionDays * 86400_000));
+      const n = await this.repo.purge(new Date(this.clock.now() - retentionDays * 86400_000));
       if (n > 0) this.log.info({ deleted: n }, 'audit retention');
     } catch (err) {
       this.log.warn({ err }, 'audit retention failed');

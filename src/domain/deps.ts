@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ScriptableKeyValueStore, Storage } from './ports.js';
+import type { KeyValueStore, SharedStores, Storage } from './ports.js';
 import type { AuditLog } from './audit.js';
 import type { CodeSender } from './senders.js';
 import type { Lockout } from './defence/lockout.js';
@@ -21,7 +21,10 @@ export type DomainSettings = Pick<Config, (typeof DOMAIN_SETTINGS)[number]>;
 /** Everything the domain needs, handed in once at start-up. */
 export interface Deps {
   storage: Storage;
-  kv: ScriptableKeyValueStore;
+  /** Short-lived shared state, one port per purpose (lockout, codes, captchas, revocations, replays). */
+  stores: SharedStores;
+  /** The generic store beneath `stores`: still used directly by the rate limiter and the HZERO captcha image cache (transport). */
+  kv: KeyValueStore;
   sender: CodeSender;
   lockout: Lockout;
   limiter: RateLimiter;

@@ -25,7 +25,6 @@ import { decryptFirstValid, type Alternative, type RsaDecryptionKey } from './cr
 import type { Admission } from './defence/request_checks.js';
 import type { IdentifierInput, PasswordInput } from './commands.js';
 
-const REPLAY_PREFIX = 'pwct:';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /**
@@ -88,7 +87,7 @@ function bySize(keys: RsaDecryptionKey[]): Map<number, RsaDecryptionKey[]> {
 }
 
 /**
- * Refuses a ciphertext seen before, for clients that ask for it: an atomic SET NX of the SHA-256
+ * Refuses a ciphertext seen before, for clients that ask for it: remembers (ReplayMemory) the SHA-256
  * of each way to cut it (the blocks as k-byte integers, so that dropping or adding a leading zero
  * byte does not make a "new" ciphertext), for twice the grace period: long enough that a key
  * rotated at least every grace period cannot decrypt it any more when the entry expires. Refused
@@ -102,13 +101,13 @@ async function checkReplay(deps: Deps, client: Client, splits: Buffer[][], field
   const keys = splits.map((blocks) => {
     const h = createHash('sha256');
     for (const b of blocks) h.update(b);
-    return REPLAY_PREFIX + h.digest('base64url');
+    return h.digest('base64url');
   });
-  const fresh = await Promise.all(keys.map((key) => deps.kv.setIfAbsent(key, '1', ttl)));
+  const fresh = await deps.stores.replays.rememberNew(keys, ttl);
   if (fresh.includes(false)) {
     // Give back what this attempt took, so that a concurrent first use is not refused for it.
     const mine = keys.filter((_, i) => fresh[i]);
-    if (mine.length > 0) await deps.kv.del(...mine);
+    if (mine.length > 0) await deps.stores.replays.forget(mine);
     throw invalidArgument(field, 'this ciphertext was used before: encrypt the password again', 'invalid_argument.password_replayed');
   }
   return keys;
@@ -125,7 +124,7 @@ async function releaseIfUnused<T>(deps: Deps, replayKeys: string[], signIn: () =
   try {
     return await signIn();
   } catch (err) {
-    if (replayKeys.length > 0 && isSignetError(err) && NOT_COMPARED.has(err.reason)) await deps.kv.del(...replayKeys);
+    if (replayKeys.length > 0 && isSignetError(err) && NOT_COMPARED.has(err.reason)) await deps.stores.replays.forget(replayKeys);
     throw err;
   }
 }

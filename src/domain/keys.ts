@@ -8,6 +8,7 @@ import type { SigningKey } from './model.js';
 import type { SigningKeyRepository } from './ports.js';
 import { seal, unseal } from './crypto/secrets.js';
 import { SealedKeyRing } from './sealed_key_ring.js';
+import type { Clock } from './clock.js';
 
 const SEAL_CONTEXT = 'signet/signing-key';
 
@@ -37,9 +38,9 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
     private readonly alg: string,
     /** Longest lifetime of any token we sign: how long a retired key stays published. */
     private readonly maxTokenTtlSeconds: number,
-    private readonly now: () => Date = () => new Date(),
+    clock: Clock,
   ) {
-    super();
+    super(clock);
   }
 
   /** Makes a new active key and retires the others; returns the new key's record. */
@@ -77,7 +78,7 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
   /** Verifies signature, expiry, issuer and type; throws on any failure. */
   async verify(token: string, issuer: string, typ: string): Promise<JWTPayload> {
     await this.fresh();
-    const { payload } = await jwtVerify(token, this.verifySet!, { issuer, typ, algorithms: [this.alg, ...this.algs()] });
+    const { payload } = await jwtVerify(token, this.verifySet!, { issuer, typ, algorithms: [this.alg, ...this.algs()], currentDate: this.now() });
     return payload;
   }
 

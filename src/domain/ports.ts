@@ -156,8 +156,10 @@ export interface Storage {
 }
 
 /**
- * Short-lived shared state: Redis in production, in-process on the embedded default. Every
+ * A generic key-value store: Redis in production, in-process on the embedded default. Every
  * method is atomic on its own (single Redis commands or Lua), so callers never read-then-write.
+ * The domain's own shared state goes through the ports below, named for what they keep; only
+ * the rate limiter (and the transport's HZERO captcha image cache) still use this store directly.
  */
 export interface KeyValueStore {
   /** False for the in-process store: state is not shared between instances. */
@@ -174,64 +176,140 @@ export interface KeyValueStore {
   close(): Promise<void>;
 }
 
-// ---- atomic scripts: multi-step updates that must not interleave (lockout, codes)
+/** @deprecated The generic store by its old name (ratelimit.ts); scripts now live in src/storage. */
+export type ScriptableKeyValueStore = KeyValueStore;
 
-/** What Lua returns through ioredis: integers, strings, nil (null) and arrays of those. */
-export type ScriptResult = string | number | null | ScriptResult[];
+// ---- short-lived shared state, one port per purpose. Each step is atomic in the store (one
+// command or one script), on one Redis node or Cluster alike, so no rule here is ever decided
+// by a read followed by a write. Identifiers handed in are already what may be stored: digests
+// of tokens, HMACs of destinations.
 
-/**
- * The keyspace as a script's in-process twin sees it. Keys are the caller's keys (the store adds
- * its prefix). Everything is synchronous, which is what makes the twin atomic.
- */
-export interface ScriptKeyspace {
-  get(key: string): string | null;
-  /** Like SET: without ttlSeconds the key does not expire (and loses any TTL it had). */
-  set(key: string, value: string, ttlSeconds?: number): void;
-  /** True when the key existed. */
-  del(key: string): boolean;
-  /** Like INCRBY: a missing key counts as 0 and is created without TTL; throws on a non-integer. */
-  incrBy(key: string, by: number): number;
-  /** Like TTL: seconds left (rounded to the nearest), -1 without expiry, -2 when missing. */
-  ttl(key: string): number;
-  /** Like EXPIRE: true when the key exists and now expires in ttlSeconds. */
-  expire(key: string, ttlSeconds: number): boolean;
+/** Whose password failures count: the user, or for an unknown user the identifier typed. */
+export interface LockoutSubject {
+  tenantId: string;
+  key: string;
 }
 
-/** One atomic operation, written twice: Lua for Redis and JavaScript for the in-process store. */
-export interface ScriptDefinition<R extends ScriptResult = ScriptResult> {
-  /** Unique per store; used in error messages. */
-  name: string;
+export type LockoutReservation =
+  | { outcome: 'place'; failures: number; inFlight: number }
+  | { outcome: 'locked'; seconds: number }
+  /** Failures plus attempts in flight already use up the budget. */
+  | { outcome: 'busy' };
+
+export interface LockoutStore {
   /**
-   * How many leading arguments are keys. They reach Lua as KEYS[1..numKeys], prefixed. On Redis
-   * Cluster they must share a hash slot: put a hash tag in them, e.g. `lock:{user-id}:a`.
+   * Unless the subject is locked, or failures + attempts in flight >= max, takes a place (one
+   * attempt in flight, the count of which expires after pendingTtlSeconds when never given back).
    */
-  numKeys: number;
-  /** Runs in Redis (EVALSHA, then EVAL when the script cache was flushed). ARGV are strings. */
-  lua: string;
+  reserve(s: LockoutSubject, max: number, pendingTtlSeconds: number): Promise<LockoutReservation>;
   /**
-   * The same logic in JavaScript; it must return what the Lua returns through ioredis (Lua
-   * numbers become integers, false becomes null, true becomes 1). Never await in it.
+   * Gives the place back and counts a failure (the count expires windowSeconds after the first);
+   * at max, locks for lockSeconds and starts the count again.
    */
-  memory(kv: ScriptKeyspace, keys: string[], args: string[]): R;
+  fail(s: LockoutSubject, max: number, lockSeconds: number, windowSeconds: number): Promise<{ failures: number; lockedFor: number }>;
+  /** Gives the place back; with clearFailures the failure count too. */
+  release(s: LockoutSubject, clearFailures: boolean): Promise<void>;
+  /**
+   * release(s, false) that the store may hold back up to maxDelayMs, to travel with its next
+   * command. Never fails (failures are logged).
+   */
+  releaseSoon(s: LockoutSubject, maxDelayMs: number): void;
+  failures(s: LockoutSubject): Promise<number>;
+  /** Forgets failures, places and the lock. */
+  reset(s: LockoutSubject): Promise<void>;
+  /** Marks, under an identifier as typed, a lock ending at endMs (epoch ms), for ttlSeconds. */
+  markIdentifierLock(tenantId: string, identifier: string, endMs: number, ttlSeconds: number): Promise<void>;
+  /** The end (epoch ms) of the lock marked under the identifier; 0 when none. */
+  identifierLockEnd(tenantId: string, identifier: string): Promise<number>;
+  clearIdentifierLocks(tenantId: string, identifiers: string[]): Promise<void>;
 }
 
-/** Runs a defined script: `keys.length` must equal the definition's numKeys. */
-export type AtomicScript<R extends ScriptResult = ScriptResult> = (
-  keys: string[],
-  args?: (string | number)[],
-) => Promise<R>;
-
-export interface AtomicScripts {
-  defineScript<R extends ScriptResult>(def: ScriptDefinition<R>): AtomicScript<R>;
-  /**
-   * Runs a script whose answer nobody waits for, and lets the store hold it back for up to
-   * `maxDelayMs` so that it leaves with the store's next command rather than in a socket write
-   * of its own. Only for updates whose delay errs on the safe side (giving back a lockout place).
-   * Failures are logged, not thrown; close() sends what is held back.
-   */
-  runSoon(script: AtomicScript, keys: string[], args: (string | number)[], maxDelayMs: number): void;
+export interface SendLimits {
+  /** 0: no gap between sends. */
+  resendSeconds: number;
+  dailyLimit: number;
+  /** The daily limit's window, from the first send. */
+  windowSeconds: number;
+  /** Sends in the window after which a solved captcha is needed. */
+  captchaAfter: number;
+  captchaSolved: boolean;
 }
 
-/** A KeyValueStore that can also run atomic scripts. Both backends are one. */
-export type ScriptableKeyValueStore = KeyValueStore & AtomicScripts;
+export type SendReservation =
+  | { outcome: 'ok'; sends: number }
+  | { outcome: 'gap' | 'day'; retryAfterSeconds: number }
+  | { outcome: 'captcha'; sends: number };
 
+/** A verification code as kept: its HMAC, and what a right code proves. */
+export interface StoredCode {
+  mac: string;
+  tenantId: string;
+  userType: UserType;
+  channel: 'sms' | 'email';
+  destination: string;
+  usage: string;
+}
+
+export type VerifiedCode = Omit<StoredCode, 'mac'>;
+
+export type CodeCheck =
+  | { outcome: 'ok'; code: StoredCode }
+  | { outcome: 'wrong'; attemptsLeft: number }
+  /** Unknown, expired, or burned by its last attempt. */
+  | { outcome: 'gone' };
+
+export interface CodeStore {
+  /**
+   * Checks the resend gap, the daily limit and the captcha threshold of a destination and, when
+   * all pass, takes a send: the gap (holding `slot`) and one count of the window.
+   */
+  reserveSend(destination: string, slot: string, limits: SendLimits): Promise<SendReservation>;
+  /** Gives back a send: the gap if it still holds `slot`, and one count. */
+  releaseSend(destination: string, slot: string): Promise<void>;
+  saveCode(id: string, code: StoredCode, ttlSeconds: number): Promise<void>;
+  deleteCode(id: string): Promise<void>;
+  /**
+   * One attempt: counts it (the count lives ttlSeconds) and compares in the same step. Right
+   * when the mac matches and tenant / destination do (an empty expectation matches any); a right
+   * code, and the last allowed attempt, delete the code.
+   */
+  checkCode(id: string, attempt: { mac: string; tenantId: string; destination: string }, maxAttempts: number, ttlSeconds: number): Promise<CodeCheck>;
+  saveToken(tokenHash: string, verified: VerifiedCode, ttlSeconds: number): Promise<void>;
+  /** One-time: the token's value, deleted in the same step. */
+  takeToken(tokenHash: string): Promise<VerifiedCode | null>;
+}
+
+/** A captcha challenge as kept: the HMAC of its answer and the flow it unlocks. */
+export interface StoredChallenge {
+  answerMac: string;
+  state: string;
+}
+
+export interface CaptchaStore {
+  saveChallenge(idHash: string, challenge: StoredChallenge, ttlSeconds: number): Promise<void>;
+  /** One-time: the challenge, deleted in the same step; null when unknown, expired or unreadable. */
+  takeChallenge(idHash: string): Promise<StoredChallenge | null>;
+  saveToken(tokenHash: string, state: string, ttlSeconds: number): Promise<void>;
+  /** One-time: the token's state, deleted in the same step. */
+  takeToken(tokenHash: string): Promise<string | null>;
+}
+
+export interface RevocationMarks {
+  mark(sessionIds: string[], ttlSeconds: number): Promise<void>;
+  isRevoked(sessionId: string): Promise<boolean>;
+}
+
+/** Ciphertexts seen, by digest. */
+export interface ReplayMemory {
+  /** Remembers each digest for ttlSeconds; for each, true when it was not remembered already. */
+  rememberNew(digests: string[], ttlSeconds: number): Promise<boolean[]>;
+  forget(digests: string[]): Promise<void>;
+}
+
+export interface SharedStores {
+  lockout: LockoutStore;
+  codes: CodeStore;
+  captcha: CaptchaStore;
+  revocations: RevocationMarks;
+  replays: ReplayMemory;
+}

@@ -3,14 +3,12 @@
 import type { Deps } from './deps.js';
 import { MAX_TOKEN_TTL_SECONDS } from './deps.js';
 
-const key = (sid: string) => `sess:revoked:${sid}`;
-
 export async function markRevoked(deps: Deps, sessionIds: string[]): Promise<void> {
-  await Promise.all(sessionIds.map((sid) => deps.kv.set(key(sid), '1', MAX_TOKEN_TTL_SECONDS)));
+  await deps.stores.revocations.mark(sessionIds, MAX_TOKEN_TTL_SECONDS);
 }
 
-export async function isRevoked(deps: Deps, sid: string): Promise<boolean> {
-  return (await deps.kv.get(key(sid))) !== null;
+export function isRevoked(deps: Deps, sid: string): Promise<boolean> {
+  return deps.stores.revocations.isRevoked(sid);
 }
 
 /** Revokes one session in storage and in the shared store; true when it was live. */

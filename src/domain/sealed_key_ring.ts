@@ -8,6 +8,8 @@
 // (Retiring the losers at start-up would race too: an instance with a stale view could retire
 // the winner, leaving no active key at all.)
 
+import type { Clock } from './clock.js';
+
 /** How often an instance re-reads the key table. */
 const RELOAD_MS = 30_000;
 
@@ -21,6 +23,12 @@ export abstract class SealedKeyRing<R extends KeyRecord, L extends { record: R }
   protected active: L | undefined;
   protected loadedAt = 0;
   private reloading: Promise<void> | undefined;
+
+  constructor(protected readonly clock: Clock) {}
+
+  protected now(): Date {
+    return new Date(this.clock.now());
+  }
 
   protected abstract idOf(record: R): string;
   /** The records this ring keeps loaded, oldest first. */
@@ -51,7 +59,7 @@ export abstract class SealedKeyRing<R extends KeyRecord, L extends { record: R }
   }
 
   protected async fresh(): Promise<void> {
-    if (this.active && Date.now() - this.loadedAt < RELOAD_MS) return;
+    if (this.active && this.clock.now() - this.loadedAt < RELOAD_MS) return;
     await this.reloadShared();
   }
 
@@ -71,6 +79,6 @@ export abstract class SealedKeyRing<R extends KeyRecord, L extends { record: R }
     this.loaded = next;
     this.active = [...next.values()].filter((k) => k.record.status === 'active').at(-1);
     this.afterReload(records);
-    this.loadedAt = Date.now();
+    this.loadedAt = this.clock.now();
   }
 }

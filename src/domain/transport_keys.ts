@@ -12,6 +12,7 @@ import { seal, unseal } from './crypto/secrets.js';
 import { rsaDecryptionKey, type RsaDecryptionKey } from './crypto/rsa.js';
 import { SealedKeyRing } from './sealed_key_ring.js';
 import type { Config } from '../config.js';
+import type { Clock } from './clock.js';
 
 const SEAL_CONTEXT = 'signet/transport-key';
 /** An unknown thumbprint may name a key made a moment ago elsewhere; re-read at most this often for it. */
@@ -39,9 +40,9 @@ export class TransportKeyRing extends SealedKeyRing<TransportKey, LoadedKey> {
     private readonly repo: TransportKeyRepository,
     private readonly kek: Buffer,
     readonly settings: TransportKeySettings,
-    private readonly now: () => Date = () => new Date(),
+    clock: Clock,
   ) {
-    super();
+    super(clock);
     if (settings.bits < MIN_TRANSPORT_KEY_BITS) throw new Error(`transport keys need at least ${MIN_TRANSPORT_KEY_BITS} bits`);
   }
 
@@ -72,7 +73,7 @@ export class TransportKeyRing extends SealedKeyRing<TransportKey, LoadedKey> {
     await this.fresh();
     if (!thumbprint) return [...this.usable()].reverse().map((k) => k.decryption);
     let key = this.loaded.get(thumbprint);
-    if (!key && Date.now() - this.loadedAt >= UNKNOWN_RELOAD_MS) {
+    if (!key && this.clock.now() - this.loadedAt >= UNKNOWN_RELOAD_MS) {
       await this.reloadShared();
       key = this.loaded.get(thumbprint);
     }

@@ -6,3 +6,16 @@ export async function clearOfMinuteEnd(marginMs: number): Promise<void> {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
 }
+
+/** A clock that moves only when told: expiries and windows are decided by the test, not by load. */
+export class FakeClock {
+  constructor(private ms = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.ms;
+  }
+
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}

@@ -13,7 +13,8 @@ import { KeyRing } from '../../src/domain/keys.js';
 import { TransportKeyRing } from '../../src/domain/transport_keys.js';
 import { PasswordHasher } from '../../src/domain/passwords.js';
 import { Directory } from '../../src/domain/directory.js';
-import { systemClock } from '../../src/domain/clock.js';
+import { systemClock, type Clock } from '../../src/domain/clock.js';
+import { sharedStores } from '../../src/storage/kv/index.js';
 import { SignetError } from '../../src/domain/errors.js';
 
 const page = <T extends { id: string }>(all: T[]) => ({ items: all, nextPageToken: '' });
@@ -132,22 +133,31 @@ export function fakeSender() {
   return { name: 'fake', sent, async send(m: CodeMessage) { sent.push(m); } };
 }
 
-export async function fakeDeps(overrides: Partial<Deps['settings']> = {}): Promise<Deps & { storage: ReturnType<typeof fakeStorage> }> {
+/**
+ * Deps on fakes and the in-process store. `clock` is the domain's clock and the store's (a
+ * FakeClock moves TTLs too); the fake storage keeps real time.
+ */
+export async function fakeDeps(
+  overrides: Partial<Deps['settings']> = {}, clock: Clock = systemClock,
+): Promise<Deps & { storage: ReturnType<typeof fakeStorage> }> {
   const storage = fakeStorage();
+  // The in-process store is a real backend, deterministic and synchronous inside: fine for units.
+  const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0, now: () => clock.now() });
+  const stores = sharedStores(kv);
   const deps = {
     storage,
-    // The in-process store is a real backend, deterministic and synchronous inside: fine for units.
-    kv: new MemoryKeyValueStore({ sweepIntervalMs: 0 }),
+    stores,
+    kv,
     sender: fakeSender(),
     audit: undefined as unknown as AuditLog,
     lockout: undefined as unknown as Lockout,
     limiter: undefined as unknown as RateLimiter,
     hmacKey: Buffer.alloc(32, 9),
-    keys: new KeyRing(storage.signingKeys, Buffer.alloc(32, 3), 'ES256', 3600),
+    keys: new KeyRing(storage.signingKeys, Buffer.alloc(32, 3), 'ES256', 3600, clock),
     // Not initialised here (an RSA key takes a while to make): tests that need one call init().
-    transportKeys: new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 3), { bits: 2048, graceSeconds: 3600 }),
+    transportKeys: new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 3), { bits: 2048, graceSeconds: 3600 }, clock),
     hasher: new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }),
-    directory: new Directory(storage.clients, storage.tenants, 0),
+    directory: new Directory(storage.clients, storage.tenants, clock, 0),
     settings: {
       issuer: 'http://unit.test', refreshGraceSeconds: 5, accessTokenTtl: 600, refreshTokenTtl: 86400, maxSessions: 2,
       defence: { ipPerMinute: 0, clientPerMinute: 0, ipFailuresCaptcha: 0, ipFailuresBlock: 0, ipFailureWindowSeconds: 900, captchaTtlSeconds: 300 },
@@ -155,11 +165,11 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}): Promi
       ...overrides,
     },
     log: pino({ level: 'silent' }),
-    clock: systemClock,
-    now: () => new Date(),
+    clock,
+    now: () => new Date(clock.now()),
   };
-  deps.audit = new AuditLog(storage.audit, deps.log, 0);
-  deps.lockout = new Lockout(deps.kv);
+  deps.audit = new AuditLog(storage.audit, deps.log, clock, 0);
+  deps.lockout = new Lockout(stores.lockout, clock);
   deps.limiter = new RateLimiter(deps.kv, deps.settings.defence);
   await deps.keys.init();
   return deps;

@@ -8,7 +8,7 @@ import {
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 import { createCaptchaChallenge } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
-import type { AtomicScript } from '../../src/domain/ports.js';
+import type { AtomicScript, ScriptableKeyValueStore } from '../../src/storage/kv.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +40,7 @@ describe.each(BACKENDS)('captcha on %s', (backend) => {
     s = await startTestSignet({ backend, env: { ...hook.env(), SIGNET_CODE_RESEND_SECONDS: '0' } });
     await seed(s);
     // Test-only: lets a key expire within a second on either backend, through the store's own API.
-    expireSoon = s.running.deps.kv.defineScript<number>({
+    expireSoon = (s.running.deps.kv as ScriptableKeyValueStore).defineScript<number>({
       name: 'test-expire-soon',
       numKeys: 1,
       lua: `return redis.call('EXPIRE', KEYS[1], 1)`,

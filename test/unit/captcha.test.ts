@@ -2,7 +2,7 @@
 // nothing in the store that would answer a captcha.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps } from '../helpers/fakes.js';
-import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
+import { FakeClock } from '../helpers/clock.js';
 import {
   answerCaptcha, consumeCaptchaToken, createCaptcha, createCaptchaChallenge, renderCaptcha, verifyCaptcha,
 } from '../../src/domain/defence/captcha.js';
@@ -16,12 +16,11 @@ const reasonOf = (p: Promise<unknown>) =>
 
 describe('captcha', () => {
   let deps: D;
-  let clock: number;
+  let clock: FakeClock;
 
   beforeEach(async () => {
-    deps = await fakeDeps();
-    clock = 1_700_000_000_000;
-    deps.kv = new MemoryKeyValueStore({ sweepIntervalMs: 0, now: () => clock });
+    clock = new FakeClock();
+    deps = await fakeDeps({}, clock);
   });
 
   it('renders a 4-character SVG from an unambiguous alphabet', () => {
@@ -80,7 +79,7 @@ describe('captcha', () => {
     const c = await createCaptchaChallenge(deps, { state: 's' }, known('AbCd'));
     expect(await reasonOf(verifyCaptcha(deps, c.token, ''))).toBe('captcha_invalid');
     const late = await createCaptchaChallenge(deps, { state: 's' }, known('AbCd'));
-    clock += 300_000;
+    clock.advance(300_000);
     expect(await reasonOf(verifyCaptcha(deps, late.token, 'abcd'))).toBe('captcha_invalid');
   });
 
@@ -104,10 +103,10 @@ describe('captcha', () => {
     const c = await createCaptchaChallenge(deps, { state: 's' }, known('AbCd'));
     const t = await verifyCaptcha(deps, c.token, 'abcd');
     expect(t.expiresIn).toBe(2);
-    clock += 1999;
+    clock.advance(1999);
     const fresh = await verifyCaptcha(deps, (await createCaptchaChallenge(deps, { state: 's' }, known('x'))).token, 'X');
     expect(await consumeCaptchaToken(deps, fresh.captchaToken, ['s'])).toBe(true);
-    clock += 1;
+    clock.advance(1);
     expect(await consumeCaptchaToken(deps, t.captchaToken, ['s'])).toBe(false);
   });
 

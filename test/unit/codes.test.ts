@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeSender } from '../helpers/fakes.js';
 import * as admin from '../../src/domain/admin.js';
-import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
+import { FakeClock } from '../helpers/clock.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Tenant } from '../../src/domain/model.js';
 import {
@@ -26,7 +26,7 @@ describe('verification codes', () => {
   let deps: D;
   let sender: ReturnType<typeof fakeSender>;
   let tenant: Tenant;
-  let clock: number;
+  let clock: FakeClock;
   const send = (over: Partial<SendCodeRequest> = {}) => sendCode(deps, {
     tenant, userType: 'P', channel: 'sms', destination: PHONE, target: 'ANY', usage: 'sign_in', locale: 'en', ip: '10.0.0.1', clientId: 'c1', ...over,
   });
@@ -38,11 +38,10 @@ describe('verification codes', () => {
   const settings = (codes: Partial<D['settings']['codes']>) => { deps.settings.codes = { ...deps.settings.codes, ...codes }; };
 
   beforeEach(async () => {
-    deps = await fakeDeps();
+    clock = new FakeClock();
+    deps = await fakeDeps({}, clock);
     sender = fakeSender();
     deps.sender = sender;
-    clock = 1_700_000_000_000;
-    deps.kv = new MemoryKeyValueStore({ sweepIntervalMs: 0, now: () => clock });
     tenant = await admin.createTenant(deps, 't1', 'T1', {});
     await admin.createTenant(deps, 't2', 'T2', { hideUnknownUsers: true });
     await admin.createUser(deps, {
@@ -97,7 +96,8 @@ describe('verification codes', () => {
     });
 
     it('makes a suppressed send wait about as long as real sends take, so its answer time hides nothing', async () => {
-      const slow = { name: 'slow', sent: [] as unknown[], async send(m: unknown) { await new Promise((r) => setTimeout(r, 300)); slow.sent.push(m); } };
+      // A real send that takes 300 ms by the domain's clock.
+      const slow = { name: 'slow', sent: [] as unknown[], async send(m: unknown) { clock.advance(300); slow.sent.push(m); } };
       deps.sender = slow;
       const hidden = (await admin.getTenant(deps, 't2'))!;
       await send({ destination: PHONE });
@@ -121,13 +121,13 @@ describe('verification codes', () => {
 
     it('allows one send per destination per resendSeconds, answering the seconds left', async () => {
       await send();
-      clock += 2000;
+      clock.advance(2000);
       const e = await failure(send());
       expect(e.reason).toBe('resource_exhausted');
       expect(e.details?.retryAfterSeconds).toBe(58);
       expect(e.details?.metadata).toEqual({ scope: 'code_resend' });
       expect((await send({ destination: '+8613900000000' })).isUser).toBe(false);
-      clock += 58_000;
+      clock.advance(58_000);
       await send();
       expect(sender.sent).toHaveLength(3);
     });
@@ -158,11 +158,11 @@ describe('verification codes', () => {
       const t = await captchaToken();
       await send({ captchaToken: t });
       expect((await failure(send({ captchaToken: t }))).reason).toBe('resource_exhausted');
-      clock += 60_000;
+      clock.advance(60_000);
       await send();
-      clock += 60_000;
+      clock.advance(60_000);
       await send();
-      clock += 60_000;
+      clock.advance(60_000);
       await send({ captchaToken: t });
       expect(sender.sent).toHaveLength(4);
     });
@@ -170,12 +170,12 @@ describe('verification codes', () => {
     it('allows dailyLimit sends per destination per 24 h, then answers when the window ends', async () => {
       settings({ resendSeconds: 0, dailyLimit: 5 });
       for (let i = 0; i < 5; i++) await send({ captchaToken: i >= 3 ? await captchaToken() : undefined });
-      clock += 3_600_000;
+      clock.advance(3_600_000);
       const e = await failure(send({ captchaToken: await captchaToken() }));
       expect(e.reason).toBe('resource_exhausted');
       expect(e.details?.retryAfterSeconds).toBe(86400 - 3600);
       expect(e.details?.metadata).toEqual({ scope: 'code_daily' });
-      clock += (86400 - 3600) * 1000;
+      clock.advance((86400 - 3600) * 1000);
       await send();
       expect(sender.sent).toHaveLength(6);
     });
@@ -240,7 +240,7 @@ describe('verification codes', () => {
 
     it('refuses an expired code, an unknown or malformed id', async () => {
       const { verificationId } = await send();
-      clock += 300_000;
+      clock.advance(300_000);
       const refused = [
         await failure(verifyCode(deps, verificationId, lastCode())),
         await failure(verifyCode(deps, 'a'.repeat(32), '123456')),
@@ -286,7 +286,7 @@ describe('verification codes', () => {
     it('are accepted for their usage; one sent without a usage serves any', async () => {
       const bind = await tokenFor({ usage: 'bind_phone' });
       expect(await consumeVerificationToken(deps, bind, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
-      clock += 60_000;
+      clock.advance(60_000);
       const any = await tokenFor({ usage: '', channel: 'email', destination: 'u1@example.com' });
       expect(await consumeVerificationToken(deps, any, { tenantId: 't1', usage: 'sign_in' }))
         .toEqual({ channel: 'email', destination: 'u1@example.com', userType: 'P' });
@@ -294,7 +294,7 @@ describe('verification codes', () => {
 
     it('expire after 600 s', async () => {
       const t = await tokenFor();
-      clock += 600_000;
+      clock.advance(600_000);
       expect(await consumeVerificationToken(deps, t, { tenantId: 't1' })).toBeNull();
     });
   });

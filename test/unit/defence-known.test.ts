@@ -6,6 +6,8 @@ import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
 import { admitted } from '../../src/domain/defence/request_checks.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
+import { KvLockoutStore } from '../../src/storage/kv/lockout.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { isSignetError } from '../../src/domain/errors.js';
 import type { DefenceSettings } from '../../src/config.js';
 import { clearOfMinuteEnd } from '../helpers/clock.js';
@@ -186,7 +188,7 @@ describe('Lockout: locks seen from an identifier', () => {
 
   it('costs no I/O for an identifier never seen locked, one read to confirm one that was', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const lockout = new Lockout(kv);
+    const lockout = new Lockout(new KvLockoutStore(kv), systemClock);
     const get = vi.spyOn(kv, 'get');
     expect(lockout.seenLocked('t1', 'P:username:ann')).toBe(false);
     await lockout.rememberLock('t1', 'P:username:ann', 60);
@@ -199,8 +201,8 @@ describe('Lockout: locks seen from an identifier', () => {
 
   it('lets a lock lifted elsewhere (an unlock through another instance) through at once', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const here = new Lockout(kv);
-    const there = new Lockout(kv);
+    const here = new Lockout(new KvLockoutStore(kv), systemClock);
+    const there = new Lockout(new KvLockoutStore(kv), systemClock);
     await here.rememberLock('t1', 'P:username:cy', 60);
     await there.forgetLocks('t1', ['P:username:cy']);
     expect(await reasonOf(here.confirmLock('t1', 'P:username:cy'))).toBe('passed');
@@ -210,7 +212,7 @@ describe('Lockout: locks seen from an identifier', () => {
   it('gives a successful attempt\'s place back, held back only with no failures and budget to spare', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const runSoon = vi.spyOn(kv, 'runSoon');
-    const lockout = new Lockout(kv);
+    const lockout = new Lockout(new KvLockoutStore(kv), systemClock);
     const p5 = { ...(policy as object), maxFailedAttempts: 5 } as never;
     const s = { tenantId: 't1', key: 'u:dee' };
     const place = await lockout.reserve(s, p5);
@@ -240,7 +242,7 @@ describe('Lockout: locks seen from an identifier', () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const held: Array<() => Promise<unknown>> = [];
     vi.spyOn(kv, 'runSoon').mockImplementation((script, keys, args) => void held.push(() => script(keys, args)));
-    const lockout = new Lockout(kv);
+    const lockout = new Lockout(new KvLockoutStore(kv), systemClock);
     const p5 = { ...(policy as object), maxFailedAttempts: 5 } as never;
     const s = { tenantId: 't1', key: 'u:eve' };
     await lockout.succeeded(s, await lockout.reserve(s, p5), p5);

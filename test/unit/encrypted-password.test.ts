@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
+import { systemClock } from '../../src/domain/clock.js';
+import { FakeClock } from '../helpers/clock.js';
 import {
   candidateSplits, obtainPassword, readEncryptedParams,
 } from '../../src/domain/encrypted_password.js';
@@ -39,7 +41,7 @@ async function failure(p: Promise<unknown>): Promise<SignetError> {
 describe('TransportKeyRing', () => {
   it('creates one key on first start, publishes it and names it by its SPKI thumbprint', async () => {
     const storage = fakeStorage();
-    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await ring.init();
     const current = await ring.current();
     expect(current.bits).toBe(2048);
@@ -49,27 +51,27 @@ describe('TransportKeyRing', () => {
     // Sealed: the row holds no PEM private key.
     expect(rows[0].privateKeySealed).not.toContain('PRIVATE KEY');
     // A second instance on the same table uses the same key.
-    const other = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    const other = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await other.init();
     expect((await other.current()).thumbprint).toBe(current.thumbprint);
     // Another key-encryption key cannot open it.
-    await expect(new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }).init()).rejects.toThrow();
+    await expect(new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }, systemClock).init()).rejects.toThrow();
   });
 
   it('refuses keys under 2048 bits', () => {
-    expect(() => new TransportKeyRing(fakeStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 })).toThrow(/2048/);
+    expect(() => new TransportKeyRing(fakeStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 }, systemClock)).toThrow(/2048/);
   });
 
   it('survives instances racing on an empty table: each key decrypts, all publish the newest, a rotation tidies up', async () => {
     const storage = fakeStorage();
-    const rings = [0, 1, 2].map(() => new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }));
+    const rings = [0, 1, 2].map(() => new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock));
     // All three see an empty table, then each creates its key.
     await Promise.all(rings.map((r) => r.init()));
     const rows = await storage.transportKeys.listUsable(new Date());
     expect(rows.length).toBeGreaterThanOrEqual(1);
     expect(rows.every((k) => k.status === 'active')).toBe(true);
     // An instance that reads the table publishes the newest and decrypts with every one.
-    const fresh = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 });
+    const fresh = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await fresh.init();
     expect((await fresh.current()).thumbprint).toBe(rows.at(-1)!.thumbprint);
     expect(await fresh.decryptionKeys()).toHaveLength(rows.length);
@@ -81,7 +83,7 @@ describe('TransportKeyRing', () => {
   it('rotates: the new key is published, the old one decrypts until its grace period ends, then not at all', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const storage = fakeStorage();
-    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, () => now);
+    const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, { now: () => now.getTime() });
     await ring.init();
     const old = await ring.current();
     const rotated = await ring.rotate();
@@ -98,12 +100,13 @@ describe('TransportKeyRing', () => {
 
   it('picks up a key rotated on another instance when a request names it', async () => {
     const storage = fakeStorage();
-    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 });
-    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 });
+    const clock = new FakeClock(Date.now());
+    const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, clock);
+    const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, clock);
     await a.init();
     await b.init();
     const made = await b.rotate();
-    await new Promise((r) => setTimeout(r, 1_050)); // unknown thumbprints re-read the table at most once a second
+    clock.advance(1_050); // unknown thumbprints re-read the table at most once a second
     expect(await a.decryptionKeys(made.thumbprint)).toHaveLength(1);
     expect(await a.decryptionKeys('nonsense')).toEqual([]);
   });

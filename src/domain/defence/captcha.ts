@@ -5,11 +5,12 @@
 // - a challenge, under the SHA-256 of its token: the HMAC of the lower-cased answer and the flow
 //   ("state") it unlocks. A stolen dump yields neither answers nor usable tokens.
 // - a captcha token (256-bit), under its SHA-256: the state it was issued for.
-// Every read is a GETDEL: a challenge gets exactly one answer, right or wrong (so guessing costs
+// Every read takes the entry away in the same step: a challenge gets exactly one answer, right or wrong (so guessing costs
 // one image per guess), and a captcha token opens exactly one request.
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import svgCaptcha from 'svg-captcha';
 import type { Deps } from '../deps.js';
+import type { StoredChallenge } from '../ports.js';
 import { SignetError } from '../errors.js';
 import { randomToken, safeEqual, sha256Hex } from '../crypto/secrets.js';
 
@@ -42,17 +43,9 @@ export function renderCaptcha(opts: { width?: number; height?: number; length?: 
   return { text, svg };
 }
 
-const challengeKey = (token: string) => `captcha:{${sha256Hex(token)}}`;
-const captchaTokenKey = (token: string) => `captcha-token:{${sha256Hex(token)}}`;
-
 /** The answer is bound to its challenge, so a stored value cannot be replayed under another. */
 const answerMac = (deps: Deps, token: string, answer: string) =>
   createHmac('sha256', deps.hmacKey).update(`captcha\n${token}\n${answer.trim().toLowerCase()}`).digest('hex');
-
-interface StoredChallenge {
-  a: string;
-  s: string;
-}
 
 export interface CaptchaChallenge {
   /** Identifies the challenge (32 hex, the shape of HZERO's captchaKey). */
@@ -71,8 +64,7 @@ export async function createCaptchaChallenge(
   const ttl = deps.settings.defence.captchaTtlSeconds;
   const token = randomBytes(16).toString('hex');
   const { text, svg } = render();
-  const stored: StoredChallenge = { a: answerMac(deps, token, text), s: req.state };
-  await deps.kv.set(challengeKey(token), JSON.stringify(stored), ttl);
+  await deps.stores.captcha.saveChallenge(sha256Hex(token), { answerMac: answerMac(deps, token, text), state: req.state }, ttl);
   return { token, svg, expiresIn: ttl };
 }
 
@@ -94,10 +86,8 @@ export async function createCaptcha(deps: Deps, req: { state: string }): Promise
 /** Burns the challenge and tells whether `answer` was right; its state, when it was. */
 async function burn(deps: Deps, token: string, answer: string): Promise<StoredChallenge | null> {
   if (!token) return null;
-  const raw = await deps.kv.getDel(challengeKey(token));
-  if (raw === null) return null;
-  const stored = parse<StoredChallenge>(raw);
-  if (!stored || !answer || !safeEqual(answerMac(deps, token, answer), stored.a)) return null;
+  const stored = await deps.stores.captcha.takeChallenge(sha256Hex(token));
+  if (!stored || !answer || !safeEqual(answerMac(deps, token, answer), stored.answerMac)) return null;
   return stored;
 }
 
@@ -116,7 +106,7 @@ export async function verifyCaptcha(deps: Deps, token: string, key: string): Pro
   if (!stored) throw new SignetError('captcha_invalid', 'captcha_unknown');
   const ttl = deps.settings.defence.captchaTtlSeconds;
   const captchaToken = randomToken(32);
-  await deps.kv.set(captchaTokenKey(captchaToken), stored.s, ttl);
+  await deps.stores.captcha.saveToken(sha256Hex(captchaToken), stored.state, ttl);
   return { captchaToken, expiresIn: ttl };
 }
 
@@ -126,19 +116,11 @@ export async function verifyCaptcha(deps: Deps, token: string, key: string): Pro
  */
 export async function consumeCaptchaToken(deps: Deps, captchaToken: string, states: string[]): Promise<boolean> {
   if (!captchaToken) return false;
-  const state = await deps.kv.getDel(captchaTokenKey(captchaToken));
+  const state = await deps.stores.captcha.takeToken(sha256Hex(captchaToken));
   return state !== null && states.includes(state);
 }
 
 /** HZERO's one step (captcha_key + captcha on the request): burns the challenge; true when right. */
 export async function answerCaptcha(deps: Deps, challengeToken: string, answer: string): Promise<boolean> {
   return (await burn(deps, challengeToken, answer)) !== null;
-}
-
-function parse<T>(raw: string): T | null {
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    return null;
-  }
 }

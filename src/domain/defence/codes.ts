@@ -9,11 +9,11 @@
 //   and compares in the same script, so 50 parallel guesses get exactly maxAttempts compares;
 //   the last wrong one deletes the code, after which even the right code fails.
 // - a dump of the store: codes are kept as HMACs, tokens as SHA-256, destinations only under an
-//   HMAC in key names. Keys carry a hash tag so the keys of one script share a Cluster slot.
+//   HMAC. Each step is one atomic operation of the CodeStore (storage/kv/codes.ts).
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { Tenant, UserType } from '../model.js';
-import type { AtomicScript, ScriptableKeyValueStore } from '../ports.js';
+import type { StoredCode } from '../ports.js';
 import type { Locale } from '../model.js';
 import { SignetError } from '../errors.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
@@ -30,133 +30,10 @@ export const CODE_CAPTCHA_STATES = ['POST:/v1/verification'];
 
 type Channel = 'sms' | 'email';
 
-type Outcome = [string, number | string];
-
-interface Scripts {
-  reserve: AtomicScript<Outcome>;
-  release: AtomicScript<number>;
-  check: AtomicScript<Outcome>;
-}
-
-const scripts = new WeakMap<ScriptableKeyValueStore, Scripts>();
-
-function scriptsOf(kv: ScriptableKeyValueStore): Scripts {
-  let s = scripts.get(kv);
-  if (s) return s;
-  s = {
-    // KEYS: gap, day. ARGV: resendSeconds, dailyLimit, window, captchaAfter, captchaOk, slot.
-    // → {'gap'|'day', seconds left} | {'captcha', sends} | {'ok', sends}
-    reserve: kv.defineScript<Outcome>({
-      name: 'codes-reserve',
-      numKeys: 2,
-      lua: `
-        local gap = tonumber(ARGV[1])
-        if gap > 0 then
-          local t = redis.call('TTL', KEYS[1])
-          if t ~= -2 then return {'gap', math.max(t, 1)} end
-        end
-        local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-        if n >= tonumber(ARGV[2]) then return {'day', math.max(redis.call('TTL', KEYS[2]), 1)} end
-        if n >= tonumber(ARGV[4]) and ARGV[5] ~= '1' then return {'captcha', n} end
-        if gap > 0 then redis.call('SET', KEYS[1], ARGV[6], 'EX', gap) end
-        n = redis.call('INCR', KEYS[2])
-        if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-        return {'ok', n}`,
-      memory(ks, [gapKey, dayKey], [resend, daily, window, captchaAfter, captchaOk, slot]) {
-        const gap = Number(resend);
-        if (gap > 0) {
-          const t = ks.ttl(gapKey);
-          if (t !== -2) return ['gap', Math.max(t, 1)];
-        }
-        let n = Number(ks.get(dayKey) ?? '0');
-        if (n >= Number(daily)) return ['day', Math.max(ks.ttl(dayKey), 1)];
-        if (n >= Number(captchaAfter) && captchaOk !== '1') return ['captcha', n];
-        if (gap > 0) ks.set(gapKey, slot, gap);
-        n = ks.incrBy(dayKey, 1);
-        if (n === 1) ks.expire(dayKey, Number(window));
-        return ['ok', n];
-      },
-    }),
-    // A send the provider refused gives its slot back. KEYS: gap, day. ARGV: slot.
-    release: kv.defineScript<number>({
-      name: 'codes-release',
-      numKeys: 2,
-      lua: `
-        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-        if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
-        return 1`,
-      memory(ks, [gapKey, dayKey], [slot]) {
-        if (ks.get(gapKey) === slot) ks.del(gapKey);
-        if (Number(ks.get(dayKey) ?? '0') > 0) ks.incrBy(dayKey, -1);
-        return 1;
-      },
-    }),
-    // KEYS: code, attempts. ARGV: mac, maxAttempts, ttl, expected tenant, expected destination
-    // (empty: any). → {'ok', record} | {'wrong', attempts left} | {'gone', 0}
-    check: kv.defineScript<Outcome>({
-      name: 'codes-check',
-      numKeys: 2,
-      lua: `
-        local rec = redis.call('GET', KEYS[1])
-        if not rec then return {'gone', 0} end
-        local r = cjson.decode(rec)
-        local n = redis.call('INCR', KEYS[2])
-        if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-        local max = tonumber(ARGV[2])
-        if n > max then redis.call('DEL', KEYS[1], KEYS[2]) return {'gone', 0} end
-        if r.h == ARGV[1] and (ARGV[4] == '' or r.t == ARGV[4]) and (ARGV[5] == '' or r.d == ARGV[5]) then
-          redis.call('DEL', KEYS[1], KEYS[2])
-          return {'ok', rec}
-        end
-        if n >= max then redis.call('DEL', KEYS[1], KEYS[2]) end
-        return {'wrong', max - n}`,
-      memory(ks, [codeKey, attemptsKey], [mac, maxAttempts, ttl, tenant, dest]) {
-        const rec = ks.get(codeKey);
-        if (rec === null) return ['gone', 0];
-        const r = JSON.parse(rec) as CodeRecord;
-        const n = ks.incrBy(attemptsKey, 1);
-        if (n === 1) ks.expire(attemptsKey, Number(ttl));
-        const max = Number(maxAttempts);
-        if (n > max) {
-          ks.del(codeKey);
-          ks.del(attemptsKey);
-          return ['gone', 0];
-        }
-        if (r.h === mac && (tenant === '' || r.t === tenant) && (dest === '' || r.d === dest)) {
-          ks.del(codeKey);
-          ks.del(attemptsKey);
-          return ['ok', rec];
-        }
-        if (n >= max) {
-          ks.del(codeKey);
-          ks.del(attemptsKey);
-        }
-        return ['wrong', max - n];
-      },
-    }),
-  };
-  scripts.set(kv, s);
-  return s;
-}
-
-/** A code as stored: h = HMAC of the code; the rest is what the verification token will carry. */
-interface CodeRecord {
-  h: string;
-  t: string;
-  u: UserType;
-  c: Channel;
-  d: string;
-  g: string;
-}
-
 const mac = (deps: Deps, ...parts: string[]) => createHmac('sha256', deps.hmacKey).update(parts.join('\n')).digest('hex');
 const codeMac = (deps: Deps, id: string, code: string) => mac(deps, 'code', id, code);
-const destinationKeys = (deps: Deps, channel: Channel, destination: string) => {
-  const tag = mac(deps, 'destination', channel, destination);
-  return [`code-send:{${tag}}:gap`, `code-send:{${tag}}:day`];
-};
-const codeKeys = (id: string) => [`code:{${id}}`, `code:{${id}}:n`];
-const tokenKey = (token: string) => `verification-token:{${sha256Hex(token)}}`;
+/** What the store knows a destination by. */
+const destinationTag = (deps: Deps, channel: Channel, destination: string) => mac(deps, 'destination', channel, destination);
 /** Verification ids are ours: 32 hex. Anything else is unknown without asking the store. */
 const VERIFICATION_ID = /^[0-9a-f]{32}$/;
 
@@ -192,31 +69,32 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
   // Hidden unknown user: everything happens as for a real one (limits, a stored code that counts
   // attempts) except the message, so neither the answer nor later calls tell the difference.
   const suppress = !user && req.target === 'USER';
-  const [gapKey, dayKey] = destinationKeys(deps, req.channel, req.destination);
+  const destination = destinationTag(deps, req.channel, req.destination);
   const slot = randomToken(12);
-  await reserveSend(deps, req, gapKey, dayKey, slot);
+  await reserveSend(deps, req, destination, slot);
 
   const id = randomBytes(16).toString('hex');
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const record: CodeRecord = {
-    h: suppress ? randomBytes(32).toString('hex') : codeMac(deps, id, code),
-    t: req.tenant.id, u: req.userType, c: req.channel, d: req.destination, g: req.usage,
+  const stored: StoredCode = {
+    mac: suppress ? randomBytes(32).toString('hex') : codeMac(deps, id, code),
+    tenantId: req.tenant.id, userType: req.userType, channel: req.channel, destination: req.destination, usage: req.usage,
   };
-  await deps.kv.set(codeKeys(id)[0], JSON.stringify(record), ttl);
+  await deps.stores.codes.saveCode(id, stored, ttl);
   const pacing = pacingOf(deps.sender);
   if (suppress) {
+    // A real timer, not the clock: the wait must be felt by whoever times the answer.
     await new Promise((resolve) => setTimeout(resolve, pacing.waitMs()));
   } else {
     try {
-      const started = performance.now();
+      const started = deps.clock.now();
       await deps.sender.send({
         channel: req.channel, to: req.destination, code, usage: req.usage, tenantId: req.tenant.id,
         expiresInSeconds: ttl, locale: req.locale,
       });
-      pacing.observe(performance.now() - started);
+      pacing.observe(deps.clock.now() - started);
     } catch (err) {
-      await scriptsOf(deps.kv).release([gapKey, dayKey], [slot]);
-      await deps.kv.del(codeKeys(id)[0]);
+      await deps.stores.codes.releaseSend(destination, slot);
+      await deps.stores.codes.deleteCode(id);
       throw new SignetError('unavailable', 'code_send_failed', { metadata: { sender: deps.sender.name }, message: 'unavailable.code_send' }, err);
     }
   }
@@ -227,23 +105,26 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
   return { verificationId: id, isUser: hide || user !== null, expiresIn: ttl };
 }
 
-async function reserveSend(deps: Deps, req: SendCodeRequest, gapKey: string, dayKey: string, slot: string): Promise<void> {
+async function reserveSend(deps: Deps, req: SendCodeRequest, destination: string, slot: string): Promise<void> {
   const s = deps.settings.codes;
-  const run = (captchaOk: boolean) =>
-    scriptsOf(deps.kv).reserve([gapKey, dayKey], [s.resendSeconds, s.dailyLimit, SEND_WINDOW_SECONDS, CAPTCHA_AFTER_SENDS, captchaOk ? 1 : 0, slot]);
-  let [outcome, value] = await run(false);
-  if (outcome === 'captcha') {
+  const run = (captchaSolved: boolean) => deps.stores.codes.reserveSend(destination, slot, {
+    resendSeconds: s.resendSeconds, dailyLimit: s.dailyLimit, windowSeconds: SEND_WINDOW_SECONDS,
+    captchaAfter: CAPTCHA_AFTER_SENDS, captchaSolved,
+  });
+  let r = await run(false);
+  if (r.outcome === 'captcha') {
     // Only now is the captcha token spent: a token sent along "just in case" survives.
     if (!req.captchaToken) throw new SignetError('captcha_required', 'code_captcha_missing');
     if (!(await consumeCaptchaToken(deps, req.captchaToken, CODE_CAPTCHA_STATES))) throw new SignetError('captcha_invalid', 'code_captcha_invalid');
-    [outcome, value] = await run(true);
+    r = await run(true);
   }
-  if (outcome === 'gap' || outcome === 'day') {
-    const gap = outcome === 'gap';
+  if (r.outcome === 'gap' || r.outcome === 'day') {
+    const gap = r.outcome === 'gap';
+    const wait = r.retryAfterSeconds;
     throw new SignetError('resource_exhausted', 'code_send_limited', {
-      retryAfterSeconds: Number(value), metadata: { scope: gap ? 'code_resend' : 'code_daily' },
+      retryAfterSeconds: wait, metadata: { scope: gap ? 'code_resend' : 'code_daily' },
       // "Wait {0} s" for the resend gap; the daily limit names no wait (it ends tomorrow).
-      ...(gap ? { message: 'resource_exhausted.code_resend' as const, params: [Number(value)] } : { message: 'resource_exhausted.code_daily' as const }),
+      ...(gap ? { message: 'resource_exhausted.code_resend' as const, params: [wait] } : { message: 'resource_exhausted.code_daily' as const }),
     });
   }
 }
@@ -253,7 +134,7 @@ async function reserveSend(deps: Deps, req: SendCodeRequest, gapKey: string, day
  * left. Not `captcha_invalid`: the CloudBase SDK answers that one with an image captcha and a
  * retry of the request, which would spend a second attempt on the same typo.
  */
-async function check(deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string }): Promise<CodeRecord> {
+async function check(deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string }): Promise<StoredCode> {
   // A wrong code knows the attempts left (the message then names them); a burned, unknown or
   // expired one answers 0 in the metadata and the message without a count.
   const invalid = (left: number, known: boolean) => new SignetError('verification_invalid', known ? 'code_wrong' : 'code_unknown', {
@@ -261,11 +142,11 @@ async function check(deps: Deps, verificationId: string, code: string, expect: {
   });
   if (!VERIFICATION_ID.test(verificationId)) throw invalid(0, false);
   const s = deps.settings.codes;
-  const [outcome, value] = await scriptsOf(deps.kv).check(codeKeys(verificationId), [
-    codeMac(deps, verificationId, code), s.maxAttempts, s.ttlSeconds, expect.tenantId, expect.destination,
-  ]);
-  if (outcome === 'ok') return JSON.parse(String(value)) as CodeRecord;
-  if (outcome === 'wrong') throw invalid(Number(value), true);
+  const r = await deps.stores.codes.checkCode(
+    verificationId, { mac: codeMac(deps, verificationId, code), ...expect }, s.maxAttempts, s.ttlSeconds,
+  );
+  if (r.outcome === 'ok') return r.code;
+  if (r.outcome === 'wrong') throw invalid(r.attemptsLeft, true);
   throw invalid(0, false);
 }
 
@@ -276,10 +157,9 @@ export interface VerificationToken {
 
 /** CloudBase's verification/verify: a right code becomes a single-use verification token. */
 export async function verifyCode(deps: Deps, verificationId: string, code: string): Promise<VerificationToken> {
-  const r = await check(deps, verificationId, code, { tenantId: '', destination: '' });
+  const { mac: _, ...verified } = await check(deps, verificationId, code, { tenantId: '', destination: '' });
   const token = randomToken(32);
-  const carried: Omit<CodeRecord, 'h'> = { t: r.t, u: r.u, c: r.c, d: r.d, g: r.g };
-  await deps.kv.set(tokenKey(token), JSON.stringify(carried), VERIFICATION_TOKEN_TTL_SECONDS);
+  await deps.stores.codes.saveToken(sha256Hex(token), verified, VERIFICATION_TOKEN_TTL_SECONDS);
   return { verificationToken: token, expiresIn: VERIFICATION_TOKEN_TTL_SECONDS };
 }
 
@@ -288,7 +168,7 @@ export async function checkCode(
   deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string },
 ): Promise<VerifiedDestination & { usage: string }> {
   const r = await check(deps, verificationId, code, expect);
-  return { channel: r.c, destination: r.d, userType: r.u, usage: r.g };
+  return { channel: r.channel, destination: r.destination, userType: r.userType, usage: r.usage };
 }
 
 export interface VerifiedDestination {
@@ -305,10 +185,9 @@ export async function consumeVerificationToken(
   deps: Deps, token: string, expect: { tenantId: string; usage?: string },
 ): Promise<VerifiedDestination | null> {
   if (!token) return null;
-  const raw = await deps.kv.getDel(tokenKey(token));
-  if (raw === null) return null;
-  const r = JSON.parse(raw) as Omit<CodeRecord, 'h'>;
-  if (r.t !== expect.tenantId) return null;
-  if (expect.usage !== undefined && r.g !== '' && r.g !== expect.usage) return null;
-  return { channel: r.c, destination: r.d, userType: r.u };
+  const r = await deps.stores.codes.takeToken(sha256Hex(token));
+  if (r === null) return null;
+  if (r.tenantId !== expect.tenantId) return null;
+  if (expect.usage !== undefined && r.usage !== '' && r.usage !== expect.usage) return null;
+  return { channel: r.channel, destination: r.destination, userType: r.userType };
 }

@@ -5,7 +5,7 @@
 // lockout reservation (see Admission), and refusals already known here cost no write at all
 // (refusals.ts). Knowing is exact: within a fixed window a count only grows, so a key over its
 // limit stays over it until the window ends.
-import type { ScriptableKeyValueStore } from '../ports.js';
+import type { KeyValueStore } from '../ports.js';
 import type { DefenceSettings } from '../../config.js';
 import { SignetError } from '../errors.js';
 import { KnownRefusals } from './refusals.js';
@@ -33,7 +33,7 @@ export class RateLimiter {
   private seenMinuteEnd = 0;
 
   constructor(
-    private readonly kv: ScriptableKeyValueStore,
+    private readonly kv: KeyValueStore,
     private readonly s: DefenceSettings,
     private readonly clock: Clock = systemClock,
   ) {

@@ -65,6 +65,27 @@ interface TokenSessionRow {
   u_updated_at: Date;
 }
 
+/*
+ * The session-start rules, in the order signet_start_session applies them (the plpgsql function of
+ * prisma/migrations/20251125300000_start_session/migration.sql; change them there, in a new
+ * migration):
+ *
+ *  1. Serialise per user: pg_advisory_xact_lock(USER_LOCK_CLASS, hashtext(user id)). Starts for
+ *     one user on any instance wait for each other; the statement after the lock sees every
+ *     session committed while it waited.
+ *  2. Replace, among the user's live sessions on the client (not revoked, not expired):
+ *     a. the session on the same device, when the device id is not empty: 'device_replaced';
+ *     b. with exclusiveChannel, every session on the new session's channel: 'channel_replaced'
+ *        (one that is both on the device and on the channel counts as device_replaced).
+ *  3. Insert the new session and its first refresh token (same expiry).
+ *  4. Max sessions: of the user's other live sessions on the client, those not replaced in 2,
+ *     keep the newest maxSessions - 1 (at least 0; created_at, then id, descending) and revoke
+ *     the rest: 'max_sessions'. The new session is never among them, so it is always kept.
+ *  5. Answer the ids revoked in 2 and 4.
+ *
+ * 2 to 4 are one statement (data-modifying CTEs over one snapshot), hence "not replaced in 2"
+ * spelled out in 4. The fake in test/helpers/fakes.ts follows the same order.
+ */
 const START_SESSION = `
   SELECT id FROM signet_start_session($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
     $8::timestamptz, $9::text, $10::int4, $11::boolean, $12::int4, $13::text, $14::text, $15::text) AS id`;

@@ -1,0 +1,34 @@
+// CaptchaStore over the key-value store: every read is a GETDEL, so a challenge gets exactly one
+// answer and a captcha token opens exactly one request.
+import type { CaptchaStore, StoredChallenge } from '../../domain/ports.js';
+import type { KeyValueStore } from '../../domain/ports.js';
+
+const challengeKey = (idHash: string) => `captcha:{${idHash}}`;
+const tokenKey = (tokenHash: string) => `captcha-token:{${tokenHash}}`;
+
+export class KvCaptchaStore implements CaptchaStore {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  async saveChallenge(idHash: string, c: StoredChallenge, ttlSeconds: number): Promise<void> {
+    await this.kv.set(challengeKey(idHash), JSON.stringify({ a: c.answerMac, s: c.state }), ttlSeconds);
+  }
+
+  async takeChallenge(idHash: string): Promise<StoredChallenge | null> {
+    const raw = await this.kv.getDel(challengeKey(idHash));
+    if (raw === null) return null;
+    try {
+      const { a, s } = JSON.parse(raw) as { a: unknown; s: unknown };
+      return typeof a === 'string' && typeof s === 'string' ? { answerMac: a, state: s } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async saveToken(tokenHash: string, state: string, ttlSeconds: number): Promise<void> {
+    await this.kv.set(tokenKey(tokenHash), state, ttlSeconds);
+  }
+
+  takeToken(tokenHash: string): Promise<string | null> {
+    return this.kv.getDel(tokenKey(tokenHash));
+  }
+}

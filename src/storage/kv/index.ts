@@ -1,0 +1,20 @@
+// The domain's shared-state ports, built on one key-value store: Redis (Lua where a step
+// touches several keys) or the in-process store (the scripts' JavaScript twins).
+import type { SharedStores } from '../../domain/ports.js';
+import type { ScriptableKeyValueStore } from '../kv.js';
+import { KvCaptchaStore } from './captcha.js';
+import { KvCodeStore } from './codes.js';
+import { KvLockoutStore } from './lockout.js';
+import { KvReplayMemory, KvRevocationMarks } from './marks.js';
+
+export { KvCaptchaStore, KvCodeStore, KvLockoutStore, KvReplayMemory, KvRevocationMarks };
+
+export function sharedStores(kv: ScriptableKeyValueStore): SharedStores {
+  return {
+    lockout: new KvLockoutStore(kv),
+    codes: new KvCodeStore(kv),
+    captcha: new KvCaptchaStore(kv),
+    revocations: new KvRevocationMarks(kv),
+    replays: new KvReplayMemory(kv),
+  };
+}

@@ -1,0 +1,30 @@
+// RevocationMarks and ReplayMemory over the key-value store: plain marks with a TTL. Each key
+// stands alone (no hash tag needed): every step is one command on one key.
+import type { KeyValueStore, ReplayMemory, RevocationMarks } from '../../domain/ports.js';
+
+const revokedKey = (sid: string) => `sess:revoked:${sid}`;
+const replayKey = (digest: string) => `pwct:${digest}`;
+
+export class KvRevocationMarks implements RevocationMarks {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  async mark(sessionIds: string[], ttlSeconds: number): Promise<void> {
+    await Promise.all(sessionIds.map((sid) => this.kv.set(revokedKey(sid), '1', ttlSeconds)));
+  }
+
+  async isRevoked(sessionId: string): Promise<boolean> {
+    return (await this.kv.get(revokedKey(sessionId))) !== null;
+  }
+}
+
+export class KvReplayMemory implements ReplayMemory {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  rememberNew(digests: string[], ttlSeconds: number): Promise<boolean[]> {
+    return Promise.all(digests.map((d) => this.kv.setIfAbsent(replayKey(d), '1', ttlSeconds)));
+  }
+
+  async forget(digests: string[]): Promise<void> {
+    if (digests.length > 0) await this.kv.del(...digests.map(replayKey));
+  }
+}
