@@ -2,9 +2,9 @@
 // so that every restart (and every replica) can run it.
 import type { Config } from './config.js';
 import type { Deps } from './domain/deps.js';
-import * as admin from './domain/admin.js';
+import * as admin from './domain/accounts/admin.js';
 import { isSignetError } from './domain/errors.js';
-import { normalizeUsername } from './domain/identity.js';
+import { normalizeUsername } from './domain/accounts/identity.js';
 
 const ignoreExisting = (err: unknown) => {
   if (!(isSignetError(err) && err.reason === 'already_exists')) throw err;

@@ -95,7 +95,7 @@ export const SETTINGS = {
   adminHost: setting({ env: 'SIGNET_ADMIN_HOST', schema: z.string(), default: '127.0.0.1', doc: 'address of the admin listeners' }),
   adminPort: setting({ env: 'SIGNET_ADMIN_PORT', schema: port, default: 50052, doc: 'gRPC `AdminService`' }),
   adminHttpPort: setting({ env: 'SIGNET_ADMIN_HTTP_PORT', schema: port, default: 8081, doc: 'REST `/admin/v1/…`' }),
-  // Unset, secrets_files.ts generates one into the data directory.
+  // Unset, secrets-files.ts generates one into the data directory.
   adminToken: setting({
     env: 'SIGNET_ADMIN_TOKEN', schema: z.string().min(16), whenUnset: 'generated into `<data>/admin-token` (0600)',
     doc: 'bearer token of the admin API (≥ 16 chars)',

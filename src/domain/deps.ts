@@ -5,10 +5,10 @@ import type { CodeSender } from './senders.js';
 import type { Lockout } from './defence/lockout.js';
 import type { RateLimiter } from './defence/ratelimit.js';
 import type { Config } from '../config.js';
-import type { KeyRing } from './keys.js';
-import type { TransportKeyRing } from './transport_keys.js';
-import type { PasswordHasher } from './passwords.js';
-import type { Directory } from './directory.js';
+import type { KeyRing } from './keys/signing-keys.js';
+import type { TransportKeyRing } from './keys/transport-keys.js';
+import type { PasswordHasher } from './accounts/passwords.js';
+import type { Directory } from './accounts/directory.js';
 import type { Clock } from './clock.js';
 
 /** The part of the configuration the domain reads (deps.settings); see src/config.ts for each. */

@@ -11,7 +11,7 @@ export type GrantType = 'password' | 'refresh_token' | 'client_credentials';
 export type SecondFactor = 'off' | 'always' | 'new_device';
 
 /**
- * How a client's password sign-ins carry the password (src/domain/encrypted_password.ts):
+ * How a client's password sign-ins carry the password (src/domain/signin/encrypted-password.ts):
  * `none` as given; `rsa` RSA-encrypted with the transport key when it is base64 of one key-sized
  * block, else as given; `required` RSA-encrypted only.
  */
@@ -139,7 +139,7 @@ export interface SigningKey {
 
 export type TransportKeyStatus = 'active' | 'retired';
 
-/** An RSA key pair that clients encrypt passwords with (see domain/transport_keys.ts). */
+/** An RSA key pair that clients encrypt passwords with (see domain/keys/transport-keys.ts). */
 export interface TransportKey {
   /** base64url SHA-256 of the SubjectPublicKeyInfo DER: the key's name in requests. */
   thumbprint: string;

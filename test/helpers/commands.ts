@@ -1,6 +1,6 @@
 // Domain commands built the way the transport builds them, from proto-shaped fields.
 import { TokenRequest } from '../../src/gen/signet/auth/v1/token.js';
-import { tokenCommand } from '../../src/transport/auth_in.js';
+import { tokenCommand } from '../../src/transport/auth-in.js';
 import type { CallContext } from '../../src/transport/context.js';
 import type { TokenCommand } from '../../src/domain/commands.js';
 

@@ -1,10 +1,10 @@
 // Signing in with a code: SignIn with a verification token (CloudBase) and the SMS grant (HZERO).
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeSender } from '../helpers/fakes.js';
-import * as admin from '../../src/domain/admin.js';
+import * as admin from '../../src/domain/accounts/admin.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Tenant, User } from '../../src/domain/model.js';
-import type { ClientContext } from '../../src/domain/clients.js';
+import type { ClientContext } from '../../src/domain/accounts/clients.js';
 import { sendCode, verifyCode, type SendCodeRequest } from '../../src/domain/defence/codes.js';
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { signInWithVerificationToken } from '../../src/domain/signin/code.js';

@@ -2,7 +2,7 @@
 // Lua ones): send limits, captcha after 3 sends, exact attempt counting, single-use tokens.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeSender } from '../helpers/fakes.js';
-import * as admin from '../../src/domain/admin.js';
+import * as admin from '../../src/domain/accounts/admin.js';
 import { FakeClock } from '../helpers/clock.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Tenant } from '../../src/domain/model.js';
@@ -11,7 +11,7 @@ import {
 } from '../../src/domain/defence/codes.js';
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
-import { SendPacing } from '../../src/domain/defence/send_pacing.js';
+import { SendPacing } from '../../src/domain/defence/send-pacing.js';
 import { hzeroKeyFor, messageFor } from '../../src/transport/messages.js';
 
 type D = Awaited<ReturnType<typeof fakeDeps>>;

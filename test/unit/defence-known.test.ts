@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KnownRefusals } from '../../src/domain/defence/refusals.js';
 import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
-import { admitted } from '../../src/domain/defence/request_checks.js';
+import { admitted } from '../../src/domain/defence/request-checks.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { KvLockoutStore } from '../../src/storage/kv/lockout.js';

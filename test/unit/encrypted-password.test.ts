@@ -1,15 +1,15 @@
 // The transport key ring (rotation, grace period, races between instances) and the decision what
-// an incoming password is (src/domain/encrypted_password.ts), on the in-memory fakes.
+// an incoming password is (src/domain/signin/encrypted-password.ts), on the in-memory fakes.
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
-import { TransportKeyRing, thumbprintOf } from '../../src/domain/transport_keys.js';
+import { TransportKeyRing, thumbprintOf } from '../../src/domain/keys/transport-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { FakeClock } from '../helpers/clock.js';
 import {
   candidateSplits, obtainPassword, readEncryptedParams,
-} from '../../src/domain/encrypted_password.js';
+} from '../../src/domain/signin/encrypted-password.js';
 import { isSignetError, SignetError } from '../../src/domain/errors.js';
 import type { Client } from '../../src/domain/model.js';
 import type { Deps } from '../../src/domain/deps.js';

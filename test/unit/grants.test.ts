@@ -1,7 +1,7 @@
 // The sign-in and grant rules on in-memory fakes: order of checks, rotation, replay, grace.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps } from '../helpers/fakes.js';
-import * as admin from '../../src/domain/admin.js';
+import * as admin from '../../src/domain/accounts/admin.js';
 import { grantFor, token } from '../../src/domain/tokens/token.js';
 import { tokenCmd } from '../helpers/commands.js';
 import { SignetError } from '../../src/domain/errors.js';

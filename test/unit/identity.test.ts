@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePhone, readIdentifier } from '../../src/domain/identity.js';
+import { normalizePhone, readIdentifier } from '../../src/domain/accounts/identity.js';
 import { SignetError } from '../../src/domain/errors.js';
 
 describe('readIdentifier', () => {

@@ -2,7 +2,7 @@
 // for every algorithm Signet offers, before and after a rotation.
 import { describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { KeyRing } from '../../src/domain/keys.js';
+import { KeyRing } from '../../src/domain/keys/signing-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { fakeStorage } from '../helpers/fakes.js';
 

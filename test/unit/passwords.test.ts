@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import bcrypt from 'bcryptjs';
-import { PasswordHasher } from '../../src/domain/passwords.js';
+import { PasswordHasher } from '../../src/domain/accounts/passwords.js';
 
 const fast = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 

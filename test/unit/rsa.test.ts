@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decryptFirstValid, rsaDecryptionKey, scanOaepDb, syntheticMessage, deriveKdk, unpadPkcs1v15, type RsaDecryptionKey,
 } from '../../src/domain/crypto/rsa.js';
-import { decodeText } from '../../src/domain/encrypted_password.js';
+import { decodeText } from '../../src/domain/signin/encrypted-password.js';
 
 const require = createRequire(import.meta.url);
 // jsencrypt's ES module build does not load in Node (extensionless imports); its UMD build, whose

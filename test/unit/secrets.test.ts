@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveKey, randomToken, safeEqual, seal, sha256Hex, unseal } from '../../src/domain/crypto/secrets.js';
-import { grantScope } from '../../src/domain/clients.js';
+import { grantScope } from '../../src/domain/accounts/clients.js';
 import { readClientCredentials } from '../../src/transport/credentials.js';
 import { TrustedProxies } from '../../src/transport/clientip.js';
 

@@ -18,7 +18,7 @@ import type { Locale } from '../model.js';
 import { SignetError } from '../errors.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import { consumeCaptchaToken } from './captcha.js';
-import { pacingOf } from './send_pacing.js';
+import { pacingOf } from './send-pacing.js';
 
 /** Sends to one destination in the window before a captcha is needed (CloudBase's rule). */
 export const CAPTCHA_AFTER_SENDS = 3;

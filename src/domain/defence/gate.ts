@@ -1,10 +1,10 @@
 // Whose failures count and when a password sign-in needs a captcha. Shared by the sign-in steps
-// (signin.ts), which enforce it, and by the sign-in options (signinoptions.ts), which tell a login
+// (signin.ts), which enforce it, and by the sign-in options (signin/options.ts), which tell a login
 // page in advance: both must reach the same answer for the same user, or a page would show no
 // captcha field and the sign-in would then refuse it.
 import type { Deps } from '../deps.js';
 import type { User, UserType } from '../model.js';
-import type { Identifier } from '../identity.js';
+import type { Identifier } from '../accounts/identity.js';
 import type { EffectivePolicy } from './policy.js';
 import type { Subject } from './lockout.js';
 

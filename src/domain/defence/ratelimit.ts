@@ -9,7 +9,7 @@ import type { KeyValueStore } from '../ports.js';
 import type { DefenceSettings } from '../../config.js';
 import { SignetError } from '../errors.js';
 import { KnownRefusals } from './refusals.js';
-import type { Admission } from './request_checks.js';
+import type { Admission } from './request-checks.js';
 import { systemClock, type Clock } from '../clock.js';
 
 function exhausted(retryAfterSeconds: number, scope: string): SignetError {

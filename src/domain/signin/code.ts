@@ -5,12 +5,12 @@ import { SignetError, isSignetError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { LoginField, Tenant, User, UserType } from '../model.js';
 import type { AuditEventInput } from '../ports.js';
-import { grantScope, requireUserScope, type ClientContext } from '../clients.js';
+import { grantScope, requireUserScope, type ClientContext } from '../accounts/clients.js';
 import type { IdentifierInput } from '../commands.js';
-import { readIdentifier, type Identifier } from '../identity.js';
+import { readIdentifier, type Identifier } from '../accounts/identity.js';
 import { checkUsable, readChannel, readUserType } from './rules.js';
-import { startSession } from '../sessions.js';
-import type { IssuedTokens } from '../tokens.js';
+import { startSession } from '../sessions/start.js';
+import type { IssuedTokens } from '../tokens/mint.js';
 import { consumeVerificationToken } from '../defence/codes.js';
 
 /** The usage a code must have been sent for (or none) to sign in. */

@@ -5,12 +5,12 @@
 import { SignetError, invalidArgument, isSignetError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { Tenant, User } from '../model.js';
-import type { ClientContext } from '../clients.js';
-import { grantScope } from '../clients.js';
+import type { ClientContext } from '../accounts/clients.js';
+import { grantScope } from '../accounts/clients.js';
 import type { CaptchaProof, IdentifierInput } from '../commands.js';
-import { readIdentifier } from '../identity.js';
-import { startSession } from '../sessions.js';
-import type { IssuedTokens } from '../tokens.js';
+import { readIdentifier } from '../accounts/identity.js';
+import { startSession } from '../sessions/start.js';
+import type { IssuedTokens } from '../tokens/mint.js';
 import type { AuditEventInput } from '../ports.js';
 import { effectivePolicy, type EffectivePolicy } from '../defence/policy.js';
 import { lockedError, type Subject } from '../defence/lockout.js';
@@ -19,7 +19,7 @@ import { answerCaptcha, consumeCaptchaToken } from '../defence/captcha.js';
 import { consumeVerificationToken } from '../defence/codes.js';
 import {
   admitAndReserve, isRateLimited, refuseKnownBeforeLookup, type Admission,
-} from '../defence/request_checks.js';
+} from '../defence/request-checks.js';
 import { checkUsable, readChannel, readUserType } from './rules.js';
 
 /** Captcha flows a password sign-in accepts a token of (CloudBase names them after the route). */

@@ -3,13 +3,13 @@
 import { SignetError, isSignetError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { TokenCommand } from '../commands.js';
-import type { IssuedTokens } from '../tokens.js';
-import { authenticateClient, authorizeClient } from '../clients.js';
-import { admitted, beginChecks } from '../defence/request_checks.js';
+import type { IssuedTokens } from './mint.js';
+import { authenticateClient, authorizeClient } from '../accounts/clients.js';
+import { admitted, beginChecks } from '../defence/request-checks.js';
 import type { Grant } from './grants/grant.js';
 import { passwordGrant } from './grants/password.js';
-import { refreshTokenGrant } from './grants/refresh_token.js';
-import { clientCredentialsGrant } from './grants/client_credentials.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { smsGrant } from './grants/sms.js';
 
 export type { Grant } from './grants/grant.js';

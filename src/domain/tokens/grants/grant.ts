@@ -1,8 +1,8 @@
 import type { Deps } from '../../deps.js';
-import type { ClientContext } from '../../clients.js';
+import type { ClientContext } from '../../accounts/clients.js';
 import type { TokenCommand } from '../../commands.js';
-import type { IssuedTokens } from '../../tokens.js';
-import type { Admission } from '../../defence/request_checks.js';
+import type { IssuedTokens } from '../mint.js';
+import type { Admission } from '../../defence/request-checks.js';
 
 /**
  * One grant type of the token endpoint. The endpoint admits the request, authenticates the

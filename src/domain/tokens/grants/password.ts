@@ -1,5 +1,5 @@
 import type { Grant } from './grant.js';
-import { obtainPassword } from '../../encrypted_password.js';
+import { obtainPassword } from '../../signin/encrypted-password.js';
 import { PASSWORD_CAPTCHA_STATES, passwordSignIn } from '../../signin/password.js';
 
 /** Resource owner password credentials (RFC 6749 4.3): the one password sign-in path, as SignIn. */

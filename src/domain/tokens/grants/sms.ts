@@ -3,8 +3,8 @@
 // the transport maps that name, and either needs the client to list "sms".
 import type { Grant } from './grant.js';
 import { SignetError, invalidArgument } from '../../errors.js';
-import { grantScope } from '../../clients.js';
-import { normalizePhone } from '../../identity.js';
+import { grantScope } from '../../accounts/clients.js';
+import { normalizePhone } from '../../accounts/identity.js';
 import { readChannel, readUserType } from '../../signin/rules.js';
 import { checkCode } from '../../defence/codes.js';
 import { SIGN_IN_USAGE, startVerifiedSession } from '../../signin/code.js';

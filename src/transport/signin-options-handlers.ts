@@ -1,4 +1,4 @@
-// AuthService.GetSignInOptions: convert, call the domain (domain/signinoptions.ts), convert back.
+// AuthService.GetSignInOptions: convert, call the domain (domain/signin/options.ts), convert back.
 // The HZERO dialect's /oauth/login/init-params calls this same handler.
 import type { Deps } from '../domain/deps.js';
 import type { HandlersOf } from './context.js';
@@ -7,10 +7,10 @@ import type {
   GetSignInOptionsRequest, GetSignInOptionsResponse, OpenLoginWay as OpenLoginWayPb,
 } from '../gen/signet/auth/v1/transport.js';
 import type { OpenLoginWay } from '../domain/model.js';
-import { authenticateClient } from '../domain/clients.js';
+import { authenticateClient } from '../domain/accounts/clients.js';
 import { readClientCredentials } from './credentials.js';
 import { plainFields } from './text.js';
-import { getSignInOptions } from '../domain/signinoptions.js';
+import { getSignInOptions } from '../domain/signin/options.js';
 
 export const loginWayOut = (w: OpenLoginWay): OpenLoginWayPb => ({
   app_code: w.appCode, app_name: w.appName, app_image: w.appImage, channel: w.channel, authorize_url: w.authorizeUrl,

@@ -1,10 +1,10 @@
-// AdminService: convert, call the domain (src/domain/admin.ts), convert back.
+// AdminService: convert, call the domain (src/domain/accounts/admin.ts), convert back.
 import type { Deps } from '../domain/deps.js';
 import type { ServiceHandlers, UnaryHandler } from './context.js';
 import type * as pb from '../gen/signet/auth/v1/admin.js';
 import type { OpenLoginWay as OpenLoginWayPb } from '../gen/signet/auth/v1/transport.js';
-import { loginWayOut } from './signin_options_handlers.js';
-import * as admin from '../domain/admin.js';
+import { loginWayOut } from './signin-options-handlers.js';
+import * as admin from '../domain/accounts/admin.js';
 import type { Client, OpenLoginWay, Page, SigningKey, Tenant, TenantPolicy, TransportKey, User } from '../domain/model.js';
 import { SignetError } from '../domain/errors.js';
 import type { AuditEvent } from '../domain/ports.js';

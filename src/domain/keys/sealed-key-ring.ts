@@ -1,5 +1,5 @@
-// The life cycle both key rings share (signing keys in keys.ts, RSA transport keys in
-// transport_keys.ts): keys are created on first start and stored sealed with the key-encryption
+// The life cycle both key rings share (signing keys in keys/signing-keys.ts, RSA transport keys in
+// keys/transport-keys.ts): keys are created on first start and stored sealed with the key-encryption
 // key; every instance re-reads the table every 30 s so a rotation made elsewhere is picked up;
 // a rotation makes a new active key and retires the others at a given time.
 //
@@ -8,7 +8,7 @@
 // (Retiring the losers at start-up would race too: an instance with a stale view could retire
 // the winner, leaving no active key at all.)
 
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 /** How often an instance re-reads the key table. */
 const RELOAD_MS = 30_000;

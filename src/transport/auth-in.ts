@@ -5,7 +5,7 @@ import type { CallContext } from './context.js';
 import type { SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
 import type { SignInWithEncryptedParamsRequest } from '../gen/signet/auth/v1/transport.js';
 import type { EncryptedSignInCommand, RequestOrigin, SignInCommand, TokenCommand } from '../domain/commands.js';
-import type { IssuedTokens } from '../domain/tokens.js';
+import type { IssuedTokens } from '../domain/tokens/mint.js';
 import { invalidArgument } from '../domain/errors.js';
 import { readClientCredentials } from './credentials.js';
 import { plain, plainFields } from './text.js';

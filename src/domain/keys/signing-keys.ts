@@ -4,11 +4,11 @@
 import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { constants, createPrivateKey, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
-import type { SigningKey } from './model.js';
-import type { SigningKeyRepository } from './ports.js';
-import { seal, unseal } from './crypto/secrets.js';
-import { SealedKeyRing } from './sealed_key_ring.js';
-import type { Clock } from './clock.js';
+import type { SigningKey } from '../model.js';
+import type { SigningKeyRepository } from '../ports.js';
+import { seal, unseal } from '../crypto/secrets.js';
+import { SealedKeyRing } from './sealed-key-ring.js';
+import type { Clock } from '../clock.js';
 
 const SEAL_CONTEXT = 'signet/signing-key';
 

@@ -1,11 +1,11 @@
 // Bearer access tokens presented to Signet itself (user/me, signout).
 import type { JWTPayload } from 'jose';
-import { SignetError } from './errors.js';
-import type { Deps } from './deps.js';
-import type { User } from './model.js';
-import { ACCESS_TOKEN_TYP } from './tokens.js';
+import { SignetError } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { User } from '../model.js';
+import { ACCESS_TOKEN_TYP } from '../tokens/mint.js';
 import { isRevoked } from './revocation.js';
-import { checkUsable } from './signin/rules.js';
+import { checkUsable } from '../signin/rules.js';
 
 export interface BearerClaims extends JWTPayload {
   sub: string;

@@ -1,8 +1,8 @@
 // Minting the token body: access token (JWT), OIDC id_token, opaque refresh token.
 import { randomUUID } from 'node:crypto';
-import type { Client, Tenant, User } from './model.js';
-import type { Deps } from './deps.js';
-import { randomToken } from './crypto/secrets.js';
+import type { Client, Tenant, User } from '../model.js';
+import type { Deps } from '../deps.js';
+import { randomToken } from '../crypto/secrets.js';
 
 export interface IssuedTokens {
   tokenType: 'Bearer';

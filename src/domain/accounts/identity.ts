@@ -1,8 +1,8 @@
 // Reading a sign-in identifier: which login field it is, and its canonical form.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { invalidArgument } from './errors.js';
-import type { LoginField } from './model.js';
-import type { IdentifierInput } from './commands.js';
+import { invalidArgument } from '../errors.js';
+import type { LoginField } from '../model.js';
+import type { IdentifierInput } from '../commands.js';
 
 /** The shape that makes an identifier an e-mail address (admin input is checked more strictly). */
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -26,7 +26,7 @@ export interface Identifier {
   value: string;
 }
 
-export type { IdentifierInput } from './commands.js';
+export type { IdentifierInput } from '../commands.js';
 
 /** Picks the identifier of a sign-in request; login_field pins how `username` is read. */
 export function readIdentifier(input: IdentifierInput): Identifier {

@@ -1,21 +1,21 @@
 // Operator use cases behind AdminService. Validation lives here, not in the transport, so the
 // CLI, REST and gRPC all get the same answers.
 import { randomUUID } from 'node:crypto';
-import { SignetError, invalidArgument } from './errors.js';
-import type { Deps } from './deps.js';
-import { MAX_TOKEN_TTL_SECONDS } from './deps.js';
+import { SignetError, invalidArgument } from '../errors.js';
+import type { Deps } from '../deps.js';
+import { MAX_TOKEN_TTL_SECONDS } from '../deps.js';
 import type {
   Client, ClientType, Page, PageRequest, PasswordEncryption, Tenant, TenantPolicy, User, UserStatus,
-} from './model.js';
-import { PASSWORD_ENCRYPTIONS } from './model.js';
-import type { ClientPatch, TenantPatch, UserPatch } from './ports.js';
-import { randomToken, sha256Hex } from './crypto/secrets.js';
+} from '../model.js';
+import { PASSWORD_ENCRYPTIONS } from '../model.js';
+import type { ClientPatch, TenantPatch, UserPatch } from '../ports.js';
+import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identity.js';
-import { readUserType } from './signin/rules.js';
-import { markRevoked } from './revocation.js';
-import { GRANTS } from './tokens/token.js';
-import { checkPolicy } from './defence/policy.js';
-import type { AuditEvent, AuditFilter } from './ports.js';
+import { readUserType } from '../signin/rules.js';
+import { markRevoked } from '../sessions/revocation.js';
+import { GRANTS } from '../tokens/token.js';
+import { checkPolicy } from '../defence/policy.js';
+import type { AuditEvent, AuditFilter } from '../ports.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;

@@ -1,11 +1,11 @@
 // Token revocation (RFC 7009) and sign-out. Revoking either token of a session ends the session.
-import type { Deps } from './deps.js';
-import { ACCESS_TOKEN_TYP } from './tokens.js';
-import { sha256Hex } from './crypto/secrets.js';
+import type { Deps } from '../deps.js';
+import { ACCESS_TOKEN_TYP } from '../tokens/mint.js';
+import { sha256Hex } from '../crypto/secrets.js';
 import { revokeSession } from './revocation.js';
 import { authenticateBearer } from './bearer.js';
-import type { ClientCredentials } from './clients.js';
-import { authenticateClient } from './clients.js';
+import type { ClientCredentials } from '../accounts/clients.js';
+import { authenticateClient } from '../accounts/clients.js';
 
 /**
  * RFC 7009 2.2: the answer is the same whether or not the token was valid, so revocation cannot

@@ -7,11 +7,11 @@
 import type { Grant } from './grant.js';
 import type { Deps } from '../../deps.js';
 import { SignetError, invalidArgument } from '../../errors.js';
-import type { ClientContext } from '../../clients.js';
+import type { ClientContext } from '../../accounts/clients.js';
 import { deriveKey, seal, sha256Hex, unseal } from '../../crypto/secrets.js';
-import { mintUserTokens, type IssuedTokens } from '../../tokens.js';
+import { mintUserTokens, type IssuedTokens } from '../mint.js';
 import { checkUsable } from '../../signin/rules.js';
-import { revokeSession } from '../../revocation.js';
+import { revokeSession } from '../../sessions/revocation.js';
 import type { RefreshToken, Session, User } from '../../model.js';
 
 const SUCCESSOR = 'signet/refresh-successor';

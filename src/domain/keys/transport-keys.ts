@@ -1,18 +1,18 @@
 // Transport keys: the RSA key pairs clients encrypt passwords with (GetPublicKey, then
 // SignInWithEncryptedParams or an encrypted `password`). Their life mirrors the signing keys'
-// (keys.ts): created on first start, stored sealed with the key-encryption key, re-read every
+// (keys/signing-keys.ts): created on first start, stored sealed with the key-encryption key, re-read every
 // 30 s, rotated on demand (`signet keys rotate-transport`). A retired key keeps decrypting for
 // SIGNET_TRANSPORT_KEY_GRACE_SECONDS, so a page that fetched the public key just before a
 // rotation still signs in.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { TransportKey } from './model.js';
-import type { TransportKeyRepository } from './ports.js';
-import { seal, unseal } from './crypto/secrets.js';
-import { rsaDecryptionKey, type RsaDecryptionKey } from './crypto/rsa.js';
-import { SealedKeyRing } from './sealed_key_ring.js';
-import type { Config } from '../config.js';
-import type { Clock } from './clock.js';
+import type { TransportKey } from '../model.js';
+import type { TransportKeyRepository } from '../ports.js';
+import { seal, unseal } from '../crypto/secrets.js';
+import { rsaDecryptionKey, type RsaDecryptionKey } from '../crypto/rsa.js';
+import { SealedKeyRing } from './sealed-key-ring.js';
+import type { Config } from '../../config.js';
+import type { Clock } from '../clock.js';
 
 const SEAL_CONTEXT = 'signet/transport-key';
 /** An unknown thumbprint may name a key made a moment ago elsewhere; re-read at most this often for it. */

@@ -1,12 +1,12 @@
 // Starting a session: one per user, client and device; the oldest go past the client's limit;
 // and, where the tenant allows one login per channel, one per user, client and channel.
 import { randomUUID } from 'node:crypto';
-import type { Deps } from './deps.js';
-import type { Client, Tenant, User } from './model.js';
-import { mintUserTokens, type IssuedTokens } from './tokens.js';
-import { sha256Hex } from './crypto/secrets.js';
+import type { Deps } from '../deps.js';
+import type { Client, Tenant, User } from '../model.js';
+import { mintUserTokens, type IssuedTokens } from '../tokens/mint.js';
+import { sha256Hex } from '../crypto/secrets.js';
 import { markRevoked } from './revocation.js';
-import { effectivePolicy, exclusiveChannel } from './defence/policy.js';
+import { effectivePolicy, exclusiveChannel } from '../defence/policy.js';
 
 export interface SessionStart {
   tenant: Tenant;

@@ -7,12 +7,12 @@ import type {
   GetCaptchaRequest, GetCaptchaResponse, SendVerificationRequest, SendVerificationResponse, VerifyCaptchaRequest,
   VerifyCaptchaResponse, VerifyVerificationRequest, VerifyVerificationResponse,
 } from '../gen/signet/auth/v1/verification.js';
-import { authenticateClient, type ClientContext } from '../domain/clients.js';
+import { authenticateClient, type ClientContext } from '../domain/accounts/clients.js';
 import { readClientCredentials } from './credentials.js';
 import { plain, plainFields } from './text.js';
-import { authenticateBearer } from '../domain/bearer.js';
+import { authenticateBearer } from '../domain/sessions/bearer.js';
 import { invalidArgument } from '../domain/errors.js';
-import { EMAIL, normalizeEmail, normalizePhone } from '../domain/identity.js';
+import { EMAIL, normalizeEmail, normalizePhone } from '../domain/accounts/identity.js';
 import { readUserType } from '../domain/signin/rules.js';
 import { createCaptcha, verifyCaptcha } from '../domain/defence/captcha.js';
 import { sendCode, verifyCode } from '../domain/defence/codes.js';

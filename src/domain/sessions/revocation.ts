@@ -1,7 +1,7 @@
 // Access tokens are self-contained JWTs; a revoked session must still stop them at once. The
 // session ids revoked are kept in the shared store for as long as any token of theirs can live.
-import type { Deps } from './deps.js';
-import { MAX_TOKEN_TTL_SECONDS } from './deps.js';
+import type { Deps } from '../deps.js';
+import { MAX_TOKEN_TTL_SECONDS } from '../deps.js';
 
 export async function markRevoked(deps: Deps, sessionIds: string[]): Promise<void> {
   await deps.stores.revocations.mark(sessionIds, MAX_TOKEN_TTL_SECONDS);

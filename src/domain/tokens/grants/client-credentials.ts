@@ -1,6 +1,6 @@
 import type { Grant } from './grant.js';
-import { grantScope } from '../../clients.js';
-import { mintClientToken } from '../../tokens.js';
+import { grantScope } from '../../accounts/clients.js';
+import { mintClientToken } from '../mint.js';
 
 /** Client credentials (RFC 6749 4.4): confidential clients only; no refresh or id token. */
 export const clientCredentialsGrant: Grant = {

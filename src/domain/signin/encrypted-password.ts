@@ -1,4 +1,4 @@
-// Passwords that travel RSA-encrypted with Signet's transport key (transport_keys.ts), decrypted
+// Passwords that travel RSA-encrypted with Signet's transport key (keys/transport-keys.ts), decrypted
 // with implicit rejection (crypto/rsa.ts). Two shapes:
 //
 //  - an encrypted `password` field (SignIn, the token endpoint's password grant; what HZERO's
@@ -18,12 +18,12 @@
 // password, through the same lockout, captcha and audit steps — so a tampered ciphertext and a
 // wrong password get the same answer.
 import { createHash, createHmac } from 'node:crypto';
-import type { Deps } from './deps.js';
-import type { Client } from './model.js';
-import { invalidArgument, isSignetError } from './errors.js';
-import { decryptFirstValid, type Alternative, type RsaDecryptionKey } from './crypto/rsa.js';
-import type { Admission } from './defence/request_checks.js';
-import type { IdentifierInput, PasswordInput } from './commands.js';
+import type { Deps } from '../deps.js';
+import type { Client } from '../model.js';
+import { invalidArgument, isSignetError } from '../errors.js';
+import { decryptFirstValid, type Alternative, type RsaDecryptionKey } from '../crypto/rsa.js';
+import type { Admission } from '../defence/request-checks.js';
+import type { IdentifierInput, PasswordInput } from '../commands.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;

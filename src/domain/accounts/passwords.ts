@@ -3,8 +3,8 @@
 import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { availableParallelism } from 'node:os';
-import { randomToken } from './crypto/secrets.js';
-import type { Config } from '../config.js';
+import { randomToken } from '../crypto/secrets.js';
+import type { Config } from '../../config.js';
 
 /**
  * At most one argon2 computation per core. More in parallel only queue in libuv's pool, hold

@@ -1,9 +1,9 @@
 // Clients and tenants are read on every request and change rarely: a short in-process cache
 // keeps them off the database on the hot path. An admin change made on this instance is seen at
 // once; one made on another instance within `ttlMs`.
-import type { Client, Tenant } from './model.js';
-import type { ClientRepository, TenantRepository } from './ports.js';
-import type { Clock } from './clock.js';
+import type { Client, Tenant } from '../model.js';
+import type { ClientRepository, TenantRepository } from '../ports.js';
+import type { Clock } from '../clock.js';
 
 class TtlCache<T> {
   private entries = new Map<string, { value: T | null; at: number }>();

@@ -2,14 +2,14 @@
 // a captcha, and which third-party logins the tenant offers (GetSignInOptions, and HZERO's
 // /oauth/login/init-params). The captcha answer comes from the same rule the sign-in enforces
 // (defence/gate.ts), so the page and the sign-in never disagree.
-import type { Deps } from './deps.js';
-import type { ClientContext } from './clients.js';
-import type { OpenLoginWay } from './model.js';
-import { invalidArgument } from './errors.js';
-import { readIdentifier } from './identity.js';
-import { readUserType } from './signin/rules.js';
-import { channelOf, effectivePolicy } from './defence/policy.js';
-import { captchaDue, failureSubject, identifierKey } from './defence/gate.js';
+import type { Deps } from '../deps.js';
+import type { ClientContext } from '../accounts/clients.js';
+import type { OpenLoginWay } from '../model.js';
+import { invalidArgument } from '../errors.js';
+import { readIdentifier } from '../accounts/identity.js';
+import { readUserType } from './rules.js';
+import { channelOf, effectivePolicy } from '../defence/policy.js';
+import { captchaDue, failureSubject, identifierKey } from '../defence/gate.js';
 
 /** Longer than any identifier Signet stores: refused before it reaches the database. */
 const MAX_USERNAME = 256;

@@ -3,10 +3,10 @@
 // in the one password sign-in path (password.ts), as the token endpoint's password grant does.
 import type { Deps } from '../deps.js';
 import type { EncryptedSignInCommand, SignInCommand } from '../commands.js';
-import type { IssuedTokens } from '../tokens.js';
-import { authenticateClient, authorizeClient } from '../clients.js';
-import { admitted, beginChecks } from '../defence/request_checks.js';
-import { obtainPassword } from '../encrypted_password.js';
+import type { IssuedTokens } from '../tokens/mint.js';
+import { authenticateClient, authorizeClient } from '../accounts/clients.js';
+import { admitted, beginChecks } from '../defence/request-checks.js';
+import { obtainPassword } from './encrypted-password.js';
 import { PASSWORD_CAPTCHA_STATES, passwordSignIn } from './password.js';
 import { signInWithVerificationToken } from './code.js';
 

@@ -1,12 +1,12 @@
 // Client authentication and what a client may ask for (RFC 6749 sections 2.3 and 3.3).
-import { SignetError } from './errors.js';
-import type { Client, Tenant } from './model.js';
-import { safeEqual, sha256Hex } from './crypto/secrets.js';
+import { SignetError } from '../errors.js';
+import type { Client, Tenant } from '../model.js';
+import { safeEqual, sha256Hex } from '../crypto/secrets.js';
 import type { Directory } from './directory.js';
-import type { Admission } from './defence/request_checks.js';
-import type { ClientCredentials } from './commands.js';
+import type { Admission } from '../defence/request-checks.js';
+import type { ClientCredentials } from '../commands.js';
 
-export type { ClientCredentials } from './commands.js';
+export type { ClientCredentials } from '../commands.js';
 
 export interface ClientContext {
   client: Client;
