@@ -64,7 +64,8 @@ export async function prepareServerRuntime(mode: 'compiled' | 'tsx'): Promise<Se
   const diagnostics = output.split('\n').filter((l) => /error TS\d+/.test(l));
   const build = {
     command,
-    equivalent_of: 'npx tsc -p tsconfig.build.json (the Dockerfile build step), output laid out as the image: package.json, node_modules, prisma/, dist/',
+    equivalent_of:
+      'npx tsc -p tsconfig.build.json (the Dockerfile build step), output laid out as the image: package.json, node_modules, prisma/, dist/',
     out_dir: outDir,
     seconds,
     exit_code: code,
@@ -80,7 +81,9 @@ export async function prepareServerRuntime(mode: 'compiled' | 'tsx'): Promise<Se
   }
   if (code !== 0) {
     // tsc emits even on type errors (noEmitOnError is off); the JavaScript is what tsx would run.
-    log(`tsc reported ${diagnostics.length} type error(s) (exit ${code}) but emitted the app: running the compiled output. First: ${diagnostics[0] ?? output.slice(0, 200)}`);
+    log(
+      `tsc reported ${diagnostics.length} type error(s) (exit ${code}) but emitted the app: running the compiled output. First: ${diagnostics[0] ?? output.slice(0, 200)}`,
+    );
   } else log(`compiled in ${seconds} s`);
   return {
     kind: 'compiled',

@@ -5,7 +5,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
-  ADMIN_TOKEN, ARGON2, HERE, KEY_ENCRYPTION_KEY, KEY_PREFIX, PG_URL, RATE_LIMITS, RATE_LIMIT_HIGH, REDIS_URL, ROOT, SCHEMA, env, sleep,
+  ADMIN_TOKEN,
+  ARGON2,
+  HERE,
+  KEY_ENCRYPTION_KEY,
+  KEY_PREFIX,
+  PG_URL,
+  RATE_LIMITS,
+  RATE_LIMIT_HIGH,
+  REDIS_URL,
+  ROOT,
+  SCHEMA,
+  env,
+  sleep,
 } from './env.js';
 import type { ServerRuntime } from './build.js';
 

@@ -27,7 +27,12 @@ export const SERVER_RUNTIME = env.BENCH_SERVER_RUNTIME === 'tsx' ? 'tsx' : 'comp
 
 export const PHASES = ['argon2', 'signin', 'refresh', 'client_credentials', 'lockout', 'policy', 'oidc'] as const;
 export type Phase = (typeof PHASES)[number];
-export const ONLY = new Set((env.BENCH_ONLY ?? PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+export const ONLY = new Set(
+  (env.BENCH_ONLY ?? PHASES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 export const want = (p: Phase) => ONLY.has(p);
 export const needsSignet = () => want('signin') || want('refresh') || want('client_credentials') || want('lockout') || want('policy');
 

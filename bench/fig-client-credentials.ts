@@ -1,7 +1,7 @@
 // client_credentials figures: Signet over REST and gRPC, and the reference they are judged
 // against, node-oidc-provider 9 issuing ES256 JWTs in its own child (oidc-server.ts).
 import * as grpc from '@grpc/grpc-js';
-import { AuthServiceClient } from '../src/gen/signet/auth/v1/auth_service.js';
+import type { AuthServiceClient } from '../src/gen/signet/auth/v1/auth_service.js';
 import { TokenRequest } from '../src/gen/signet/auth/v1/token.js';
 import { CONNECTIONS, DURATION_S, OIDC_CLIENT_SECRET, WARMUP_S, env, log, round } from './env.js';
 import { figure, grpcCfg, restCfg, serverCfg, type Figure } from './figures.js';
@@ -22,10 +22,14 @@ export async function ccRest(s: Signet, seedInfo: Seed): Promise<Figure> {
   log(`client_credentials_rest: ${CONNECTIONS} connections, ${WARMUP_S}+${DURATION_S} s`);
   const warm = await restLoad(s.http, WARMUP_S, CONNECTIONS, req, s.child.pid);
   const r = await restLoad(s.http, DURATION_S, CONNECTIONS, req, s.child.pid);
-  return figure(r, restCfg({ request: 'POST /auth/v1/token {grant_type:client_credentials,scope:orders.read}, client_secret_basic', ...serverCfg() }), {
-    warmup: { ok: warm.ok, errors: warm.errors },
-    preflight: describeToken(pre.status, pre.body),
-  });
+  return figure(
+    r,
+    restCfg({ request: 'POST /auth/v1/token {grant_type:client_credentials,scope:orders.read}, client_secret_basic', ...serverCfg() }),
+    {
+      warmup: { ok: warm.ok, errors: warm.errors },
+      preflight: describeToken(pre.status, pre.body),
+    },
+  );
 }
 
 export async function ccGrpc(s: Signet, clients: AuthServiceClient[], seedInfo: Seed): Promise<Figure> {
@@ -43,14 +47,26 @@ export async function ccGrpc(s: Signet, clients: AuthServiceClient[], seedInfo: 
   log(`client_credentials_grpc: ${CONNECTIONS} in flight, ${WARMUP_S}+${DURATION_S} s`);
   const warm = await closedLoop(CONNECTIONS, WARMUP_S, op, s.child.pid);
   const r = await closedLoop(CONNECTIONS, DURATION_S, op, s.child.pid);
-  return figure(r, grpcCfg({ request: 'AuthService.Token {grant_type:client_credentials,scope:orders.read}, authorization: Basic metadata', ...serverCfg() }), {
-    warmup: { ok: warm.ok, errors: warm.errors },
-    preflight: pre.err ? { ok: false, code: grpcCode(pre.err), detail: pre.err.details } : describeToken(200, pre.res),
-  });
+  return figure(
+    r,
+    grpcCfg({
+      request: 'AuthService.Token {grant_type:client_credentials,scope:orders.read}, authorization: Basic metadata',
+      ...serverCfg(),
+    }),
+    {
+      warmup: { ok: warm.ok, errors: warm.errors },
+      preflight: pre.err ? { ok: false, code: grpcCode(pre.err), detail: pre.err.details } : describeToken(200, pre.res),
+    },
+  );
 }
 
 export async function oidcReference(): Promise<Figure> {
-  const childEnv: NodeJS.ProcessEnv = { ...env, BENCH_OIDC_CLIENT_ID: 'svc', BENCH_OIDC_CLIENT_SECRET: OIDC_CLIENT_SECRET, NODE_ENV: 'production' };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    BENCH_OIDC_CLIENT_ID: 'svc',
+    BENCH_OIDC_CLIENT_SECRET: OIDC_CLIENT_SECRET,
+    NODE_ENV: 'production',
+  };
   // The reference stays a TypeScript file under tsx (its code is oidc-provider's JavaScript).
   const child = await spawnServer('oidc-server.ts', childEnv, 'oidc-provider', ['--import', 'tsx']);
   try {
@@ -62,7 +78,7 @@ export async function oidcReference(): Promise<Figure> {
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
       body: 'grant_type=client_credentials&scope=orders.read',
     });
-    const pre = await httpJson(base + '/token', { method: 'POST', headers: req().headers, body: req().body });
+    const pre = await httpJson(`${base}/token`, { method: 'POST', headers: req().headers, body: req().body });
     log(`reference oidc-provider client_credentials: ${CONNECTIONS} connections, ${WARMUP_S}+${DURATION_S} s`);
     const warm = await restLoad(base, WARMUP_S, CONNECTIONS, req, child.pid);
     const r = await restLoad(base, DURATION_S, CONNECTIONS, req, child.pid);

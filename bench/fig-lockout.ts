@@ -38,7 +38,11 @@ const send = (s: Signet, r: RestRequest) => httpJson(s.http + r.path, { method: 
 /** Tenants, clients and users of both figures; locks LOCKED_ACCOUNTS accounts. */
 export async function seedLockout(s: Signet): Promise<LockoutSeed> {
   const nolockClient = await tenantWithClient(s, NOLOCK_TENANT, { lockout_enabled: false });
-  const lockedClient = await tenantWithClient(s, LOCKED_TENANT, { captcha_after_failures: 0, max_failed_attempts: MAX_FAILED, lock_seconds: LOCK_SECONDS });
+  const lockedClient = await tenantWithClient(s, LOCKED_TENANT, {
+    captcha_after_failures: 0,
+    max_failed_attempts: MAX_FAILED,
+    lock_seconds: LOCK_SECONDS,
+  });
   const nolockUsers = Array.from({ length: CONNECTIONS }, (_, i) => `bench-wrong-${i}`);
   const lockedUsers = Array.from({ length: LOCKED_ACCOUNTS }, (_, i) => `bench-locked-${i}`);
   await pool(nolockUsers, 4, (u) => createUser(s, u, NOLOCK_TENANT));
@@ -53,7 +57,9 @@ export async function seedLockout(s: Signet): Promise<LockoutSeed> {
   const expected = [...Array(MAX_FAILED - 1).fill('invalid_password'), 'invalid_status'].join(',');
   const bad = sequences.findIndex((q) => q.join(',') !== expected);
   if (bad >= 0) throw new Error(`locking ${lockedUsers[bad]}: answers ${sequences[bad].join(',')}, expected ${expected}`);
-  log(`lockout: ${lockedUsers.length} accounts locked for ${LOCK_SECONDS} s (${MAX_FAILED} wrong passwords each); ${nolockUsers.length} accounts under a policy without lockout`);
+  log(
+    `lockout: ${lockedUsers.length} accounts locked for ${LOCK_SECONDS} s (${MAX_FAILED} wrong passwords each); ${nolockUsers.length} accounts under a policy without lockout`,
+  );
   return {
     nolockClient,
     nolockUsers,

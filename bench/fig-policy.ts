@@ -67,7 +67,9 @@ async function measuredRound(sides: Side[], perUser: number, idle: number[]) {
   const results = await Promise.all(sides.map((x) => batch(x, perUser)));
   await sleep(300);
   const c = stop();
-  sides.forEach((x, i) => x.rounds.push({ ...results[i], server_s: c.servers[i], main_s: c.server_main_threads[i] }));
+  sides.forEach((x, i) => {
+    x.rounds.push({ ...results[i], server_s: c.servers[i], main_s: c.server_main_threads[i] });
+  });
   return c;
 }
 
@@ -109,7 +111,9 @@ export async function policyOverheadSignin(runtime: ServerRuntime, main: Signet,
     const rate = Math.min(...warm.map((w) => w.ok / w.wall_s)); // each side's rate with all three running
     const perUser = Math.max(6, Math.min(40, Math.round((rate * POLICY_S) / (ROUNDS * USERS))));
     const before: QuietState = await waitQuiet('policy_overhead_signin');
-    log(`policy_overhead_signin: ${ROUNDS} rounds, 3 sides at once, ${USERS * perUser} sign-ins per side and round (${USERS} users in parallel)`);
+    log(
+      `policy_overhead_signin: ${ROUNDS} rounds, 3 sides at once, ${USERS * perUser} sign-ins per side and round (${USERS} users in parallel)`,
+    );
     let other = 0;
     let wall = 0;
     for (let r = 0; r < ROUNDS; r++) {
@@ -160,22 +164,30 @@ export async function policyOverheadSignin(runtime: ServerRuntime, main: Signet,
         overhead_pct: pct(ms('off') + mainMs('on') - mainMs('off'), ms('off')),
         lockout_checks_pct: pct(ms('lockout_off') + mainMs('on') - mainMs('lockout_off'), ms('lockout_off')),
         rate_limit_and_ip_checks_pct: pct(ms('off') + mainMs('lockout_off') - mainMs('off'), ms('off')),
-        main_thread_ms_per_signin: { on: round(mainMs('on'), 3), lockout_off: round(mainMs('lockout_off'), 3), off: round(mainMs('off'), 3) },
+        main_thread_ms_per_signin: {
+          on: round(mainMs('on'), 3),
+          lockout_off: round(mainMs('lockout_off'), 3),
+          off: round(mainMs('off'), 3),
+        },
       },
       sides: { on: describe('on'), lockout_off: describe('lockout_off'), off: describe('off') },
       rounds,
       machine: { before, other_cores: otherCores, noisy: !before.quiet || (otherCores !== null && otherCores > QUIET_CORES) },
       config: {
-        measure: 'CPU of each side\'s Signet child (all threads, /proc) per successful sign-in, from an idle point before a round to an idle point after it (300 ms, the audit flush, included); sides run at the same time; the load generator is not in it',
+        measure:
+          "CPU of each side's Signet child (all threads, /proc) per successful sign-in, from an idle point before a round to an idle point after it (300 ms, the audit flush, included); sides run at the same time; the load generator is not in it",
         request: 'POST /auth/v1/signin?client_id=… {username,password} (right password), fetch keep-alive',
         users_per_side: USERS,
         round: `per side ${USERS} users in parallel, ${perUser} sign-ins each in sequence; the three sides at once`,
         rounds: ROUNDS,
-        overhead_pct: '(on - off) / off * 100 over all rounds; lockout_checks_pct = (on - lockout_off) / lockout_off; rate_limit_and_ip_checks_pct = (lockout_off - off) / off',
+        overhead_pct:
+          '(on - off) / off * 100 over all rounds; lockout_checks_pct = (on - lockout_off) / lockout_off; rate_limit_and_ip_checks_pct = (lockout_off - off) / off',
         sides: {
           on: `tenant ${TENANT} (default policy: lockout on, captcha after 3 failures) via client web; the bench's limits`,
           lockout_off: `tenant ${OFF_TENANT} (lockout_enabled: false) via client ${offClient}; the bench's limits`,
-          off: `tenant ${OFF_TENANT}; ${Object.entries(LIMITS_OFF).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+          off: `tenant ${OFF_TENANT}; ${Object.entries(LIMITS_OFF)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
         },
         children: 'three, started for this figure, same runtime, same warm-up (2 + 3 sign-ins per user); the main Signet child idles',
         ...serverCfg(),

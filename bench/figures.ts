@@ -8,7 +8,14 @@ import { ARGON2, CONNECTIONS, DURATION_S, GRPC_CHANNELS, RATE_LIMIT_HIGH, RATE_L
  * PostgreSQL + Redis, and everything else on the machine; `other` well above 0 means the figure
  * was taken on a busy machine and is noisy.
  */
-export type CpuCores = { server: number | null; server_main_thread: number | null; loadgen: number; postgres_redis: number | null; other: number | null; steal: number | null };
+export type CpuCores = {
+  server: number | null;
+  server_main_thread: number | null;
+  loadgen: number;
+  postgres_redis: number | null;
+  other: number | null;
+  steal: number | null;
+};
 
 /** Machine load from others before a measurement (see machine.ts waitQuiet). */
 export interface QuietState {
@@ -81,8 +88,14 @@ function percentile(sorted: number[], p: number): number | null {
  * shared machine, since other people's work slows us down but does not change our cost.
  */
 export function cpuPerOk(r: LoadResult) {
-  const per = (cores: number | null | undefined) => (cores === null || cores === undefined || r.ok === 0 ? null : round((cores * r.durationS * 1000) / r.ok, 3));
-  return { server: per(r.cpu?.server), server_main_thread: per(r.cpu?.server_main_thread), postgres_redis: per(r.cpu?.postgres_redis), loadgen: per(r.cpu?.loadgen) };
+  const per = (cores: number | null | undefined) =>
+    cores === null || cores === undefined || r.ok === 0 ? null : round((cores * r.durationS * 1000) / r.ok, 3);
+  return {
+    server: per(r.cpu?.server),
+    server_main_thread: per(r.cpu?.server_main_thread),
+    postgres_redis: per(r.cpu?.postgres_redis),
+    loadgen: per(r.cpu?.loadgen),
+  };
 }
 
 export function figure(r: LoadResult, config: Record<string, unknown>, extra: Partial<Figure> = {}): Figure {
@@ -138,6 +151,7 @@ export const serverCfg = () => ({
   server: serverRuntime.description,
   argon2: { memory_kib: ARGON2.memoryCost, iterations: ARGON2.timeCost, parallelism: ARGON2.parallelism },
   signing_alg: 'ES256 (default)',
-  rate_limits: RATE_LIMITS === 'off' ? 'off (BENCH_RATE_LIMITS=off)' : `on, per IP and per client raised to ${RATE_LIMIT_HIGH}/min (checks still run)`,
+  rate_limits:
+    RATE_LIMITS === 'off' ? 'off (BENCH_RATE_LIMITS=off)' : `on, per IP and per client raised to ${RATE_LIMIT_HIGH}/min (checks still run)`,
   ip_failure_thresholds: `on, captcha and block thresholds raised to ${RATE_LIMIT_HIGH} (all load comes from 127.0.0.1; the per-IP failure count is still read and written)`,
 });

@@ -13,7 +13,12 @@ import { cpuMeter } from './machine.js';
 
 export type OpResult = { ok: true } | { ok: false; code: string; detail?: string };
 
-export async function closedLoop(workers: number, durationS: number, op: (worker: number) => Promise<OpResult>, pid?: number): Promise<LoadResult> {
+export async function closedLoop(
+  workers: number,
+  durationS: number,
+  op: (worker: number) => Promise<OpResult>,
+  pid?: number,
+): Promise<LoadResult> {
   const r: LoadResult = { ok: 0, errors: 0, latencies: [], codes: {}, durationS };
   const cpu = cpuMeter(pid);
   const fromUs = monoUs();

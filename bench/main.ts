@@ -3,10 +3,27 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { AuthServiceClient } from '../src/gen/signet/auth/v1/auth_service.js';
+import type { AuthServiceClient } from '../src/gen/signet/auth/v1/auth_service.js';
 import {
-  ARGON2_S, CPU_PROF, DURATION_S, FIGURE_S, GRPC_CHANNELS, KEY_PREFIX, ONLY, PG_URL, POLICY_S, REDIS_URL, RUN_ID, SCHEMA, SERVER_RUNTIME,
-  WARMUP_S, elapsedS, log, needsSignet, round, want,
+  ARGON2_S,
+  CPU_PROF,
+  DURATION_S,
+  FIGURE_S,
+  GRPC_CHANNELS,
+  KEY_PREFIX,
+  ONLY,
+  PG_URL,
+  POLICY_S,
+  REDIS_URL,
+  RUN_ID,
+  SCHEMA,
+  SERVER_RUNTIME,
+  WARMUP_S,
+  elapsedS,
+  log,
+  needsSignet,
+  round,
+  want,
 } from './env.js';
 import { profileWindows, serverRuntime, type Figure, type Skipped } from './figures.js';
 import { fits, measured, procStatusKb, RssSampler } from './machine.js';
@@ -27,7 +44,11 @@ import { summarizeProfile, type ProfileSummary } from './profile.js';
 const LOCKOUT_S = 2 * (WARMUP_S + FIGURE_S + 7) + 4;
 const POLICY_PHASE_S = 24 + POLICY_S;
 
-async function startSignet(runtime: ServerRuntime, dataDir: string, profDir: string | undefined): Promise<{ signet: Signet; runtime: ServerRuntime }> {
+async function startSignet(
+  runtime: ServerRuntime,
+  dataDir: string,
+  profDir: string | undefined,
+): Promise<{ signet: Signet; runtime: ServerRuntime }> {
   try {
     return { signet: await startSignetChild(runtime, { dataDir, profDir }), runtime };
   } catch (err) {
@@ -53,7 +74,9 @@ async function referencePhase(rss: RssSampler | undefined, phaseS: number) {
   try {
     out.reference_oidc_provider_client_credentials_rest = await measured('reference', oidcReference, true, laterThan('reference'));
     const fg = out.reference_oidc_provider_client_credentials_rest as Figure;
-    log(`reference: ${fg.machine?.noisy ? '(NOISY) ' : ''}${fg.rate_per_s}/s ok=${fg.ok} errors=${fg.errors} p50=${fg.p50_ms} ms p99=${fg.p99_ms} ms cpu=${JSON.stringify(fg.cpu_cores)}`);
+    log(
+      `reference: ${fg.machine?.noisy ? '(NOISY) ' : ''}${fg.rate_per_s}/s ok=${fg.ok} errors=${fg.errors} p50=${fg.p50_ms} ms p99=${fg.p99_ms} ms cpu=${JSON.stringify(fg.cpu_cores)}`,
+    );
   } catch (err) {
     log(`reference failed: ${(err as Error).stack ?? err}`);
     out.reference_oidc_provider_client_credentials_rest = { skipped: `failed: ${String((err as Error).message).slice(0, 500)}` };
@@ -99,9 +122,12 @@ export async function main() {
   let clients: AuthServiceClient[] = [];
   try {
     if (needsSignet() && runtime) {
-      const dataDir = (runDirs.dataDir = mkdtempSync(path.join(tmpdir(), 'signet-bench-')));
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'signet-bench-'));
+      runDirs.dataDir = dataDir;
       profDir = CPU_PROF ? mkdtempSync(path.join(tmpdir(), 'signet-bench-prof-')) : undefined;
-      log(`starting Signet child (${runtime.kind}; schema ${SCHEMA}, key prefix ${KEY_PREFIX})${CPU_PROF ? `, --cpu-prof into ${profDir}` : ''}`);
+      log(
+        `starting Signet child (${runtime.kind}; schema ${SCHEMA}, key prefix ${KEY_PREFIX})${CPU_PROF ? `, --cpu-prof into ${profDir}` : ''}`,
+      );
       const started = await startSignet(runtime, dataDir, profDir);
       signet = started.signet;
       if (started.runtime !== runtime) {
@@ -114,8 +140,16 @@ export async function main() {
       rss.start();
       const startRss = procStatusKb(signet.child.pid, 'VmRSS');
       const ready = signet.child.ready;
-      run0.signet_child = { pid: signet.child.pid, app_dir: ready.app_dir, migrations_dir: ready.migrations_dir, exec_argv: ready.exec_argv, rss_after_start_mb: startRss !== null ? round(startRss / 1024, 1) : null };
-      log(`Signet up: ${JSON.stringify(ready.ports)}, pid ${signet.child.pid}, rss ${startRss} kB, migrations from ${ready.migrations_dir}`);
+      run0.signet_child = {
+        pid: signet.child.pid,
+        app_dir: ready.app_dir,
+        migrations_dir: ready.migrations_dir,
+        exec_argv: ready.exec_argv,
+        rss_after_start_mb: startRss !== null ? round(startRss / 1024, 1) : null,
+      };
+      log(
+        `Signet up: ${JSON.stringify(ready.ports)}, pid ${signet.child.pid}, rss ${startRss} kB, migrations from ${ready.migrations_dir}`,
+      );
       rss.setPhase('seed');
       const seedInfo = await seed(signet);
       clients = await grpcClients(signet.grpcPort, GRPC_CHANNELS);
@@ -130,10 +164,14 @@ export async function main() {
         try {
           out[key] = await measured(key, fn, true, reserve);
           const fg = out[key] as Figure;
-          log(`${key}: ${fg.machine?.noisy ? '(NOISY) ' : ''}${fg.rate_per_s}/s ok=${fg.ok} errors=${fg.errors} p50=${fg.p50_ms} ms p99=${fg.p99_ms} ms cpu=${JSON.stringify(fg.cpu_cores)}`);
+          log(
+            `${key}: ${fg.machine?.noisy ? '(NOISY) ' : ''}${fg.rate_per_s}/s ok=${fg.ok} errors=${fg.errors} p50=${fg.p50_ms} ms p99=${fg.p99_ms} ms cpu=${JSON.stringify(fg.cpu_cores)}`,
+          );
         } catch (err) {
           log(`${key} failed: ${(err as Error).stack ?? err}`);
-          out[key] = { skipped: `failed: ${String((err as Error).message ?? err).slice(0, 500)}`, phase } satisfies Skipped & { phase: string };
+          out[key] = { skipped: `failed: ${String((err as Error).message ?? err).slice(0, 500)}`, phase } satisfies Skipped & {
+            phase: string;
+          };
         }
       };
 
@@ -194,7 +232,9 @@ export async function main() {
           try {
             out.policy_overhead_signin = await policyOverheadSignin(runtime, s, dataDir);
             const po = out.policy_overhead_signin as any;
-            log(`policy_overhead_signin: ${po.machine?.noisy ? '(NOISY) ' : ''}overhead ${po.overhead_pct}% (±${po.overhead_pct_stderr}) server ms/sign-in on=${po.server_cpu_ms_per_signin.on} off=${po.server_cpu_ms_per_signin.off}`);
+            log(
+              `policy_overhead_signin: ${po.machine?.noisy ? '(NOISY) ' : ''}overhead ${po.overhead_pct}% (±${po.overhead_pct_stderr}) server ms/sign-in on=${po.server_cpu_ms_per_signin.on} off=${po.server_cpu_ms_per_signin.off}`,
+            );
           } catch (err) {
             log(`policy_overhead_signin failed: ${(err as Error).stack ?? err}`);
             out.policy_overhead_signin = { skipped: `failed: ${String((err as Error).message ?? err).slice(0, 500)}`, phase: 'policy' };
@@ -217,7 +257,10 @@ export async function main() {
         config: {
           source: `/proc/<signet child pid>/status VmHWM at the end; VmRSS sampled every 200 ms`,
           pid: signet.child.pid,
-          runtime: runtime?.kind === 'compiled' ? 'compiled JavaScript under plain node (as production)' : 'TypeScript under tsx (adds its loader to the RSS)',
+          runtime:
+            runtime?.kind === 'compiled'
+              ? 'compiled JavaScript under plain node (as production)'
+              : 'TypeScript under tsx (adds its loader to the RSS)',
         },
       };
     }
@@ -235,7 +278,10 @@ export async function main() {
       if (main) {
         try {
           out.signet_cpu_profile = {
-            ...summarizeProfile(path.join(profDir, main), profileWindows.filter((w) => w.name !== 'argon2' && w.name !== 'reference')),
+            ...summarizeProfile(
+              path.join(profDir, main),
+              profileWindows.filter((w) => w.name !== 'argon2' && w.name !== 'reference'),
+            ),
             note: 'main thread of the Signet child only (argon2 and crypto jobs run on libuv threads and do not appear); pct of busy main-thread time inside each measured window',
           } satisfies ProfileSummary & { note: string };
         } catch (err) {

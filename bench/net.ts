@@ -56,10 +56,18 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T, i: number
 // ---------------------------------------------------------------------------------------------
 // gRPC
 
-export function grpcUnary<Req>(client: AuthServiceClient, method: 'signIn' | 'token', req: Req, md?: grpc.Metadata): Promise<{ err: grpc.ServiceError | null; res?: TokenResponse }> {
+export function grpcUnary<Req>(
+  client: AuthServiceClient,
+  method: 'signIn' | 'token',
+  req: Req,
+  md?: grpc.Metadata,
+): Promise<{ err: grpc.ServiceError | null; res?: TokenResponse }> {
   return new Promise((resolve) => {
-    (client as any)[method](req, md ?? new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: TokenResponse) =>
-      resolve({ err, res }),
+    (client as any)[method](
+      req,
+      md ?? new grpc.Metadata(),
+      { deadline: Date.now() + 10_000 },
+      (err: grpc.ServiceError | null, res: TokenResponse) => resolve({ err, res }),
     );
   });
 }

@@ -8,7 +8,7 @@ export const out: Record<string, unknown> = {};
 export const targets: Record<string, { target: string; value: unknown; met: boolean | null; note?: string }> = {};
 
 const clean = (f: Figure | undefined) => !!f && f.ok > 0 && (f.error_rate ?? 1) <= 0.001;
-const rate = (x: unknown): number | null => ((x as Figure | undefined)?.rate_per_s ?? null);
+const rate = (x: unknown): number | null => (x as Figure | undefined)?.rate_per_s ?? null;
 
 function setTarget(name: string, target: string, value: unknown, met: boolean | null, note?: string) {
   targets[name] = { target, value, met, ...(note ? { note } : {}) };
@@ -49,7 +49,13 @@ export function evaluateTargets() {
   const ref = isFig('reference_oidc_provider_client_credentials_rest') ? rate(f('reference_oidc_provider_client_credentials_rest')) : null;
   for (const k of ['client_credentials_rest', 'client_credentials_grpc']) {
     if (!isFig(k) || ref === null) setTarget(k, '>= reference_oidc_provider_client_credentials_rest', null, null, 'not measured');
-    else setTarget(k, '>= reference_oidc_provider_client_credentials_rest, error rate <= 0.1%', { rate_per_s: rate(f(k)), reference_per_s: ref, fraction: round((rate(f(k)) ?? 0) / ref, 3) }, (rate(f(k)) ?? 0) >= ref && clean(f(k)));
+    else
+      setTarget(
+        k,
+        '>= reference_oidc_provider_client_credentials_rest, error rate <= 0.1%',
+        { rate_per_s: rate(f(k)), reference_per_s: ref, fraction: round((rate(f(k)) ?? 0) / ref, 3) },
+        (rate(f(k)) ?? 0) >= ref && clean(f(k)),
+      );
   }
   if (isFig('client_credentials_rest') && isFig('client_credentials_grpc')) {
     const ratio = (rate(f('client_credentials_rest')) ?? 0) / (rate(f('client_credentials_grpc')) || NaN);
@@ -58,7 +64,9 @@ export function evaluateTargets() {
       'REST within 15% of gRPC: rest/grpc >= 0.85 (REST may be faster)',
       { rest_over_grpc: round(ratio, 3), symmetric_within_15pct: Math.abs(1 - ratio) <= 0.15 },
       ratio >= 0.85 && clean(f('client_credentials_rest')),
-      ratio > 1.15 ? 'gRPC is the slower one: its figure is bounded by the grpc-js load generator sharing the 2 cores (see cpu_cores.loadgen)' : undefined,
+      ratio > 1.15
+        ? 'gRPC is the slower one: its figure is bounded by the grpc-js load generator sharing the 2 cores (see cpu_cores.loadgen)'
+        : undefined,
     );
   } else setTarget('client_credentials_rest_vs_grpc', 'REST within 15% of gRPC', null, null, 'not measured');
   const rss = (out.rss_mb as any)?.peak_hwm_mb ?? null;
@@ -108,7 +116,8 @@ export function ratios() {
 function bruteForceTargets(f: (k: string) => Figure | undefined, ceiling: number | null) {
   const argonMs = f('argon2_verify_per_s')?.cpu_ms_per_ok?.loadgen ?? null;
   const wp = f('wrong_password_rest');
-  if (!isFigure(wp) || ceiling === null) setTarget('wrong_password_rest', 'wrong_password_rest / argon2_verify_per_s <= 1.1', null, null, 'not measured');
+  if (!isFigure(wp) || ceiling === null)
+    setTarget('wrong_password_rest', 'wrong_password_rest / argon2_verify_per_s <= 1.1', null, null, 'not measured');
   else {
     const ratio = (rate(wp) ?? 0) / ceiling;
     const ms = wp.server_cpu_ms_per_answer ?? null;
@@ -128,17 +137,29 @@ function bruteForceTargets(f: (k: string) => Figure | undefined, ceiling: number
     );
   }
   const la = f('locked_account_rest');
-  if (!isFigure(la)) setTarget('locked_account_rest', '>= 5000/s', null, null, la && 'skipped' in (la as object) ? `skipped: ${(la as any).skipped}` : 'not measured');
+  if (!isFigure(la))
+    setTarget(
+      'locked_account_rest',
+      '>= 5000/s',
+      null,
+      null,
+      la && 'skipped' in (la as object) ? `skipped: ${(la as any).skipped}` : 'not measured',
+    );
   else {
     setTarget(
       'locked_account_rest',
       '>= 5000/s, every answer invalid_status, error rate <= 0.1%',
-      { rate_per_s: rate(la), server_cpu_ms_per_answer: la.server_cpu_ms_per_answer ?? null, postgres_redis_cpu_ms_per_answer: la.cpu_ms_per_ok?.postgres_redis ?? null },
+      {
+        rate_per_s: rate(la),
+        server_cpu_ms_per_answer: la.server_cpu_ms_per_answer ?? null,
+        postgres_redis_cpu_ms_per_answer: la.cpu_ms_per_ok?.postgres_redis ?? null,
+      },
       (rate(la) ?? 0) >= 5000 && clean(la),
     );
   }
   const po = out.policy_overhead_signin as Record<string, any> | undefined;
-  if (!po || typeof po.overhead_pct !== 'number') setTarget('policy_overhead_signin', 'overhead_pct < 5', null, null, po?.skipped ? `skipped: ${po.skipped}` : 'not measured');
+  if (!po || typeof po.overhead_pct !== 'number')
+    setTarget('policy_overhead_signin', 'overhead_pct < 5', null, null, po?.skipped ? `skipped: ${po.skipped}` : 'not measured');
   else {
     const errors = ['on', 'lockout_off', 'off'].reduce((a, k) => a + (po.sides?.[k]?.errors ?? 0), 0);
     const se: number | null = po.overhead_pct_stderr ?? null;
@@ -158,8 +179,12 @@ function bruteForceTargets(f: (k: string) => Figure | undefined, ceiling: number
       undecided ? null : verdict,
       [
         errors ? `${errors} sign-ins failed` : '',
-        undecided ? `not judged: ${po.overhead_pct}% is within two standard errors (±${se}) of 5%; main_thread_basis_overhead_pct is the steadier estimate` : '',
-      ].filter(Boolean).join('; ') || undefined,
+        undecided
+          ? `not judged: ${po.overhead_pct}% is within two standard errors (±${se}) of 5%; main_thread_basis_overhead_pct is the steadier estimate`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('; ') || undefined,
     );
     if (undecided) (targets.policy_overhead_signin as Record<string, unknown>).met_on_noisy_figures = verdict;
   }

@@ -27,15 +27,18 @@ import { main } from './main.js';
 import { evaluateTargets, out, targets } from './report.js';
 
 // Hard stop: whatever happens, the bench ends on its own and prints what it has.
-const hardStop = setTimeout(async () => {
-  log(`hard time limit (${BUDGET_S + 10} s) reached: stopping`);
-  out.aborted = 'hard time limit reached';
-  await cleanup().catch(() => undefined);
-  evaluateTargets();
-  out.targets = targets;
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  process.exit(1);
-}, (BUDGET_S + 10) * 1000);
+const hardStop = setTimeout(
+  async () => {
+    log(`hard time limit (${BUDGET_S + 10} s) reached: stopping`);
+    out.aborted = 'hard time limit reached';
+    await cleanup().catch(() => undefined);
+    evaluateTargets();
+    out.targets = targets;
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    process.exit(1);
+  },
+  (BUDGET_S + 10) * 1000,
+);
 hardStop.unref();
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -22,15 +22,27 @@ export interface Seed {
 export async function seed(s: Signet): Promise<Seed> {
   await admin(s, '/admin/v1/tenants', { tenant_id: TENANT, name: 'Bench' });
   await admin(s, '/admin/v1/clients', {
-    client_id: 'web', tenant_id: TENANT, public: true, grant_types: ['password', 'refresh_token'],
-    scopes: ['openid', 'user'], max_sessions: MAX_SESSIONS,
+    client_id: 'web',
+    tenant_id: TENANT,
+    public: true,
+    grant_types: ['password', 'refresh_token'],
+    scopes: ['openid', 'user'],
+    max_sessions: MAX_SESSIONS,
   });
   const svc = await admin(s, '/admin/v1/clients', {
-    client_id: 'svc', tenant_id: TENANT, public: false, grant_types: ['client_credentials'], scopes: ['orders.read'],
+    client_id: 'svc',
+    tenant_id: TENANT,
+    public: false,
+    grant_types: ['client_credentials'],
+    scopes: ['orders.read'],
   });
   const svcSecret = svc.client_secret as string;
   if (!svcSecret) throw new Error(`no client_secret in ${JSON.stringify(svc)}`);
-  await pool(Array.from({ length: CONNECTIONS }, (_, i) => signinUser(i)), 4, (u) => createUser(s, u));
+  await pool(
+    Array.from({ length: CONNECTIONS }, (_, i) => signinUser(i)),
+    4,
+    (u) => createUser(s, u),
+  );
   return { svcSecret, basic: `Basic ${Buffer.from(`svc:${svcSecret}`).toString('base64')}` };
 }
 
@@ -48,8 +60,12 @@ export async function tenantWithClient(s: Signet, tenantId: string, policy: Reco
   await admin(s, '/admin/v1/tenants', { tenant_id: tenantId, name: tenantId, policy });
   const clientId = `${tenantId}-web`;
   await admin(s, '/admin/v1/clients', {
-    client_id: clientId, tenant_id: tenantId, public: true, grant_types: ['password', 'refresh_token'],
-    scopes: ['openid', 'user'], max_sessions: MAX_SESSIONS,
+    client_id: clientId,
+    tenant_id: tenantId,
+    public: true,
+    grant_types: ['password', 'refresh_token'],
+    scopes: ['openid', 'user'],
+    max_sessions: MAX_SESSIONS,
   });
   return clientId;
 }
@@ -78,7 +94,8 @@ export async function makeChains(s: Signet, label: string, n: number): Promise<A
         headers: { 'content-type': 'application/json', 'x-device-id': `${label}-${i}` },
         body: JSON.stringify({ username: user, password: PASSWORD }),
       });
-      if (r.status !== 200 || !r.body?.refresh_token) throw new Error(`sign-in for chain ${label}-${i}: ${r.status} ${r.text.slice(0, 300)}`);
+      if (r.status !== 200 || !r.body?.refresh_token)
+        throw new Error(`sign-in for chain ${label}-${i}: ${r.status} ${r.text.slice(0, 300)}`);
       chains[i] = { token: r.body.refresh_token };
     }
   });

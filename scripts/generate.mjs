@@ -7,20 +7,14 @@ import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
-const run = (cmd, args, env = {}) =>
-  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+const run = (cmd, args, env = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
 
 if (!existsSync(bin('buf'))) {
   // Installing without dev dependencies (the runtime image): the generated code was copied in.
   process.exit(0);
 }
 const rpc = 'node_modules/google-proto-files/google/rpc';
-run(bin('buf'), [
-  'generate',
-  '--path', 'proto/signet',
-  '--path', `${rpc}/status.proto`,
-  '--path', `${rpc}/error_details.proto`,
-]);
+run(bin('buf'), ['generate', '--path', 'proto/signet', '--path', `${rpc}/status.proto`, '--path', `${rpc}/error_details.proto`]);
 // ts-proto embeds descriptor.proto's own schema, which names an edition (2026) newer than the
 // ts-proto-descriptors typings know; the values are right, only the typings lag behind.
 const descriptorTs = path.join(root, 'src/gen/google/protobuf/descriptor.ts');

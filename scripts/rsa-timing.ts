@@ -15,7 +15,12 @@ const K = key.k;
 const raw = (em: Buffer) => publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, em);
 const msg = Buffer.from('{"username":"alice","password":"correct horse battery staple"}');
 const em = (first: number, second: number, psLen: number, sep = true) =>
-  Buffer.concat([Buffer.from([first, second]), randomBytes(psLen).map((b) => b | 1), Buffer.from(sep ? [0] : [1]), Buffer.concat([msg, Buffer.alloc(K, 0x41)]).subarray(0, K - 3 - psLen)]);
+  Buffer.concat([
+    Buffer.from([first, second]),
+    randomBytes(psLen).map((b) => b | 1),
+    Buffer.from(sep ? [0] : [1]),
+    Buffer.concat([msg, Buffer.alloc(K, 0x41)]).subarray(0, K - 3 - psLen),
+  ]);
 
 const classes: Record<string, Buffer> = {
   'valid v1.5': publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, msg),
@@ -27,9 +32,7 @@ const classes: Record<string, Buffer> = {
   'random': Buffer.concat([Buffer.from([0]), randomBytes(K - 1)]),
 };
 const names = Object.keys(classes);
-const ems: Record<string, Buffer> = Object.fromEntries(
-  names.map((n) => [n, Buffer.from(require_raw(classes[n]))]),
-);
+const ems: Record<string, Buffer> = Object.fromEntries(names.map((n) => [n, Buffer.from(require_raw(classes[n]))]));
 function require_raw(ct: Buffer): Buffer {
   return privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, ct);
 }
@@ -53,7 +56,10 @@ function measure(label: string, run: (n: string) => void): void {
   for (const n of names) {
     const xs = sorted[n];
     console.log(
-      n.padEnd(20), pct(xs, 0.1).toFixed(2).padStart(9), pct(xs, 0.5).toFixed(2).padStart(9), pct(xs, 0.9).toFixed(2).padStart(9),
+      n.padEnd(20),
+      pct(xs, 0.1).toFixed(2).padStart(9),
+      pct(xs, 0.5).toFixed(2).padStart(9),
+      pct(xs, 0.9).toFixed(2).padStart(9),
       (pct(xs, 0.5) - base).toFixed(2).padStart(9),
     );
   }

@@ -23,7 +23,8 @@ import { deriveKey } from './domain/crypto/secrets.js';
 import { createSender } from './senders/index.js';
 import { adminToken as loadAdminToken, keyEncryptionKey } from './secrets-files.js';
 import { bootstrap } from './bootstrap.js';
-import { authHandlers } from './transport/auth-handlers.js';
+import { authHandlers, countedAtTheLine } from './transport/auth-handlers.js';
+import { checkedAtTheLine } from './transport/line.js';
 import { adminHandlers, requireAdminToken } from './transport/admin-handlers.js';
 import { addService } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/index.js';
@@ -100,15 +101,20 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const proxies = new TrustedProxies(config.trustedProxies);
   const grpcOpts = { log, defaultLocale: config.defaultLocale, proxies };
   const registry = createRegistry();
-  const auth = authHandlers(deps);
-  const adminH: ServiceHandlers = requireAdminToken(adminHandlers(deps), token);
+  const auth = checkedAtTheLine(AuthServiceDefinition, authHandlers(deps), registry, countedAtTheLine(deps));
+  // The admin token is checked before anything of the request is looked at.
+  const adminH: ServiceHandlers = requireAdminToken(checkedAtTheLine(AdminServiceDefinition, adminHandlers(deps), registry), token);
 
   const grpcServer = new grpc.Server();
   addService(grpcServer, AuthServiceService, auth, grpcOpts);
   const adminGrpc = new grpc.Server();
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
   const httpOpts = { registry, config, logger: log, proxies };
-  const http = createHttpServer({ ...httpOpts, services: [{ definition: AuthServiceDefinition, handlers: auth }], extraRoutes: hzeroRoutes(deps, auth) });
+  const http = createHttpServer({
+    ...httpOpts,
+    services: [{ definition: AuthServiceDefinition, handlers: auth }],
+    extraRoutes: hzeroRoutes(deps, auth),
+  });
   const adminHttp = createHttpServer({ ...httpOpts, services: [{ definition: AdminServiceDefinition, handlers: adminH }] });
 
   const ports = {
@@ -126,9 +132,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const close = () =>
     (closing ??= (async () => {
       // Stop accepting, let in-flight calls finish, then cut whatever is left.
-      const drained = Promise.all([
-        shutdownGrpc(grpcServer), shutdownGrpc(adminGrpc), closeHttp(http), closeHttp(adminHttp),
-      ]);
+      const drained = Promise.all([shutdownGrpc(grpcServer), shutdownGrpc(adminGrpc), closeHttp(http), closeHttp(adminHttp)]);
       const timer = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
       await Promise.race([drained, timer]);
       grpcServer.forceShutdown();

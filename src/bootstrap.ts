@@ -19,9 +19,15 @@ export async function bootstrap(deps: Deps, b: Config['bootstrap']): Promise<voi
   if (b.clientId && !(await deps.storage.clients.get(b.clientId))) {
     await admin
       .createClient(deps, {
-        id: b.clientId, tenantId: b.tenant, name: b.clientId, public: b.clientPublic,
+        id: b.clientId,
+        tenantId: b.tenant,
+        name: b.clientId,
+        public: b.clientPublic,
         grantTypes: b.clientPublic ? ['password', 'refresh_token'] : ['password', 'refresh_token', 'client_credentials'],
-        scopes: ['openid', 'user'], accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 0,
+        scopes: ['openid', 'user'],
+        accessTokenTtl: 0,
+        refreshTokenTtl: 0,
+        maxSessions: 0,
         secret: b.clientPublic ? undefined : b.clientSecret,
       })
       .then(({ secret }) => {
@@ -36,9 +42,19 @@ export async function bootstrap(deps: Deps, b: Config['bootstrap']): Promise<voi
     if (!existing) {
       await admin
         .createUser(deps, {
-          tenantId: b.tenant, userType: 'P', username: b.username, email: '', phoneNumber: '', name: '',
-          password: b.password, passwordHash: '', status: 'active', groups: [], expiresAt: null,
-          emailVerified: false, phoneVerified: false,
+          tenantId: b.tenant,
+          userType: 'P',
+          username: b.username,
+          email: '',
+          phoneNumber: '',
+          name: '',
+          password: b.password,
+          passwordHash: '',
+          status: 'active',
+          groups: [],
+          expiresAt: null,
+          emailVerified: false,
+          phoneVerified: false,
         })
         .catch(ignoreExisting);
       deps.log.info({ username: b.username }, 'bootstrap: user created');

@@ -74,19 +74,34 @@ function valuesOf<S extends Section>(section: S, env: ParsedEnv): Values<S> {
   return build(section) as Values<S>;
 }
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', '']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min = 0, max = 2 ** 31 - 1) => z.coerce.number().int().min(min).max(max);
 const port = int(0, 65535);
-const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** Every variable Signet reads. Declaration order is the README's order. */
 export const SETTINGS = {
-  dataDir: setting({ env: 'SIGNET_DATA_DIR', schema: z.string(), default: './data', doc: 'embedded database, generated key-encryption key and admin token' }),
-  databaseUrl: setting({ env: 'DATABASE_URL', schema: z.string(), whenUnset: 'unset → embedded PGlite', doc: '`postgresql://…` (`?schema=` honoured)' }),
+  dataDir: setting({
+    env: 'SIGNET_DATA_DIR',
+    schema: z.string(),
+    default: './data',
+    doc: 'embedded database, generated key-encryption key and admin token',
+  }),
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    schema: z.string(),
+    whenUnset: 'unset → embedded PGlite',
+    doc: '`postgresql://…` (`?schema=` honoured)',
+  }),
   redisUrl: setting({
-    env: 'REDIS_URL', schema: z.string(), whenUnset: 'unset → in-process store',
+    env: 'REDIS_URL',
+    schema: z.string(),
+    whenUnset: 'unset → in-process store',
     doc: '`redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2`, `redis+sentinel://s1:p1,s2:p2/mastername`',
   }),
   host: setting({ env: 'SIGNET_HOST', schema: z.string(), default: '0.0.0.0', doc: 'address of the public listeners' }),
@@ -97,30 +112,43 @@ export const SETTINGS = {
   adminHttpPort: setting({ env: 'SIGNET_ADMIN_HTTP_PORT', schema: port, default: 8081, doc: 'REST `/admin/v1/…`' }),
   // Unset, secrets-files.ts generates one into the data directory.
   adminToken: setting({
-    env: 'SIGNET_ADMIN_TOKEN', schema: z.string().min(16), whenUnset: 'generated into `<data>/admin-token` (0600)',
+    env: 'SIGNET_ADMIN_TOKEN',
+    schema: z.string().min(16),
+    whenUnset: 'generated into `<data>/admin-token` (0600)',
     doc: 'bearer token of the admin API (≥ 16 chars)',
   }),
   issuer: setting({
-    env: 'SIGNET_ISSUER', schema: z.string().url(), default: (e) => `http://localhost:${e.SIGNET_HTTP_PORT}`,
-    whenUnset: '`http://localhost:<SIGNET_HTTP_PORT>`', doc: '`iss` of tokens, base of discovery URLs',
+    env: 'SIGNET_ISSUER',
+    schema: z.string().url(),
+    default: (e) => `http://localhost:${e.SIGNET_HTTP_PORT}`,
+    whenUnset: '`http://localhost:<SIGNET_HTTP_PORT>`',
+    doc: '`iss` of tokens, base of discovery URLs',
   }),
   keyEncryptionKey: setting({
-    env: 'SIGNET_KEY_ENCRYPTION_KEY', schema: z.string(), whenUnset: 'generated into `<data>/master.key`',
+    env: 'SIGNET_KEY_ENCRYPTION_KEY',
+    schema: z.string(),
+    whenUnset: 'generated into `<data>/master.key`',
     doc: 'base64 of 32 bytes; must be the same on every instance',
   }),
   signingAlg: setting({
-    env: 'SIGNET_SIGNING_ALG', schema: z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']), default: 'ES256',
+    env: 'SIGNET_SIGNING_ALG',
+    schema: z.enum(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']),
+    default: 'ES256',
     doc: '`ES256`, `ES384`, `RS256`, `PS256`, `EdDSA`',
   }),
   /** RSA keys clients encrypt passwords with. */
   transportKeys: {
     bits: setting({
-      env: 'SIGNET_TRANSPORT_KEY_BITS', schema: int(2048, 8192).refine((b) => b % 8 === 0, 'must be a multiple of 8'), default: 2048,
+      env: 'SIGNET_TRANSPORT_KEY_BITS',
+      schema: int(2048, 8192).refine((b) => b % 8 === 0, 'must be a multiple of 8'),
+      default: 2048,
       doc: 'size of new RSA transport keys (2048–8192), which clients encrypt passwords with',
     }),
     // Long enough for a page that fetched the public key just before a rotation to still sign in.
     graceSeconds: setting({
-      env: 'SIGNET_TRANSPORT_KEY_GRACE_SECONDS', schema: int(60, 2592000), default: 86400,
+      env: 'SIGNET_TRANSPORT_KEY_GRACE_SECONDS',
+      schema: int(60, 2592000),
+      default: 86400,
       doc: 'how long a rotated-out transport key still decrypts (60–2592000); replayed ciphertexts are remembered twice as long',
     }),
   },
@@ -131,50 +159,104 @@ export const SETTINGS = {
   },
   // The three below are what a client created without explicit values gets.
   accessTokenTtl: setting({
-    env: 'SIGNET_ACCESS_TOKEN_TTL', schema: int(60, 86400), default: 7200, doc: 'default access token lifetime of new clients (s, 60–86400)',
+    env: 'SIGNET_ACCESS_TOKEN_TTL',
+    schema: int(60, 86400),
+    default: 7200,
+    doc: 'default access token lifetime of new clients (s, 60–86400)',
   }),
   refreshTokenTtl: setting({
-    env: 'SIGNET_REFRESH_TOKEN_TTL', schema: int(3600, 31536000), default: 2592000, doc: 'default session lifetime of new clients (s)',
+    env: 'SIGNET_REFRESH_TOKEN_TTL',
+    schema: int(3600, 31536000),
+    default: 2592000,
+    doc: 'default session lifetime of new clients (s)',
   }),
-  maxSessions: setting({ env: 'SIGNET_MAX_SESSIONS', schema: int(1, 100), default: 10, doc: 'default sessions per user of new clients (1–100)' }),
+  maxSessions: setting({
+    env: 'SIGNET_MAX_SESSIONS',
+    schema: int(1, 100),
+    default: 10,
+    doc: 'default sessions per user of new clients (1–100)',
+  }),
   // A refresh of an already-rotated token within this window gets the same new pair, so that
   // two tabs refreshing at once do not sign each other out.
-  refreshGraceSeconds: setting({ env: 'SIGNET_REFRESH_GRACE_SECONDS', schema: int(0, 300), default: 10, doc: 'concurrent-refresh window (0–300)' }),
+  refreshGraceSeconds: setting({
+    env: 'SIGNET_REFRESH_GRACE_SECONDS',
+    schema: int(0, 300),
+    default: 10,
+    doc: 'concurrent-refresh window (0–300)',
+  }),
   trustedProxies: setting({
-    env: 'SIGNET_TRUSTED_PROXIES', schema: list, default: [], doc: 'comma-separated IPs/CIDRs whose `x-forwarded-for` is believed',
+    env: 'SIGNET_TRUSTED_PROXIES',
+    schema: list,
+    default: [],
+    doc: 'comma-separated IPs/CIDRs whose `x-forwarded-for` is believed',
   }),
   corsOrigins: setting({ env: 'SIGNET_CORS_ORIGINS', schema: list, default: ['*'], doc: 'comma-separated allowed origins' }),
   bodyLimitBytes: setting({ env: 'SIGNET_BODY_LIMIT_BYTES', schema: int(1024), default: 65536, doc: 'largest REST body' }),
   defaultLocale: setting({
-    env: 'SIGNET_DEFAULT_LOCALE', schema: z.enum(['zh-CN', 'en']), default: 'zh-CN',
+    env: 'SIGNET_DEFAULT_LOCALE',
+    schema: z.enum(['zh-CN', 'en']),
+    default: 'zh-CN',
     doc: 'message language without `accept-language` (`zh-CN`, `en`)',
   }),
   logLevel: setting({
-    env: 'SIGNET_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino level',
+    env: 'SIGNET_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    doc: 'pino level',
   }),
-  shutdownGraceMs: setting({ env: 'SIGNET_SHUTDOWN_GRACE_MS', schema: int(), default: 10000, doc: 'how long SIGTERM waits for in-flight calls' }),
+  shutdownGraceMs: setting({
+    env: 'SIGNET_SHUTDOWN_GRACE_MS',
+    schema: int(),
+    default: 10000,
+    doc: 'how long SIGTERM waits for in-flight calls',
+  }),
   /** Rate limits and per-IP failure thresholds; 0 switches a limit off. */
   defence: {
     ipPerMinute: setting({
-      env: 'SIGNET_RATE_LIMIT_IP_PER_MINUTE', schema: int(), default: 600,
+      env: 'SIGNET_RATE_LIMIT_IP_PER_MINUTE',
+      schema: int(),
+      default: 600,
       doc: 'sign-in/token/verification requests per client IP per minute (0 = off)',
     }),
-    clientPerMinute: setting({ env: 'SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE', schema: int(), default: 60000, doc: 'the same per client id (0 = off)' }),
+    clientPerMinute: setting({
+      env: 'SIGNET_RATE_LIMIT_CLIENT_PER_MINUTE',
+      schema: int(),
+      default: 60000,
+      doc: 'the same per client id (0 = off)',
+    }),
     ipFailuresCaptcha: setting({
-      env: 'SIGNET_IP_FAILURES_CAPTCHA', schema: int(), default: 10,
+      env: 'SIGNET_IP_FAILURES_CAPTCHA',
+      schema: int(),
+      default: 10,
       doc: 'failed sign-ins from one IP in the window after which a captcha is needed (0 = off)',
     }),
-    ipFailuresBlock: setting({ env: 'SIGNET_IP_FAILURES_BLOCK', schema: int(), default: 100, doc: '… after which the IP is refused (0 = off)' }),
-    ipFailureWindowSeconds: setting({ env: 'SIGNET_IP_FAILURE_WINDOW_SECONDS', schema: int(60), default: 900, doc: 'window of the per-IP failure count' }),
+    ipFailuresBlock: setting({
+      env: 'SIGNET_IP_FAILURES_BLOCK',
+      schema: int(),
+      default: 100,
+      doc: '… after which the IP is refused (0 = off)',
+    }),
+    ipFailureWindowSeconds: setting({
+      env: 'SIGNET_IP_FAILURE_WINDOW_SECONDS',
+      schema: int(60),
+      default: 900,
+      doc: 'window of the per-IP failure count',
+    }),
     captchaTtlSeconds: setting({
-      env: 'SIGNET_CAPTCHA_TTL_SECONDS', schema: int(30, 3600), default: 300, doc: 'life of a captcha image and of a captcha token',
+      env: 'SIGNET_CAPTCHA_TTL_SECONDS',
+      schema: int(30, 3600),
+      default: 300,
+      doc: 'life of a captcha image and of a captcha token',
     }),
   },
   /** Verification codes (SMS, e-mail). */
   codes: {
     ttlSeconds: setting({ env: 'SIGNET_CODE_TTL_SECONDS', schema: int(60, 3600), default: 300, doc: 'life of a verification code' }),
     resendSeconds: setting({
-      env: 'SIGNET_CODE_RESEND_SECONDS', schema: int(0, 3600), default: 60, doc: 'one code per destination per this many seconds',
+      env: 'SIGNET_CODE_RESEND_SECONDS',
+      schema: int(0, 3600),
+      default: 60,
+      doc: 'one code per destination per this many seconds',
     }),
     dailyLimit: setting({ env: 'SIGNET_CODE_DAILY_LIMIT', schema: int(1), default: 10, doc: 'codes per destination per day' }),
     maxAttempts: setting({ env: 'SIGNET_CODE_MAX_ATTEMPTS', schema: int(1, 20), default: 5, doc: 'wrong codes that burn a code' }),
@@ -185,14 +267,22 @@ export const SETTINGS = {
     webhookUrl: setting({ env: 'SIGNET_CODE_WEBHOOK_URL', schema: z.string().url(), doc: 'webhook sender: where to POST' }),
     webhookSecret: setting({ env: 'SIGNET_CODE_WEBHOOK_SECRET', schema: z.string().min(16), doc: 'webhook sender: HMAC key (≥ 16 chars)' }),
   },
-  auditRetentionDays: setting({ env: 'SIGNET_AUDIT_RETENTION_DAYS', schema: int(1), default: 90, doc: 'audit events are deleted after this' }),
+  auditRetentionDays: setting({
+    env: 'SIGNET_AUDIT_RETENTION_DAYS',
+    schema: int(1),
+    default: 90,
+    doc: 'audit events are deleted after this',
+  }),
   /** What bootstrap.ts creates at start when missing; each line adds to the one above. */
   bootstrap: {
     tenant: setting({ env: 'SIGNET_BOOTSTRAP_TENANT', schema: z.string(), doc: 'create this tenant at start if missing (containers)' }),
     clientId: setting({ env: 'SIGNET_BOOTSTRAP_CLIENT_ID', schema: z.string(), doc: '… and this client in it' }),
     // Not checked here: the client's own validation (admin.createClient) refuses a short one.
     clientSecret: setting({
-      env: 'SIGNET_BOOTSTRAP_CLIENT_SECRET', schema: z.string(), whenUnset: 'generated and printed once', doc: '… with this secret (≥ 16 chars)',
+      env: 'SIGNET_BOOTSTRAP_CLIENT_SECRET',
+      schema: z.string(),
+      whenUnset: 'generated and printed once',
+      doc: '… with this secret (≥ 16 chars)',
     }),
     clientPublic: setting({ env: 'SIGNET_BOOTSTRAP_CLIENT_PUBLIC', schema: bool, default: false, doc: '… as a public client' }),
     username: setting({ env: 'SIGNET_BOOTSTRAP_USERNAME', schema: z.string(), doc: '… and this user (type `P`)' }),
@@ -228,7 +318,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = valuesOf(SETTINGS, parsed.data);
   const { sender } = config;
   if (sender.kind === 'webhook' && (!sender.webhookUrl || !sender.webhookSecret)) {
-    throw new ConfigError('invalid configuration:\n  SIGNET_CODE_SENDER=webhook needs SIGNET_CODE_WEBHOOK_URL and SIGNET_CODE_WEBHOOK_SECRET');
+    throw new ConfigError(
+      'invalid configuration:\n  SIGNET_CODE_SENDER=webhook needs SIGNET_CODE_WEBHOOK_URL and SIGNET_CODE_WEBHOOK_SECRET',
+    );
   }
   return config;
 }

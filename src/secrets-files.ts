@@ -9,7 +9,7 @@ async function fileSecret(dataDir: string, name: string, make: () => string): Pr
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, name);
   try {
-    await writeFile(file, make() + '\n', { mode: 0o600, flag: 'wx' });
+    await writeFile(file, `${make()}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }

@@ -4,12 +4,34 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type {
-  Client, CreateClientRequest, CreateClientResponse, CreateTenantRequest, CreateUserRequest,
-  DisableClientRequest, DisableTenantRequest, DisableUserRequest, ListAuditEventsRequest,
-  ListAuditEventsResponse, ListClientsRequest, ListClientsResponse, ListSigningKeysRequest,
-  ListSigningKeysResponse, ListTenantsRequest, ListTenantsResponse, ListUsersRequest, ListUsersResponse,
-  ListTransportKeysRequest, ListTransportKeysResponse, RotateSigningKeyRequest, RotateTransportKeyRequest, SigningKey,
-  Tenant, TransportKey, UnlockUserRequest, UpdateUserRequest, User,
+  Client,
+  CreateClientRequest,
+  CreateClientResponse,
+  CreateTenantRequest,
+  CreateUserRequest,
+  DisableClientRequest,
+  DisableTenantRequest,
+  DisableUserRequest,
+  ListAuditEventsRequest,
+  ListAuditEventsResponse,
+  ListClientsRequest,
+  ListClientsResponse,
+  ListSigningKeysRequest,
+  ListSigningKeysResponse,
+  ListTenantsRequest,
+  ListTenantsResponse,
+  ListUsersRequest,
+  ListUsersResponse,
+  ListTransportKeysRequest,
+  ListTransportKeysResponse,
+  RotateSigningKeyRequest,
+  RotateTransportKeyRequest,
+  SigningKey,
+  Tenant,
+  TransportKey,
+  UnlockUserRequest,
+  UpdateUserRequest,
+  User,
 } from '../gen/signet/auth/v1/admin.js';
 import { AdminServiceClient } from '../gen/signet/auth/v1/admin_service.js';
 import { CliError, EXIT } from './errors.js';
@@ -44,9 +66,22 @@ export interface AdminConnection {
 }
 
 const METHODS = [
-  'createTenant', 'listTenants', 'disableTenant', 'createClient', 'listClients', 'disableClient',
-  'createUser', 'listUsers', 'updateUser', 'disableUser', 'unlockUser', 'listAuditEvents', 'listSigningKeys',
-  'rotateSigningKey', 'listTransportKeys', 'rotateTransportKey',
+  'createTenant',
+  'listTenants',
+  'disableTenant',
+  'createClient',
+  'listClients',
+  'disableClient',
+  'createUser',
+  'listUsers',
+  'updateUser',
+  'disableUser',
+  'unlockUser',
+  'listAuditEvents',
+  'listSigningKeys',
+  'rotateSigningKey',
+  'listTransportKeys',
+  'rotateTransportKey',
 ] as const satisfies readonly Exclude<keyof AdminApi, 'close'>[];
 
 const DEADLINE_MS = 30_000;

@@ -105,7 +105,12 @@ export function str(values: OptionValues, name: OptionName): string | undefined 
 /** A comma-separated list; empty items are dropped. */
 export function list(values: OptionValues, name: OptionName): string[] {
   const v = str(values, name);
-  return v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v === undefined
+    ? []
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 /** A whole number from 1 to 2^31-1 (the proto fields are int32), or undefined when absent. */

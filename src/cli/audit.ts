@@ -82,10 +82,13 @@ export const auditCommands: CommandSpec[] = [
         limit,
       );
       // int64 in the proto JSON mapping is a string, as the REST API renders it.
-      ctx.out.show(events.map((e) => ({ ...e, id: String(e.id) })), () => {
-        const text = auditTable(events);
-        return more ? `${text}\n(the newest ${events.length} shown; more match: raise --limit or narrow the filter)` : text;
-      });
+      ctx.out.show(
+        events.map((e) => ({ ...e, id: String(e.id) })),
+        () => {
+          const text = auditTable(events);
+          return more ? `${text}\n(the newest ${events.length} shown; more match: raise --limit or narrow the filter)` : text;
+        },
+      );
     },
   },
 ];

@@ -1,6 +1,6 @@
 // What the CLI prints when something fails, and its exit code. Expected failures get one line
 // (`error: <reason>: <message>`) and no stack.
-import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { type Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { BadRequest, ErrorInfo } from '../gen/google/rpc/error_details.js';
 import { Status } from '../gen/google/rpc/status.js';
 
@@ -75,13 +75,9 @@ export function readGrpcFailure(err: Error & { code: number; details?: string; m
 }
 
 /** Turns a gRPC error into the CLI's message and exit code. */
-export function grpcErrorToCli(
-  err: Error & { code: number; details?: string; metadata?: Metadata },
-  adminUrl: string,
-): CliError {
+export function grpcErrorToCli(err: Error & { code: number; details?: string; metadata?: Metadata }, adminUrl: string): CliError {
   const f = readGrpcFailure(err);
-  const lostConnection =
-    !f.fromServer && (f.code === GrpcStatus.UNAVAILABLE || f.code === GrpcStatus.DEADLINE_EXCEEDED);
+  const lostConnection = !f.fromServer && (f.code === GrpcStatus.UNAVAILABLE || f.code === GrpcStatus.DEADLINE_EXCEEDED);
   if (lostConnection) {
     // grpc-js appends an empty "Resolution note:" to connection failures.
     const why = f.message.replace(/\.?\s*Resolution note:\s*$/, '');

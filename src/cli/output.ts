@@ -54,7 +54,10 @@ export function table(headers: string[], rows: (string | number | boolean | unde
   const cells = rows.map((r) => r.map(cell));
   const widths = headers.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i] ?? ''))));
   const render = (r: string[]) =>
-    r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - width(c)))).join('  ').trimEnd();
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - width(c))))
+      .join('  ')
+      .trimEnd();
   return [render(headers), ...cells.map(render)].join('\n');
 }
 

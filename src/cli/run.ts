@@ -4,7 +4,13 @@ import { ConfigError } from '../config.js';
 import { connectAdmin, resolveConnection, type AdminApi, type AdminConnection } from './admin.js';
 import { auditCommands } from './audit.js';
 import {
-  GLOBAL_OPTIONS, parseCommandLine, str, usageOf, UsageError, type CommandContext, type CommandSpec,
+  GLOBAL_OPTIONS,
+  parseCommandLine,
+  str,
+  usageOf,
+  UsageError,
+  type CommandContext,
+  type CommandSpec,
   type OptionName,
 } from './args.js';
 import { clientCommands } from './clients.js';
@@ -31,9 +37,7 @@ export interface CliDeps {
 }
 
 export function commands(load: () => Promise<AppModule> = loadApp): CommandSpec[] {
-  return [
-    ...serverCommands(load), ...tenantCommands, ...clientCommands, ...userCommands, ...auditCommands, ...keyCommands,
-  ];
+  return [...serverCommands(load), ...tenantCommands, ...clientCommands, ...userCommands, ...auditCommands, ...keyCommands];
 }
 
 /** Runs one command line; resolves to the exit code. Never throws for expected failures. */

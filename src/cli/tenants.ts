@@ -47,7 +47,10 @@ export const tenantCommands: CommandSpec[] = [
     summary: 'list all tenants',
     async run(ctx) {
       const api = ctx.admin();
-      const tenants = await listAll((page_token) => api.listTenants({ page_size: 100, page_token }), (r) => r.tenants);
+      const tenants = await listAll(
+        (page_token) => api.listTenants({ page_size: 100, page_token }),
+        (r) => r.tenants,
+      );
       ctx.out.show(tenants, () => tenantTable(tenants));
     },
   },

@@ -81,14 +81,17 @@ export const userCommands: CommandSpec[] = [
     async run(ctx, { values }) {
       const api = ctx.admin();
       const tenant_id = str(values, 'tenant') ?? '';
-      const users = await listAll((page_token) => api.listUsers({ page_size: 100, page_token, tenant_id }), (r) => r.users);
+      const users = await listAll(
+        (page_token) => api.listUsers({ page_size: 100, page_token, tenant_id }),
+        (r) => r.users,
+      );
       ctx.out.show(users, () => userTable(users));
     },
   },
   {
     path: ['users', 'set-status'],
     args: ['ID', 'STATUS'],
-    summary: 'set a user\'s status: active, pending or blocked',
+    summary: "set a user's status: active, pending or blocked",
     notes: ['Use `blocked` to stop a user signing in.'],
     async run(ctx, { args: [id, status] }) {
       const valid = oneOf(status, STATUSES, 'STATUS', 'users set-status');
@@ -99,7 +102,7 @@ export const userCommands: CommandSpec[] = [
   {
     path: ['users', 'set-password'],
     args: ['ID'],
-    summary: 'set a user\'s password',
+    summary: "set a user's password",
     options: {
       password: 'the new password',
       'password-stdin': 'read the new password from standard input',

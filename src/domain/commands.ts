@@ -38,9 +38,7 @@ export interface CaptchaProof {
  * says how to read (as typed, or an RSA ciphertext of it). `params`: CloudBase's encrypted
  * sign-in, RSA blocks of the JSON {identifier, password}.
  */
-export type PasswordInput =
-  | { kind: 'field'; value: string }
-  | { kind: 'params'; params: string; thumbprint: string };
+export type PasswordInput = { kind: 'field'; value: string } | { kind: 'params'; params: string; thumbprint: string };
 
 /** SignIn: a password, or a verification token instead of one. */
 export interface SignInCommand extends RequestOrigin {

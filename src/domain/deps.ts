@@ -13,7 +13,13 @@ import type { Clock } from './clock.js';
 
 /** The part of the configuration the domain reads (deps.settings); see src/config.ts for each. */
 export const DOMAIN_SETTINGS = [
-  'issuer', 'refreshGraceSeconds', 'accessTokenTtl', 'refreshTokenTtl', 'maxSessions', 'defence', 'codes',
+  'issuer',
+  'refreshGraceSeconds',
+  'accessTokenTtl',
+  'refreshTokenTtl',
+  'maxSessions',
+  'defence',
+  'codes',
 ] as const satisfies readonly (keyof Config)[];
 
 export type DomainSettings = Pick<Config, (typeof DOMAIN_SETTINGS)[number]>;

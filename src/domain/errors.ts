@@ -8,11 +8,23 @@
  * HZERO keys, in src/transport/messages.ts, which must have every one.
  */
 export const MESSAGE_VARIANTS = [
-  'invalid_argument.phone_format', 'invalid_argument.email_format', 'invalid_argument.destination_missing',
-  'invalid_argument.sms_code_missing', 'invalid_argument.password_undecodable', 'invalid_argument.password_replayed',
-  'invalid_password.uncounted', 'invalid_status.max_attempts', 'not_found.user', 'not_found.phone', 'not_found.email',
-  'verification_invalid.expired', 'invalid_grant.account_mismatch', 'invalid_client.tenant_invalid',
-  'resource_exhausted.code_resend', 'resource_exhausted.code_daily', 'unavailable.code_send',
+  'invalid_argument.phone_format',
+  'invalid_argument.email_format',
+  'invalid_argument.destination_missing',
+  'invalid_argument.sms_code_missing',
+  'invalid_argument.password_undecodable',
+  'invalid_argument.password_replayed',
+  'invalid_password.uncounted',
+  'invalid_status.max_attempts',
+  'not_found.user',
+  'not_found.phone',
+  'not_found.email',
+  'verification_invalid.expired',
+  'invalid_grant.account_mismatch',
+  'invalid_client.tenant_invalid',
+  'resource_exhausted.code_resend',
+  'resource_exhausted.code_daily',
+  'unavailable.code_send',
 ] as const;
 export type MessageVariant = (typeof MESSAGE_VARIANTS)[number];
 
@@ -117,5 +129,8 @@ export const isSignetError = (e: unknown): e is SignetError => e instanceof Sign
 
 /** Shorthand for an invalid_argument naming the offending field; its detail names the field too. */
 export function invalidArgument(field: string, description: string, message?: MessageVariant): SignetError {
-  return new SignetError('invalid_argument', `bad_${field}`, { fieldViolations: [{ field, description }], ...(message ? { message } : {}) });
+  return new SignetError('invalid_argument', `bad_${field}`, {
+    fieldViolations: [{ field, description }],
+    ...(message ? { message } : {}),
+  });
 }

@@ -1,7 +1,17 @@
 // The storage interfaces the domain owns. src/storage/* implements them (Prisma on PostgreSQL or
 // PGlite; Redis or in-process for the key-value store); one contract suite tests every backend.
 import type {
-  Client, LoginField, Page, PageRequest, RefreshToken, Session, SigningKey, Tenant, TransportKey, User, UserType,
+  Client,
+  LoginField,
+  Page,
+  PageRequest,
+  RefreshToken,
+  Session,
+  SigningKey,
+  Tenant,
+  TransportKey,
+  User,
+  UserType,
 } from './model.js';
 
 export type NewTenant = Omit<Tenant, 'createdAt' | 'updatedAt'>;
@@ -20,8 +30,15 @@ export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
 export type ClientPatch = Partial<
   Pick<
     Client,
-    | 'name' | 'status' | 'grantTypes' | 'scopes' | 'accessTokenTtl' | 'refreshTokenTtl' | 'maxSessions'
-    | 'passwordEncryption' | 'rejectReplayedPasswords'
+    | 'name'
+    | 'status'
+    | 'grantTypes'
+    | 'scopes'
+    | 'accessTokenTtl'
+    | 'refreshTokenTtl'
+    | 'maxSessions'
+    | 'passwordEncryption'
+    | 'rejectReplayedPasswords'
   >
 >;
 
@@ -35,11 +52,7 @@ export interface ClientRepository {
 
 export type NewUser = Omit<User, 'createdAt' | 'updatedAt'>;
 export type UserPatch = Partial<
-  Pick<
-    User,
-    | 'status' | 'passwordHash' | 'groups' | 'name' | 'email' | 'emailVerified' | 'phoneNumber'
-    | 'phoneVerified' | 'expiresAt'
-  >
+  Pick<User, 'status' | 'passwordHash' | 'groups' | 'name' | 'email' | 'emailVerified' | 'phoneNumber' | 'phoneVerified' | 'expiresAt'>
 >;
 
 export interface UserRepository {
@@ -273,7 +286,12 @@ export interface CodeStore {
    * when the mac matches and tenant / destination do (an empty expectation matches any); a right
    * code, and the last allowed attempt, delete the code.
    */
-  checkCode(id: string, attempt: { mac: string; tenantId: string; destination: string }, maxAttempts: number, ttlSeconds: number): Promise<CodeCheck>;
+  checkCode(
+    id: string,
+    attempt: { mac: string; tenantId: string; destination: string },
+    maxAttempts: number,
+    ttlSeconds: number,
+  ): Promise<CodeCheck>;
   saveToken(tokenHash: string, verified: VerifiedCode, ttlSeconds: number): Promise<void>;
   /** One-time: the token's value, deleted in the same step. */
   takeToken(tokenHash: string): Promise<VerifiedCode | null>;

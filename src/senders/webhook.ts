@@ -33,8 +33,13 @@ export class WebhookSender implements CodeSender {
 
   async send(m: CodeMessage): Promise<void> {
     const body = JSON.stringify({
-      channel: m.channel, to: m.to, code: m.code, usage: m.usage, tenant_id: m.tenantId,
-      expires_in: m.expiresInSeconds, locale: m.locale,
+      channel: m.channel,
+      to: m.to,
+      code: m.code,
+      usage: m.usage,
+      tenant_id: m.tenantId,
+      expires_in: m.expiresInSeconds,
+      locale: m.locale,
     });
     const timestamp = String(this.now());
     const res = await fetch(this.opts.url, {

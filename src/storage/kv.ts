@@ -47,10 +47,7 @@ export interface ScriptDefinition<R extends ScriptResult = ScriptResult> {
 }
 
 /** Runs a defined script: `keys.length` must equal the definition's numKeys. */
-export type AtomicScript<R extends ScriptResult = ScriptResult> = (
-  keys: string[],
-  args?: (string | number)[],
-) => Promise<R>;
+export type AtomicScript<R extends ScriptResult = ScriptResult> = (keys: string[], args?: (string | number)[]) => Promise<R>;
 
 export interface AtomicScripts {
   defineScript<R extends ScriptResult>(def: ScriptDefinition<R>): AtomicScript<R>;

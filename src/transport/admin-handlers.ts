@@ -24,7 +24,11 @@ const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
 });
 
 const loginWayIn = (w: OpenLoginWayPb): OpenLoginWay => ({
-  appCode: w.app_code, appName: w.app_name, appImage: w.app_image, channel: w.channel, authorizeUrl: w.authorize_url,
+  appCode: w.app_code,
+  appName: w.app_name,
+  appImage: w.app_image,
+  channel: w.channel,
+  authorizeUrl: w.authorize_url,
 });
 
 /** Only the fields the caller set: an update merges them into the stored policy. */
@@ -48,34 +52,74 @@ function policyIn(p: pb.TenantPolicy | undefined): TenantPolicy {
 }
 
 const auditOut = (e: AuditEvent): pb.AuditEvent => ({
-  id: e.id, time: e.time, event: e.event, tenant_id: e.tenantId ?? '', user_id: e.userId ?? '', client_id: e.clientId ?? '',
-  device_id: e.deviceId ?? '', ip: e.ip ?? '', reason: e.reason ?? '',
+  id: e.id,
+  time: e.time,
+  event: e.event,
+  tenant_id: e.tenantId ?? '',
+  user_id: e.userId ?? '',
+  client_id: e.clientId ?? '',
+  device_id: e.deviceId ?? '',
+  ip: e.ip ?? '',
+  reason: e.reason ?? '',
 });
 
 const tenantOut = (t: Tenant): pb.Tenant => ({
-  tenant_id: t.id, name: t.name, status: t.status, policy: policyOut(t.policy), created_at: t.createdAt, updated_at: t.updatedAt,
+  tenant_id: t.id,
+  name: t.name,
+  status: t.status,
+  policy: policyOut(t.policy),
+  created_at: t.createdAt,
+  updated_at: t.updatedAt,
 });
 
 const clientOut = (c: Client): pb.Client => ({
-  client_id: c.id, tenant_id: c.tenantId, name: c.name, client_type: c.type, grant_types: c.grantTypes, scopes: c.scopes,
-  access_token_ttl_seconds: c.accessTokenTtl, refresh_token_ttl_seconds: c.refreshTokenTtl, max_sessions: c.maxSessions,
-  status: c.status, created_at: c.createdAt, updated_at: c.updatedAt,
-  password_encryption: c.passwordEncryption, reject_replayed_passwords: c.rejectReplayedPasswords,
+  client_id: c.id,
+  tenant_id: c.tenantId,
+  name: c.name,
+  client_type: c.type,
+  grant_types: c.grantTypes,
+  scopes: c.scopes,
+  access_token_ttl_seconds: c.accessTokenTtl,
+  refresh_token_ttl_seconds: c.refreshTokenTtl,
+  max_sessions: c.maxSessions,
+  status: c.status,
+  created_at: c.createdAt,
+  updated_at: c.updatedAt,
+  password_encryption: c.passwordEncryption,
+  reject_replayed_passwords: c.rejectReplayedPasswords,
 });
 
 const userOut = (u: User): pb.User => ({
-  user_id: u.id, tenant_id: u.tenantId, user_type: u.userType, username: u.username ?? '', email: u.email ?? '',
-  email_verified: u.emailVerified, phone_number: u.phoneNumber ?? '', phone_number_verified: u.phoneVerified,
-  name: u.name ?? '', status: u.status, expires_at: u.expiresAt ?? undefined, groups: u.groups,
-  created_at: u.createdAt, updated_at: u.updatedAt,
+  user_id: u.id,
+  tenant_id: u.tenantId,
+  user_type: u.userType,
+  username: u.username ?? '',
+  email: u.email ?? '',
+  email_verified: u.emailVerified,
+  phone_number: u.phoneNumber ?? '',
+  phone_number_verified: u.phoneVerified,
+  name: u.name ?? '',
+  status: u.status,
+  expires_at: u.expiresAt ?? undefined,
+  groups: u.groups,
+  created_at: u.createdAt,
+  updated_at: u.updatedAt,
 });
 
 const keyOut = (k: SigningKey): pb.SigningKey => ({
-  kid: k.kid, alg: k.alg, status: k.status, created_at: k.createdAt, retire_at: k.retireAt ?? undefined,
+  kid: k.kid,
+  alg: k.alg,
+  status: k.status,
+  created_at: k.createdAt,
+  retire_at: k.retireAt ?? undefined,
 });
 
 const transportKeyOut = (k: TransportKey): pb.TransportKey => ({
-  thumbprint: k.thumbprint, bits: k.bits, status: k.status, created_at: k.createdAt, retire_at: k.retireAt ?? undefined,
+  thumbprint: k.thumbprint,
+  bits: k.bits,
+  status: k.status,
+  created_at: k.createdAt,
+  retire_at: k.retireAt ?? undefined,
 });
 
 const page = (r: { page_size: number; page_token: string }) => ({ pageSize: r.page_size, pageToken: r.page_token });
@@ -90,16 +134,28 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
       return { tenants: l.items, next_page_token: l.next_page_token };
     },
     UpdateTenant: async (r: pb.UpdateTenantRequest) =>
-      tenantOut(await admin.updateTenant(deps, r.tenant_id, {
-        name: r.name, status: r.status as Tenant['status'] | undefined, policy: r.policy ? policyIn(r.policy) : undefined,
-      })),
+      tenantOut(
+        await admin.updateTenant(deps, r.tenant_id, {
+          name: r.name,
+          status: r.status as Tenant['status'] | undefined,
+          policy: r.policy ? policyIn(r.policy) : undefined,
+        }),
+      ),
     DisableTenant: async (r: pb.DisableTenantRequest) => tenantOut(await admin.updateTenant(deps, r.tenant_id, { status: 'disabled' })),
 
     CreateClient: async (r: pb.CreateClientRequest): Promise<pb.CreateClientResponse> => {
       const { client, secret } = await admin.createClient(deps, {
-        id: r.client_id, tenantId: r.tenant_id, name: r.name, public: r.public, grantTypes: r.grant_types, scopes: r.scopes,
-        accessTokenTtl: r.access_token_ttl_seconds, refreshTokenTtl: r.refresh_token_ttl_seconds, maxSessions: r.max_sessions,
-        passwordEncryption: r.password_encryption, rejectReplayedPasswords: r.reject_replayed_passwords,
+        id: r.client_id,
+        tenantId: r.tenant_id,
+        name: r.name,
+        public: r.public,
+        grantTypes: r.grant_types,
+        scopes: r.scopes,
+        accessTokenTtl: r.access_token_ttl_seconds,
+        refreshTokenTtl: r.refresh_token_ttl_seconds,
+        maxSessions: r.max_sessions,
+        passwordEncryption: r.password_encryption,
+        rejectReplayedPasswords: r.reject_replayed_passwords,
       });
       return { client: clientOut(client), client_secret: secret };
     },
@@ -109,31 +165,56 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
       return { clients: l.items, next_page_token: l.next_page_token };
     },
     UpdateClient: async (r: pb.UpdateClientRequest) =>
-      clientOut(await admin.updateClient(deps, r.client_id, {
-        name: r.name, status: r.status as Client['status'] | undefined,
-        grantTypes: r.grant_types?.values, scopes: r.scopes?.values,
-        accessTokenTtl: r.access_token_ttl_seconds, refreshTokenTtl: r.refresh_token_ttl_seconds, maxSessions: r.max_sessions,
-        passwordEncryption: r.password_encryption as Client['passwordEncryption'] | undefined,
-        rejectReplayedPasswords: r.reject_replayed_passwords,
-      })),
+      clientOut(
+        await admin.updateClient(deps, r.client_id, {
+          name: r.name,
+          status: r.status as Client['status'] | undefined,
+          grantTypes: r.grant_types?.values,
+          scopes: r.scopes?.values,
+          accessTokenTtl: r.access_token_ttl_seconds,
+          refreshTokenTtl: r.refresh_token_ttl_seconds,
+          maxSessions: r.max_sessions,
+          passwordEncryption: r.password_encryption as Client['passwordEncryption'] | undefined,
+          rejectReplayedPasswords: r.reject_replayed_passwords,
+        }),
+      ),
     DisableClient: async (r: pb.DisableClientRequest) => clientOut(await admin.updateClient(deps, r.client_id, { status: 'disabled' })),
 
     CreateUser: async (r: pb.CreateUserRequest) =>
-      userOut(await admin.createUser(deps, {
-        tenantId: r.tenant_id, userType: r.user_type, username: r.username, email: r.email, phoneNumber: r.phone_number,
-        name: r.name, password: r.password, passwordHash: r.password_hash, status: r.status, groups: r.groups,
-        expiresAt: r.expires_at ?? null, emailVerified: r.email_verified, phoneVerified: r.phone_number_verified,
-      })),
+      userOut(
+        await admin.createUser(deps, {
+          tenantId: r.tenant_id,
+          userType: r.user_type,
+          username: r.username,
+          email: r.email,
+          phoneNumber: r.phone_number,
+          name: r.name,
+          password: r.password,
+          passwordHash: r.password_hash,
+          status: r.status,
+          groups: r.groups,
+          expiresAt: r.expires_at ?? null,
+          emailVerified: r.email_verified,
+          phoneVerified: r.phone_number_verified,
+        }),
+      ),
     GetUser: async (r: pb.GetUserRequest) => userOut(await admin.getUser(deps, r.user_id)),
     ListUsers: async (r: pb.ListUsersRequest): Promise<pb.ListUsersResponse> => {
       const l = listOut(await admin.listUsers(deps, page(r), r.tenant_id || undefined), userOut);
       return { users: l.items, next_page_token: l.next_page_token };
     },
     UpdateUser: async (r: pb.UpdateUserRequest) =>
-      userOut(await admin.updateUser(deps, r.user_id, {
-        status: r.status as User['status'] | undefined, password: r.password, groups: r.groups?.values, name: r.name,
-        email: r.email, phoneNumber: r.phone_number, expiresAt: r.expires_at,
-      })),
+      userOut(
+        await admin.updateUser(deps, r.user_id, {
+          status: r.status as User['status'] | undefined,
+          password: r.password,
+          groups: r.groups?.values,
+          name: r.name,
+          email: r.email,
+          phoneNumber: r.phone_number,
+          expiresAt: r.expires_at,
+        }),
+      ),
     DisableUser: async (r: pb.DisableUserRequest) => userOut(await admin.updateUser(deps, r.user_id, { status: 'blocked' })),
 
     UnlockUser: async (r: pb.UnlockUserRequest) => userOut(await admin.unlockUser(deps, r.user_id)),
@@ -145,7 +226,9 @@ export function adminHandlers(deps: Deps): ServiceHandlers {
 
     ListSigningKeys: async (): Promise<pb.ListSigningKeysResponse> => ({ keys: (await deps.keys.list()).map(keyOut) }),
     RotateSigningKey: async () => keyOut(await deps.keys.rotate()),
-    ListTransportKeys: async (): Promise<pb.ListTransportKeysResponse> => ({ keys: (await deps.transportKeys.list()).map(transportKeyOut) }),
+    ListTransportKeys: async (): Promise<pb.ListTransportKeysResponse> => ({
+      keys: (await deps.transportKeys.list()).map(transportKeyOut),
+    }),
     RotateTransportKey: async () => transportKeyOut(await deps.transportKeys.rotate()),
   };
 }

@@ -14,18 +14,29 @@ import { verificationHandlers } from './verification-handlers.js';
 import { signInOptionsHandlers } from './signin-options-handlers.js';
 import { encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
 import { readClientCredentials } from './credentials.js';
-import { plain } from './text.js';
+import { isPlain } from './line.js';
 
-/**
- * Builds a sign-in or token command; a request refused while it is read still counts against
- * the rate limits (under the client id it names, when that is readable at all).
- */
-async function commandOf<C>(deps: Deps, ctx: CallContext, clientId: string | undefined, read: () => C): Promise<C> {
+/** The RPCs whose every request counts against the rate limits, whatever its answer. */
+const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams']);
+
+/** Counts a request of a counted RPC refused at the line or while it is read (client id when readable). */
+function countRefusal(deps: Deps, ctx: CallContext, clientId: unknown, err: unknown): Promise<never> {
+  const id = typeof clientId === 'string' && isPlain(clientId) ? clientId : '';
+  return countRefused(deps, ctx.clientIp, id, err);
+}
+
+/** The hook for checkedAtTheLine (line.ts): refusals of the counted RPCs are counted too. */
+export const countedAtTheLine = (deps: Deps) => async (rpc: string, req: Record<string, unknown>, ctx: CallContext, err: unknown) => {
+  if (COUNTED.has(rpc)) return countRefusal(deps, ctx, req.client_id, err);
+  throw err;
+};
+
+/** Builds a sign-in or token command; a request refused while it is read still counts. */
+async function commandOf<C>(deps: Deps, ctx: CallContext, clientId: string, read: () => C): Promise<C> {
   try {
     return read();
   } catch (err) {
-    const id = clientId && !/[\u0000-\u001f\u007f-\u009f]/.test(clientId) ? clientId : '';
-    return countRefused(deps, ctx.clientIp, id, err);
+    return countRefusal(deps, ctx, clientId, err);
   }
 }
 
@@ -74,7 +85,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
 
     async Revoke(req, ctx) {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
-      await revokeToken(deps, plain(req.token, 'token'), plain(req.token_type_hint, 'token_type_hint'), creds, ctx.clientIp);
+      await revokeToken(deps, req.token, req.token_type_hint, creds, ctx.clientIp);
       return {};
     },
 
@@ -87,8 +98,15 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
       const { keys } = await deps.keys.publicJwks();
       return {
         keys: keys.map((k) => ({
-          kty: k.kty ?? '', kid: k.kid ?? '', use: k.use ?? 'sig', alg: k.alg ?? '',
-          crv: k.crv ?? '', x: k.x ?? '', y: k.y ?? '', n: k.n ?? '', e: k.e ?? '',
+          kty: k.kty ?? '',
+          kid: k.kid ?? '',
+          use: k.use ?? 'sig',
+          alg: k.alg ?? '',
+          crv: k.crv ?? '',
+          x: k.x ?? '',
+          y: k.y ?? '',
+          n: k.n ?? '',
+          e: k.e ?? '',
         })),
       };
     },
@@ -107,8 +125,22 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         id_token_signing_alg_values_supported: [...new Set((await deps.keys.list()).map((k) => k.alg))],
         scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-        claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'sid', 'name', 'preferred_username',
-          'email', 'email_verified', 'phone_number', 'phone_number_verified', 'groups'],
+        claims_supported: [
+          'sub',
+          'iss',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'sid',
+          'name',
+          'preferred_username',
+          'email',
+          'email_verified',
+          'phone_number',
+          'phone_number_verified',
+          'groups',
+        ],
       };
     },
   };

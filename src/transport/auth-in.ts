@@ -1,5 +1,5 @@
 // AuthService requests turned into domain commands, and answers back. Every field is read here
-// once: wire names become camelCase, text is checked at the line (text.ts), HTTP Basic and the
+// once: wire names become camelCase (the fields' text was checked at the line, line.ts), HTTP Basic and the
 // x-device-id / x-captcha-token metadata are folded in, and HZERO's `implicit` becomes `sms`.
 import type { CallContext } from './context.js';
 import type { SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
@@ -8,7 +8,7 @@ import type { EncryptedSignInCommand, RequestOrigin, SignInCommand, TokenCommand
 import type { IssuedTokens } from '../domain/tokens/mint.js';
 import { invalidArgument } from '../domain/errors.js';
 import { readClientCredentials } from './credentials.js';
-import { plain, plainFields } from './text.js';
+import { plain } from './line.js';
 
 const MAX_DEVICE_ID = 128;
 
@@ -19,16 +19,14 @@ export function deviceOf(fromBody: string, ctx: CallContext): string {
   return plain(id, 'device_id');
 }
 
-const captchaTokenOf = (fromBody: string, ctx: CallContext): string => plain(fromBody || ctx.metadata['x-captcha-token'] || '', 'captcha_token');
+const captchaTokenOf = (fromBody: string, ctx: CallContext): string =>
+  plain(fromBody || ctx.metadata['x-captcha-token'] || '', 'captcha_token');
 
 function originOf(req: { client_id?: string; client_secret?: string; device_id: string }, ctx: CallContext): RequestOrigin {
   return { client: readClientCredentials(req, ctx.metadata.authorization), ip: ctx.clientIp, deviceId: deviceOf(req.device_id, ctx) };
 }
 
-const SIGN_IN_TEXT = ['username', 'email', 'phone_number', 'login_field', 'user_type', 'source_type', 'scope', 'verification_token'] as const;
-
 export function signInCommand(req: SignInRequest, ctx: CallContext): SignInCommand {
-  plainFields(req, SIGN_IN_TEXT);
   return {
     ...originOf(req, ctx),
     identifier: { username: req.username, email: req.email, phoneNumber: req.phone_number, loginField: req.login_field },
@@ -41,16 +39,10 @@ export function signInCommand(req: SignInRequest, ctx: CallContext): SignInComma
   };
 }
 
-const TOKEN_TEXT = [
-  'grant_type', 'refresh_token', 'username', 'login_field', 'user_type', 'source_type', 'scope', 'verification_token', 'phone',
-  'captcha_key',
-] as const;
-
 /** HZERO's name for the SMS grant (its /oauth/token/mobile sends grant_type=implicit). */
 const GRANT_ALIASES: Record<string, string> = { implicit: 'sms' };
 
 export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand {
-  plainFields(req, TOKEN_TEXT);
   return {
     ...originOf(req, ctx),
     grantType: Object.hasOwn(GRANT_ALIASES, req.grant_type) ? GRANT_ALIASES[req.grant_type] : req.grant_type,
@@ -71,7 +63,6 @@ export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand 
 }
 
 export function encryptedSignInCommand(req: SignInWithEncryptedParamsRequest, ctx: CallContext): EncryptedSignInCommand {
-  plainFields(req, ['public_key_thumbprint', 'user_type', 'source_type']);
   return {
     ...originOf(req, ctx),
     params: req.params,

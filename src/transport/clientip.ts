@@ -31,7 +31,10 @@ export class TrustedProxies {
   clientIp(peer: string, forwardedFor: string | undefined): string {
     const p = unmapV4(peer);
     if (!forwardedFor || !this.trusts(p)) return p;
-    const hops = forwardedFor.split(',').map((s) => unmapV4(s.trim())).filter((s) => isIP(s) !== 0);
+    const hops = forwardedFor
+      .split(',')
+      .map((s) => unmapV4(s.trim()))
+      .filter((s) => isIP(s) !== 0);
     for (let i = hops.length - 1; i >= 0; i--) if (!this.trusts(hops[i])) return hops[i];
     return hops[0] ?? p;
   }

@@ -2,7 +2,7 @@
 // query) and HTTP Basic in the authorization metadata (RFC 6749 2.3.1: both parts are
 // form-urlencoded). Reconciled here, so the domain sees one ClientCredentials.
 import type { ClientCredentials } from '../domain/commands.js';
-import { plain } from './text.js';
+import { plain } from './line.js';
 
 /** The fields win over HTTP Basic; a Basic secret counts only for the same client id. */
 export function readClientCredentials(

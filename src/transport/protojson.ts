@@ -2,9 +2,7 @@
 // generates. Decoding is strict, as the gateway's unmarshaler is: a field it does not know or a
 // value of the wrong type is the client's error, named in a BadRequest field violation.
 import { invalidArgument, type SignetError } from '../domain/errors.js';
-import {
-  defaultRegistry, T, wellKnownOf, type FieldInfo, type MessageInfo, type Registry,
-} from './registry.js';
+import { defaultRegistry, T, wellKnownOf, type FieldInfo, type MessageInfo, type Registry } from './registry.js';
 
 /**
  * Where values come from. Query strings and path variables carry every value as text, so there
@@ -15,8 +13,7 @@ export type Source = 'json' | 'query' | 'path';
 
 const bad = (field: string, description: string): SignetError => invalidArgument(field, description);
 const join = (path: string, name: string) => (path ? `${path}.${name}` : name);
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -29,8 +26,18 @@ const MAX_TIME = 253_402_300_799_999;
 const FLOAT_MAX = 3.4028234663852886e38;
 // strconv.ParseBool, which grpc-gateway's query parser uses.
 const QUERY_BOOLS: Record<string, boolean> = {
-  true: true, True: true, TRUE: true, t: true, T: true, '1': true,
-  false: false, False: false, FALSE: false, f: false, F: false, '0': false,
+  true: true,
+  True: true,
+  TRUE: true,
+  t: true,
+  T: true,
+  '1': true,
+  false: false,
+  False: false,
+  FALSE: false,
+  f: false,
+  F: false,
+  '0': false,
 };
 
 /** Parses a JSON value (already JSON.parse'd) into a ts-proto message of typeName. */
@@ -53,9 +60,7 @@ export function encodeMessage(info: MessageInfo, message: unknown, registry: Reg
  * The fields present in json, by proto name, converted but without defaults: what the transcoder
  * merges from the query string, the body and the path before codec.fromPartial fills the rest.
  */
-export function readMessage(
-  info: MessageInfo, json: unknown, path: string, src: Source, reg: Registry,
-): Record<string, unknown> {
+export function readMessage(info: MessageInfo, json: unknown, path: string, src: Source, reg: Registry): Record<string, unknown> {
   if (!isObject(json)) throw bad(path, 'expected a JSON object');
   const out: Record<string, unknown> = {};
   for (const key in json) {
@@ -118,16 +123,23 @@ function readSingle(f: FieldInfo, v: unknown, path: string, src: Source, reg: Re
       if (typeof v === 'boolean') return v;
       if (src !== 'json' && typeof v === 'string' && QUERY_BOOLS[v] !== undefined) return QUERY_BOOLS[v];
       throw bad(path, 'expected a boolean');
-    case T.INT32: case T.SINT32: case T.SFIXED32:
+    case T.INT32:
+    case T.SINT32:
+    case T.SFIXED32:
       return readInt(v, path, -2147483648, 2147483647);
-    case T.UINT32: case T.FIXED32:
+    case T.UINT32:
+    case T.FIXED32:
       return readInt(v, path, 0, 4294967295);
     // forceLong=number: a 64-bit value that a double cannot hold exactly is refused, not rounded.
-    case T.INT64: case T.SINT64: case T.SFIXED64:
+    case T.INT64:
+    case T.SINT64:
+    case T.SFIXED64:
       return readInt(v, path, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    case T.UINT64: case T.FIXED64:
+    case T.UINT64:
+    case T.FIXED64:
       return readInt(v, path, 0, Number.MAX_SAFE_INTEGER);
-    case T.FLOAT: case T.DOUBLE:
+    case T.FLOAT:
+    case T.DOUBLE:
       return readFloat(v, path, f.type === T.FLOAT);
     case T.BYTES:
       if (typeof v === 'string' && BASE64.test(v) && v.replace(/=+$/, '').length % 4 !== 1) {
@@ -178,10 +190,14 @@ function readEnum(f: FieldInfo, v: unknown, path: string, src: Source): number {
 
 function readMessageField(f: FieldInfo, v: unknown, path: string, src: Source, reg: Registry): unknown {
   switch (f.wellKnown) {
-    case 'timestamp': return parseTimestamp(v, path);
-    case 'duration': return parseDuration(v, path);
-    case 'wrapper': return readSingle(scalarField(f.wrapped!), v, path, src, reg);
-    case 'value': return v;
+    case 'timestamp':
+      return parseTimestamp(v, path);
+    case 'duration':
+      return parseDuration(v, path);
+    case 'wrapper':
+      return readSingle(scalarField(f.wrapped!), v, path, src, reg);
+    case 'value':
+      return v;
     case 'struct':
       if (isObject(v)) return v;
       throw bad(path, 'expected a JSON object');
@@ -191,8 +207,10 @@ function readMessageField(f: FieldInfo, v: unknown, path: string, src: Source, r
     case 'fieldmask':
       if (typeof v !== 'string') throw bad(path, 'expected a field mask string');
       return v === '' ? [] : v.split(',').map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
-    case 'any': return readAny(v, path, src, reg);
-    default: return readMessage(f.message!, v, path, src, reg);
+    case 'any':
+      return readAny(v, path, src, reg);
+    default:
+      return readMessage(f.message!, v, path, src, reg);
   }
 }
 
@@ -207,8 +225,7 @@ function readAny(v: unknown, path: string, src: Source, reg: Registry): unknown 
   let message: unknown;
   if (wk === 'timestamp' || wk === 'duration') {
     for (const k in v) if (k !== '@type' && k !== 'value') throw bad(join(path, k), 'unknown field');
-    message = wk === 'duration' ? parseDuration(v.value, join(path, 'value'))
-      : timestampOf(parseTimestamp(v.value, join(path, 'value')));
+    message = wk === 'duration' ? parseDuration(v.value, join(path, 'value')) : timestampOf(parseTimestamp(v.value, join(path, 'value')));
   } else if (wk) {
     throw bad(join(path, '@type'), `${name} is not supported in google.protobuf.Any`);
   } else {
@@ -287,22 +304,42 @@ function writeMessage(info: MessageInfo, msg: Record<string, unknown>, reg: Regi
 
 function zeroJson(f: FieldInfo): unknown {
   switch (f.type) {
-    case T.STRING: case T.BYTES: return '';
-    case T.BOOL: return false;
-    case T.INT64: case T.UINT64: case T.SINT64: case T.FIXED64: case T.SFIXED64: return '0';
-    case T.ENUM: return f.enumInfo!.byNumber.get(0) ?? 0;
-    default: return 0;
+    case T.STRING:
+    case T.BYTES:
+      return '';
+    case T.BOOL:
+      return false;
+    case T.INT64:
+    case T.UINT64:
+    case T.SINT64:
+    case T.FIXED64:
+    case T.SFIXED64:
+      return '0';
+    case T.ENUM:
+      return f.enumInfo!.byNumber.get(0) ?? 0;
+    default:
+      return 0;
   }
 }
 
 function writeSingle(f: FieldInfo, v: any, reg: Registry): unknown {
   switch (f.type) {
-    case T.STRING: case T.BOOL:
-    case T.INT32: case T.SINT32: case T.SFIXED32: case T.UINT32: case T.FIXED32:
+    case T.STRING:
+    case T.BOOL:
+    case T.INT32:
+    case T.SINT32:
+    case T.SFIXED32:
+    case T.UINT32:
+    case T.FIXED32:
       return v;
-    case T.INT64: case T.SINT64: case T.SFIXED64: case T.UINT64: case T.FIXED64:
+    case T.INT64:
+    case T.SINT64:
+    case T.SFIXED64:
+    case T.UINT64:
+    case T.FIXED64:
       return String(v);
-    case T.FLOAT: case T.DOUBLE:
+    case T.FLOAT:
+    case T.DOUBLE:
       return Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
     case T.BYTES:
       return (Buffer.isBuffer(v) ? v : Buffer.from(v)).toString('base64');
@@ -310,14 +347,22 @@ function writeSingle(f: FieldInfo, v: any, reg: Registry): unknown {
       return f.enumInfo!.byNumber.get(v) ?? v;
   }
   switch (f.wellKnown) {
-    case 'timestamp': return formatTimestamp(v);
-    case 'duration': return formatDuration(v);
-    case 'wrapper': return writeSingle(scalarField(f.wrapped!), v, reg);
-    case 'value': case 'struct': case 'listvalue': return v;
+    case 'timestamp':
+      return formatTimestamp(v);
+    case 'duration':
+      return formatDuration(v);
+    case 'wrapper':
+      return writeSingle(scalarField(f.wrapped!), v, reg);
+    case 'value':
+    case 'struct':
+    case 'listvalue':
+      return v;
     case 'fieldmask':
       return (v as string[]).map((p) => p.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())).join(',');
-    case 'any': return writeAny(v, reg);
-    default: return writeMessage(f.message!, v, reg);
+    case 'any':
+      return writeAny(v, reg);
+    default:
+      return writeMessage(f.message!, v, reg);
   }
 }
 

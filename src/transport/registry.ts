@@ -7,8 +7,23 @@ import { protoMetadata as statusMeta } from '../gen/google/rpc/status.js';
 
 /** FieldDescriptorProto.Type values. */
 export const T = {
-  DOUBLE: 1, FLOAT: 2, INT64: 3, UINT64: 4, INT32: 5, FIXED64: 6, FIXED32: 7, BOOL: 8, STRING: 9,
-  GROUP: 10, MESSAGE: 11, BYTES: 12, UINT32: 13, ENUM: 14, SFIXED32: 15, SFIXED64: 16, SINT32: 17,
+  DOUBLE: 1,
+  FLOAT: 2,
+  INT64: 3,
+  UINT64: 4,
+  INT32: 5,
+  FIXED64: 6,
+  FIXED32: 7,
+  BOOL: 8,
+  STRING: 9,
+  GROUP: 10,
+  MESSAGE: 11,
+  BYTES: 12,
+  UINT32: 13,
+  ENUM: 14,
+  SFIXED32: 15,
+  SFIXED64: 16,
+  SINT32: 17,
   SINT64: 18,
 } as const;
 
@@ -17,8 +32,7 @@ export const T = {
  * useDate=true: Timestamp is a Date; the wrappers, Struct, Value, ListValue and FieldMask are
  * unwrapped to plain values; Duration and Any stay messages.
  */
-export type WellKnown =
-  | 'timestamp' | 'duration' | 'any' | 'wrapper' | 'struct' | 'value' | 'listvalue' | 'fieldmask';
+export type WellKnown = 'timestamp' | 'duration' | 'any' | 'wrapper' | 'struct' | 'value' | 'listvalue' | 'fieldmask';
 
 const WRAPPERS: Record<string, number> = {
   'google.protobuf.DoubleValue': T.DOUBLE,
@@ -139,9 +153,14 @@ export function createRegistry(metas: readonly ProtoMetadataLike[] = SIGNET_PROT
   };
 
   const addMessage = (fullName: string, d: any, refs: Record<string, unknown>) => {
-    const codec = refs['.' + fullName] as MessageCodec | undefined;
+    const codec = refs[`.${fullName}`] as MessageCodec | undefined;
     const msg: MessageInfo = {
-      typeName: fullName, descriptor: d, fields: [], byName: new Map(), codec, mapEntry: d.options?.mapEntry === true,
+      typeName: fullName,
+      descriptor: d,
+      fields: [],
+      byName: new Map(),
+      codec,
+      mapEntry: d.options?.mapEntry === true,
     };
     messages.set(fullName, msg);
     if (codec) codecToType.set(codec, fullName);
@@ -187,8 +206,7 @@ export function createRegistry(metas: readonly ProtoMetadataLike[] = SIGNET_PROT
     for (const { info, proto3Optional } of fields) {
       resolveField(info, messages, enums);
       if (!info.repeated && !info.map) {
-        info.presence = info.type === T.MESSAGE || proto3Optional
-          || (defaults !== undefined && defaults[info.name] === undefined);
+        info.presence = info.type === T.MESSAGE || proto3Optional || (defaults !== undefined && defaults[info.name] === undefined);
       }
     }
   }

@@ -3,28 +3,33 @@
 import type { Deps } from '../domain/deps.js';
 import type { HandlersOf } from './context.js';
 import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
-import type {
-  GetSignInOptionsRequest, GetSignInOptionsResponse, OpenLoginWay as OpenLoginWayPb,
-} from '../gen/signet/auth/v1/transport.js';
+import type { GetSignInOptionsRequest, GetSignInOptionsResponse, OpenLoginWay as OpenLoginWayPb } from '../gen/signet/auth/v1/transport.js';
 import type { OpenLoginWay } from '../domain/model.js';
 import { authenticateClient } from '../domain/accounts/clients.js';
 import { readClientCredentials } from './credentials.js';
-import { plainFields } from './text.js';
 import { getSignInOptions } from '../domain/signin/options.js';
 
 export const loginWayOut = (w: OpenLoginWay): OpenLoginWayPb => ({
-  app_code: w.appCode, app_name: w.appName, app_image: w.appImage, channel: w.channel, authorize_url: w.authorizeUrl,
+  app_code: w.appCode,
+  app_name: w.appName,
+  app_image: w.appImage,
+  channel: w.channel,
+  authorize_url: w.authorizeUrl,
 });
 
 export function signInOptionsHandlers(deps: Deps): Pick<HandlersOf<typeof AuthServiceDefinition>, 'GetSignInOptions'> {
   return {
     async GetSignInOptions(req: GetSignInOptionsRequest, ctx): Promise<GetSignInOptionsResponse> {
-      plainFields(req, ['username', 'channel', 'user_type']);
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       // It reads the user table: rate-limited like a sign-in, so it cannot be used to probe faster.
       await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
       const cc = await authenticateClient(deps.directory, creds, false);
-      const o = await getSignInOptions(deps, cc, { username: req.username, channel: req.channel, userType: req.user_type, ip: ctx.clientIp });
+      const o = await getSignInOptions(deps, cc, {
+        username: req.username,
+        channel: req.channel,
+        userType: req.user_type,
+        ip: ctx.clientIp,
+      });
       return { is_need_captcha: o.needCaptcha, open_login_ways: o.openLoginWays.map(loginWayOut) };
     },
   };

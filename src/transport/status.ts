@@ -1,11 +1,9 @@
 // One error model, rendered per dialect: gRPC's grpc-status-details-bin trailer, and one JSON body
 // that is at once grpc-gateway's Status and the CloudBase error the JS SDK reads.
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
-import {
-  Code, SignetError, isSignetError, type ErrorDetails, type FieldViolation, type Reason,
-} from '../domain/errors.js';
+import { Code, SignetError, isSignetError, type ErrorDetails, type FieldViolation, type Reason } from '../domain/errors.js';
 import { formatMessage, resolveMessage, type MessageId } from './messages.js';
-import { Any } from '../gen/google/protobuf/any.js';
+import type { Any } from '../gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, LocalizedMessage, RetryInfo } from '../gen/google/rpc/error_details.js';
 import { Status } from '../gen/google/rpc/status.js';
 import type { Logger } from '../logger.js';
@@ -63,7 +61,12 @@ export function toStatus(err: unknown, locale: Locale, log?: Logger): RenderedSt
  * known path with the wrong method, 413 for a body over the limit (as grpc-gateway answers).
  */
 export class HttpError extends SignetError {
-  constructor(reason: Reason, detail: string, readonly httpStatus: number, details: ErrorDetails = {}) {
+  constructor(
+    reason: Reason,
+    detail: string,
+    readonly httpStatus: number,
+    details: ErrorDetails = {},
+  ) {
     super(reason, detail, details);
   }
 }
@@ -71,21 +74,36 @@ export class HttpError extends SignetError {
 /** grpc-gateway's HTTPStatusFromCode. */
 export function httpStatusFor(code: number): number {
   switch (code) {
-    case Code.OK: return 200;
-    case Code.CANCELLED: return 499;
-    case Code.INVALID_ARGUMENT: return 400;
-    case Code.DEADLINE_EXCEEDED: return 504;
-    case Code.NOT_FOUND: return 404;
-    case Code.ALREADY_EXISTS: return 409;
-    case Code.PERMISSION_DENIED: return 403;
-    case Code.UNAUTHENTICATED: return 401;
-    case Code.RESOURCE_EXHAUSTED: return 429;
-    case Code.FAILED_PRECONDITION: return 400;
-    case Code.ABORTED: return 409;
-    case Code.OUT_OF_RANGE: return 400;
-    case Code.UNIMPLEMENTED: return 501;
-    case Code.UNAVAILABLE: return 503;
-    default: return 500;
+    case Code.OK:
+      return 200;
+    case Code.CANCELLED:
+      return 499;
+    case Code.INVALID_ARGUMENT:
+      return 400;
+    case Code.DEADLINE_EXCEEDED:
+      return 504;
+    case Code.NOT_FOUND:
+      return 404;
+    case Code.ALREADY_EXISTS:
+      return 409;
+    case Code.PERMISSION_DENIED:
+      return 403;
+    case Code.UNAUTHENTICATED:
+      return 401;
+    case Code.RESOURCE_EXHAUSTED:
+      return 429;
+    case Code.FAILED_PRECONDITION:
+      return 400;
+    case Code.ABORTED:
+      return 409;
+    case Code.OUT_OF_RANGE:
+      return 400;
+    case Code.UNIMPLEMENTED:
+      return 501;
+    case Code.UNAVAILABLE:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -113,9 +131,7 @@ function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale, h
 
 /** google.rpc.Status with Any details: ErrorInfo first, then BadRequest, RetryInfo, LocalizedMessage. */
 export function statusToGrpcDetailsBin(rs: RenderedStatus): Buffer {
-  const details: Any[] = [
-    { type_url: TYPE_URLS.errorInfo, value: bytes(ErrorInfo.encode(ErrorInfo.fromPartial(rs.errorInfo)).finish()) },
-  ];
+  const details: Any[] = [{ type_url: TYPE_URLS.errorInfo, value: bytes(ErrorInfo.encode(ErrorInfo.fromPartial(rs.errorInfo)).finish()) }];
   if (rs.badRequest) {
     const br = BadRequest.fromPartial({ field_violations: rs.badRequest.fieldViolations });
     details.push({ type_url: TYPE_URLS.badRequest, value: bytes(BadRequest.encode(br).finish()) });

@@ -4,12 +4,17 @@ import type { Deps } from '../domain/deps.js';
 import type { CallContext, HandlersOf } from './context.js';
 import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
 import type {
-  GetCaptchaRequest, GetCaptchaResponse, SendVerificationRequest, SendVerificationResponse, VerifyCaptchaRequest,
-  VerifyCaptchaResponse, VerifyVerificationRequest, VerifyVerificationResponse,
+  GetCaptchaRequest,
+  GetCaptchaResponse,
+  SendVerificationRequest,
+  SendVerificationResponse,
+  VerifyCaptchaRequest,
+  VerifyCaptchaResponse,
+  VerifyVerificationRequest,
+  VerifyVerificationResponse,
 } from '../gen/signet/auth/v1/verification.js';
 import { authenticateClient, type ClientContext } from '../domain/accounts/clients.js';
 import { readClientCredentials } from './credentials.js';
-import { plain, plainFields } from './text.js';
 import { authenticateBearer } from '../domain/sessions/bearer.js';
 import { invalidArgument } from '../domain/errors.js';
 import { EMAIL, normalizeEmail, normalizePhone } from '../domain/accounts/identity.js';
@@ -36,7 +41,7 @@ async function clientOf(deps: Deps, fields: { client_id?: string }, ctx: CallCon
 function required(value: string, field: string, max = 128): string {
   if (!value) throw invalidArgument(field, `${field} is required`);
   if (value.length > max) throw invalidArgument(field, `at most ${max} characters`);
-  return plain(value, field);
+  return value;
 }
 
 function readTarget(v: string): 'ANY' | 'USER' {
@@ -52,13 +57,16 @@ function readDestination(req: SendVerificationRequest): { channel: 'sms' | 'emai
   if (phone && email) throw invalidArgument('phone_number', 'give only one of phone_number or email');
   if (phone) return { channel: 'sms', destination: normalizePhone(phone) };
   if (!email) throw invalidArgument('phone_number', 'one of phone_number or email is required', 'invalid_argument.destination_missing');
-  if (email.length > 254 || !EMAIL.test(email)) throw invalidArgument('email', 'not a valid e-mail address', 'invalid_argument.email_format');
+  if (email.length > 254 || !EMAIL.test(email))
+    throw invalidArgument('email', 'not a valid e-mail address', 'invalid_argument.email_format');
   return { channel: 'email', destination: normalizeEmail(email) };
 }
 
 type Handlers = HandlersOf<typeof AuthServiceDefinition>;
 
-export function verificationHandlers(deps: Deps): Pick<Handlers, 'GetCaptcha' | 'VerifyCaptcha' | 'SendVerification' | 'VerifyVerification'> {
+export function verificationHandlers(
+  deps: Deps,
+): Pick<Handlers, 'GetCaptcha' | 'VerifyCaptcha' | 'SendVerification' | 'VerifyVerification'> {
   return {
     async GetCaptcha(req: GetCaptchaRequest, ctx): Promise<GetCaptchaResponse> {
       const state = required(req.state, 'state', MAX_STATE);
@@ -76,7 +84,6 @@ export function verificationHandlers(deps: Deps): Pick<Handlers, 'GetCaptcha' | 
     },
 
     async SendVerification(req: SendVerificationRequest, ctx): Promise<SendVerificationResponse> {
-      plainFields(req, ['phone_number', 'email', 'target', 'usage', 'user_type', 'client_id', 'captcha_token']);
       const { channel, destination } = readDestination(req);
       const target = readTarget(req.target);
       const userType = readUserType(req.user_type);
@@ -84,9 +91,16 @@ export function verificationHandlers(deps: Deps): Pick<Handlers, 'GetCaptcha' | 
       if (usage.length > MAX_USAGE) throw invalidArgument('usage', `at most ${MAX_USAGE} characters`);
       const cc = await clientOf(deps, req, ctx);
       const sent = await sendCode(deps, {
-        tenant: cc.tenant, userType, channel, destination, target, usage,
+        tenant: cc.tenant,
+        userType,
+        channel,
+        destination,
+        target,
+        usage,
         captchaToken: req.captcha_token || ctx.metadata['x-captcha-token'] || undefined,
-        locale: ctx.locale, ip: ctx.clientIp, clientId: cc.client.id,
+        locale: ctx.locale,
+        ip: ctx.clientIp,
+        clientId: cc.client.id,
       });
       return { verification_id: sent.verificationId, is_user: sent.isUser, expires_in: sent.expiresIn };
     },

@@ -5,7 +5,10 @@ import type { CallContext } from '../../src/transport/context.js';
 import type { TokenCommand } from '../../src/domain/commands.js';
 
 export const callContext = (ip = '127.0.0.1', metadata: Record<string, string> = {}): CallContext => ({
-  metadata, clientIp: ip, locale: 'en', requestId: 'test',
+  metadata,
+  clientIp: ip,
+  locale: 'en',
+  requestId: 'test',
 });
 
 /** A token command from TokenRequest fields (snake_case, as on the wire). */

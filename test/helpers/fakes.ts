@@ -36,16 +36,38 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
     tokenRows,
     auditRows,
     tenants: {
-      async create(t) { const r = { ...t, createdAt: now(), updatedAt: now() }; tenants.set(t.id, r); return r; },
-      async get(id) { return tenants.get(id) ?? null; },
-      async list() { return page([...tenants.values()]); },
-      async update(id, p) { const t = tenants.get(id); return t ? Object.assign(t, { ...p, policy: { ...t.policy, ...p.policy } }) : null; },
+      async create(t) {
+        const r = { ...t, createdAt: now(), updatedAt: now() };
+        tenants.set(t.id, r);
+        return r;
+      },
+      async get(id) {
+        return tenants.get(id) ?? null;
+      },
+      async list() {
+        return page([...tenants.values()]);
+      },
+      async update(id, p) {
+        const t = tenants.get(id);
+        return t ? Object.assign(t, { ...p, policy: { ...t.policy, ...p.policy } }) : null;
+      },
     },
     clients: {
-      async create(c) { const r = { ...c, createdAt: now(), updatedAt: now() }; clients.set(c.id, r); return r; },
-      async get(id) { return clients.get(id) ?? null; },
-      async list() { return page([...clients.values()]); },
-      async update(id, p) { const c = clients.get(id); return c ? Object.assign(c, p) : null; },
+      async create(c) {
+        const r = { ...c, createdAt: now(), updatedAt: now() };
+        clients.set(c.id, r);
+        return r;
+      },
+      async get(id) {
+        return clients.get(id) ?? null;
+      },
+      async list() {
+        return page([...clients.values()]);
+      },
+      async update(id, p) {
+        const c = clients.get(id);
+        return c ? Object.assign(c, p) : null;
+      },
     },
     users: {
       async create(u) {
@@ -58,30 +80,50 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
         users.set(u.id, r);
         return r;
       },
-      async get(id) { return users.get(id) ?? null; },
+      async get(id) {
+        return users.get(id) ?? null;
+      },
       async findByLogin(tenantId, userType, field, value) {
         const col = field === 'phone' ? 'phoneNumber' : field;
         return [...users.values()].find((u) => u.tenantId === tenantId && u.userType === userType && u[col] === value) ?? null;
       },
-      async list() { return page([...users.values()]); },
-      async update(id, p) { const u = users.get(id); return u ? Object.assign(u, p) : null; },
-      async upgradePasswordHash(id, expected, next) { const u = users.get(id); if (u?.passwordHash === expected) u.passwordHash = next; },
+      async list() {
+        return page([...users.values()]);
+      },
+      async update(id, p) {
+        const u = users.get(id);
+        return u ? Object.assign(u, p) : null;
+      },
+      async upgradePasswordHash(id, expected, next) {
+        const u = users.get(id);
+        if (u?.passwordHash === expected) u.passwordHash = next;
+      },
     },
     sessions: {
       async start(s: NewSession, t: NewRefreshToken, max: number, opts: SessionStartOptions = {}) {
         const revoked: string[] = [];
         const mine = () => sessionRows.filter((x) => live(x) && x.userId === s.userId && x.clientId === s.clientId);
         for (const x of mine()) {
-          if (s.deviceId && x.deviceId === s.deviceId) { revoke(x, 'device_replaced'); revoked.push(x.id); }
-          else if (opts.exclusiveChannel && x.channel === s.channel) { revoke(x, 'channel_replaced'); revoked.push(x.id); }
+          if (s.deviceId && x.deviceId === s.deviceId) {
+            revoke(x, 'device_replaced');
+            revoked.push(x.id);
+          } else if (opts.exclusiveChannel && x.channel === s.channel) {
+            revoke(x, 'channel_replaced');
+            revoked.push(x.id);
+          }
         }
         sessionRows.push({ ...s, createdAt: now(), revokedAt: null, revokeReason: null });
         tokenRows.set(t.hash, { ...t, createdAt: now(), rotatedAt: null, successor: null });
         const all = mine();
-        for (const x of all.slice(0, Math.max(0, all.length - max))) { revoke(x, 'max'); revoked.push(x.id); }
+        for (const x of all.slice(0, Math.max(0, all.length - max))) {
+          revoke(x, 'max');
+          revoked.push(x.id);
+        }
         return revoked;
       },
-      async get(id) { return sessionRows.find((s) => s.id === id) ?? null; },
+      async get(id) {
+        return sessionRows.find((s) => s.id === id) ?? null;
+      },
       async findRefreshToken(hash) {
         const token = tokenRows.get(hash);
         const session = token && sessionRows.find((s) => s.id === token.sessionId);
@@ -95,7 +137,12 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
         tokenRows.set(next.hash, { ...next, createdAt: now(), rotatedAt: null, successor: null });
         return true;
       },
-      async revoke(id, reason) { const s = sessionRows.find((x) => x.id === id); if (!s || !live(s)) return false; revoke(s, reason); return true; },
+      async revoke(id, reason) {
+        const s = sessionRows.find((x) => x.id === id);
+        if (!s || !live(s)) return false;
+        revoke(s, reason);
+        return true;
+      },
       async revokeAllForUser(userId, reason) {
         return sessionRows.filter((s) => live(s) && s.userId === userId).map((s) => (revoke(s, reason), s.id));
       },
@@ -104,23 +151,39 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
       },
     },
     audit: {
-      async append(events) { auditRows.push(...events.map((e) => ({ ...e, id: auditRows.length + 1 }))); },
-      async list() { return { items: [...auditRows].reverse(), nextPageToken: '' }; },
-      async purge() { return 0; },
+      async append(events) {
+        auditRows.push(...events.map((e) => ({ ...e, id: auditRows.length + 1 })));
+      },
+      async list() {
+        return { items: [...auditRows].reverse(), nextPageToken: '' };
+      },
+      async purge() {
+        return 0;
+      },
     },
     signingKeys: {
-      async listPublished(at) { return keys.filter((k) => !k.retireAt || k.retireAt > at); },
-      async insert(k) { keys.push({ ...k }); },
-      async retireAllExcept(kid, retireAt) { for (const k of keys) if (k.kid !== kid && k.status === 'active') Object.assign(k, { status: 'retired', retireAt }); },
+      async listPublished(at) {
+        return keys.filter((k) => !k.retireAt || k.retireAt > at);
+      },
+      async insert(k) {
+        keys.push({ ...k });
+      },
+      async retireAllExcept(kid, retireAt) {
+        for (const k of keys) if (k.kid !== kid && k.status === 'active') Object.assign(k, { status: 'retired', retireAt });
+      },
     },
     transportKeys: {
-      async listUsable(at) { return transportKeys.filter((k) => k.status === 'active' || !k.retireAt || k.retireAt > at).map((k) => ({ ...k })); },
+      async listUsable(at) {
+        return transportKeys.filter((k) => k.status === 'active' || !k.retireAt || k.retireAt > at).map((k) => ({ ...k }));
+      },
       async insert(k) {
-        if (transportKeys.some((x) => x.thumbprint === k.thumbprint)) throw new SignetError('already_exists', 'unique_violation', { metadata: { field: 'thumbprint' } });
+        if (transportKeys.some((x) => x.thumbprint === k.thumbprint))
+          throw new SignetError('already_exists', 'unique_violation', { metadata: { field: 'thumbprint' } });
         transportKeys.push({ ...k });
       },
       async retireAllExcept(thumbprint, retireAt) {
-        for (const k of transportKeys) if (k.thumbprint !== thumbprint && k.status === 'active') Object.assign(k, { status: 'retired', retireAt });
+        for (const k of transportKeys)
+          if (k.thumbprint !== thumbprint && k.status === 'active') Object.assign(k, { status: 'retired', retireAt });
       },
     },
     async close() {},
@@ -130,7 +193,13 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
 /** Captures what would be sent, so tests can read the codes. */
 export function fakeSender() {
   const sent: CodeMessage[] = [];
-  return { name: 'fake', sent, async send(m: CodeMessage) { sent.push(m); } };
+  return {
+    name: 'fake',
+    sent,
+    async send(m: CodeMessage) {
+      sent.push(m);
+    },
+  };
 }
 
 /**
@@ -138,7 +207,8 @@ export function fakeSender() {
  * FakeClock moves TTLs too); the fake storage keeps real time.
  */
 export async function fakeDeps(
-  overrides: Partial<Deps['settings']> = {}, clock: Clock = systemClock,
+  overrides: Partial<Deps['settings']> = {},
+  clock: Clock = systemClock,
 ): Promise<Deps & { storage: ReturnType<typeof fakeStorage> }> {
   const storage = fakeStorage();
   // The in-process store is a real backend, deterministic and synchronous inside: fine for units.
@@ -159,8 +229,19 @@ export async function fakeDeps(
     hasher: new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }),
     directory: new Directory(storage.clients, storage.tenants, clock, 0),
     settings: {
-      issuer: 'http://unit.test', refreshGraceSeconds: 5, accessTokenTtl: 600, refreshTokenTtl: 86400, maxSessions: 2,
-      defence: { ipPerMinute: 0, clientPerMinute: 0, ipFailuresCaptcha: 0, ipFailuresBlock: 0, ipFailureWindowSeconds: 900, captchaTtlSeconds: 300 },
+      issuer: 'http://unit.test',
+      refreshGraceSeconds: 5,
+      accessTokenTtl: 600,
+      refreshTokenTtl: 86400,
+      maxSessions: 2,
+      defence: {
+        ipPerMinute: 0,
+        clientPerMinute: 0,
+        ipFailuresCaptcha: 0,
+        ipFailuresBlock: 0,
+        ipFailureWindowSeconds: 900,
+        captchaTtlSeconds: 300,
+      },
       codes: { ttlSeconds: 300, resendSeconds: 60, dailyLimit: 10, maxAttempts: 5 },
       ...overrides,
     },

@@ -14,18 +14,27 @@ async function answer(res: Response): Promise<HzeroAnswer> {
 
 /** POST with an application/x-www-form-urlencoded body. */
 export async function postForm(
-  s: TestSignet, path: string, params: Record<string, string>, headers: Record<string, string> = {},
+  s: TestSignet,
+  path: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
 ): Promise<HzeroAnswer> {
-  return answer(await fetch(s.http + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(params).toString(),
-  }));
+  return answer(
+    await fetch(s.http + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(params).toString(),
+    }),
+  );
 }
 
 /** POST (or GET) with the parameters in the query string only. */
 export async function withQuery(
-  s: TestSignet, method: 'GET' | 'POST', path: string, params: Record<string, string>, headers: Record<string, string> = {},
+  s: TestSignet,
+  method: 'GET' | 'POST',
+  path: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
 ): Promise<HzeroAnswer> {
   return answer(await fetch(`${s.http}${path}?${new URLSearchParams(params)}`, { method, headers }));
 }

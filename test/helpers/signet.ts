@@ -175,16 +175,27 @@ export async function seed(s: TestSignet, opts: { password?: string; maxSessions
   const t = await adminPost(s, '/admin/v1/tenants', { tenant_id: 'acme', name: 'Acme' });
   if (t.status !== 200) throw new Error(`seed tenant: ${JSON.stringify(t.body)}`);
   const web = await adminPost(s, '/admin/v1/clients', {
-    client_id: 'web', tenant_id: 'acme', public: true, grant_types: ['password', 'refresh_token'],
-    scopes: ['openid', 'user'], max_sessions: opts.maxSessions ?? 3,
+    client_id: 'web',
+    tenant_id: 'acme',
+    public: true,
+    grant_types: ['password', 'refresh_token'],
+    scopes: ['openid', 'user'],
+    max_sessions: opts.maxSessions ?? 3,
   });
   const svc = await adminPost(s, '/admin/v1/clients', {
-    client_id: 'svc', tenant_id: 'acme', grant_types: ['password', 'refresh_token', 'client_credentials'],
+    client_id: 'svc',
+    tenant_id: 'acme',
+    grant_types: ['password', 'refresh_token', 'client_credentials'],
     scopes: ['openid', 'user', 'orders.read'],
   });
   const user = await adminPost(s, '/admin/v1/users', {
-    tenant_id: 'acme', username: 'Alice', email: 'alice@example.com', phone_number: '+86 13800000000',
-    password, groups: ['admins'], name: 'Alice',
+    tenant_id: 'acme',
+    username: 'Alice',
+    email: 'alice@example.com',
+    phone_number: '+86 13800000000',
+    password,
+    groups: ['admins'],
+    name: 'Alice',
   });
   if (user.status !== 200 || svc.status !== 200 || web.status !== 200) {
     throw new Error(`seed: ${JSON.stringify([web.body, svc.body, user.body])}`);

@@ -3,11 +3,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import {
-  BACKENDS, adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet,
+  BACKENDS,
+  adminPost,
+  call,
+  dropSchema,
+  get,
+  grpcFailure,
+  post,
+  seed,
+  startTestSignet,
+  type TestSignet,
 } from '../helpers/signet.js';
 import type { TokenResponse } from '../../src/gen/signet/auth/v1/token.js';
 
-const TOKEN_KEYS = ['access_token', 'expires_in', 'groups', 'id_token', 'need_weda_resource', 'refresh_token', 'scope', 'sub', 'token_type'];
+const TOKEN_KEYS = [
+  'access_token',
+  'expires_in',
+  'groups',
+  'id_token',
+  'need_weda_resource',
+  'refresh_token',
+  'scope',
+  'sub',
+  'token_type',
+];
 
 describe.each(BACKENDS)('AuthService on %s', (backend) => {
   let s: TestSignet;
@@ -31,7 +50,12 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(TOKEN_KEYS);
     expect(r.body).toMatchObject({
-      token_type: 'Bearer', expires_in: 7200, scope: 'openid user', sub: fx.userId, groups: ['admins'], need_weda_resource: false,
+      token_type: 'Bearer',
+      expires_in: 7200,
+      scope: 'openid user',
+      sub: fx.userId,
+      groups: ['admins'],
+      need_weda_resource: false,
     });
     expect(r.body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const jwks = createLocalJWKSet((await get(s.http, '/.well-known/jwks.json')).body);
@@ -40,7 +64,12 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
     expect(payload).toMatchObject({ sub: fx.userId, client_id: 'web', scope: 'openid user', groups: ['admins'] });
     for (const claim of ['sid', 'exp', 'iat', 'jti']) expect(payload[claim]).toBeDefined();
     const id = await jwtVerify(r.body.id_token, jwks, { issuer: 'http://signet.test', audience: 'web' });
-    expect(id.payload).toMatchObject({ sub: fx.userId, email: 'alice@example.com', phone_number: '+8613800000000', preferred_username: 'alice' });
+    expect(id.payload).toMatchObject({
+      sub: fx.userId,
+      email: 'alice@example.com',
+      phone_number: '+8613800000000',
+      preferred_username: 'alice',
+    });
   });
 
   it('signs in over gRPC with the same answer shape', async () => {
@@ -68,17 +97,32 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
     const me = await get(s.http, '/auth/v1/user/me', { authorization: `Bearer ${t.access_token}` });
     expect(me.status).toBe(200);
     expect(me.body).toEqual({
-      sub: fx.userId, name: 'Alice', username: 'alice', email: 'alice@example.com', email_verified: false,
-      phone_number: '+8613800000000', phone_number_verified: false, groups: [{ id: 'admins' }],
-      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/), user_type: 'P', tenant_id: 'acme', status: 'active',
+      sub: fx.userId,
+      name: 'Alice',
+      username: 'alice',
+      email: 'alice@example.com',
+      email_verified: false,
+      phone_number: '+8613800000000',
+      phone_number_verified: false,
+      groups: [{ id: 'admins' }],
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+      user_type: 'P',
+      tenant_id: 'acme',
+      status: 'active',
     });
     const grpcMe = await call<object, any>(s.grpc, 'getUserInfo', {}, { authorization: `Bearer ${t.access_token}` });
     expect(grpcMe.sub).toBe(fx.userId);
     for (const auth of [undefined, 'Bearer nope', `Bearer ${t.access_token.slice(0, -4)}AAAA`]) {
-      const r = await get(s.http, '/auth/v1/user/me', auth ? { authorization: auth, 'accept-language': 'en' } : { 'accept-language': 'en' });
+      const r = await get(
+        s.http,
+        '/auth/v1/user/me',
+        auth ? { authorization: auth, 'accept-language': 'en' } : { 'accept-language': 'en' },
+      );
       expect(r.status).toBe(401);
       expect(r.body).toMatchObject({
-        error: 'unauthenticated', error_code: 16, code: 16,
+        error: 'unauthenticated',
+        error_code: 16,
+        code: 16,
         error_description: 'the oauth2.0 access token is not correct or expired',
       });
       expect(r.body.details[0]).toMatchObject({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'unauthenticated' });
@@ -89,16 +133,28 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
     const body = { grant_type: 'client_credentials', client_id: 'svc', client_secret: fx.secret, scope: 'orders.read' };
     const r = await post(s.http, '/auth/v1/token', body);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ token_type: 'Bearer', refresh_token: '', id_token: '', sub: 'svc', scope: 'orders.read', expires_in: 7200 });
-    const basic = 'Basic ' + Buffer.from(`svc:${fx.secret}`).toString('base64');
+    expect(r.body).toMatchObject({
+      token_type: 'Bearer',
+      refresh_token: '',
+      id_token: '',
+      sub: 'svc',
+      scope: 'orders.read',
+      expires_in: 7200,
+    });
+    const basic = `Basic ${Buffer.from(`svc:${fx.secret}`).toString('base64')}`;
     const g = await call<object, TokenResponse>(s.grpc, 'token', { grant_type: 'client_credentials' }, { authorization: basic });
     expect(g.sub).toBe('svc');
     expect(g.scope).toBe('openid user orders.read');
   });
 
   it('grants password tokens to a confidential client authenticated with HTTP Basic', async () => {
-    const basic = 'Basic ' + Buffer.from(`svc:${fx.secret}`).toString('base64');
-    const r = await post(s.http, '/auth/v1/token', { grant_type: 'password', username: 'alice', password: fx.password }, { authorization: basic });
+    const basic = `Basic ${Buffer.from(`svc:${fx.secret}`).toString('base64')}`;
+    const r = await post(
+      s.http,
+      '/auth/v1/token',
+      { grant_type: 'password', username: 'alice', password: fx.password },
+      { authorization: basic },
+    );
     expect(r.status).toBe(200);
     expect(r.body.refresh_token).not.toBe('');
   });
@@ -155,7 +211,11 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
 
   it('upgrades an imported bcrypt hash to argon2id at the first sign-in', async () => {
     const bcrypt = (await import('bcryptjs')).default;
-    const u = await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'legacy', password_hash: bcrypt.hashSync('old-secret', 4) });
+    const u = await adminPost(s, '/admin/v1/users', {
+      tenant_id: 'acme',
+      username: 'legacy',
+      password_hash: bcrypt.hashSync('old-secret', 4),
+    });
     expect(u.status).toBe(200);
     expect((await signin({ username: 'legacy', password: 'wrong' })).body.error).toBe('invalid_password');
     expect((await signin({ username: 'legacy', password: 'old-secret' })).status).toBe(200);
@@ -194,7 +254,7 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
   });
 
   it('refuses admin calls without the admin token', async () => {
-    const r = await fetch(s.admin + '/admin/v1/tenants');
+    const r = await fetch(`${s.admin}/admin/v1/tenants`);
     expect(r.status).toBe(401);
     expect((await grpcFailure(call(s.adminGrpc, 'listTenants', {}))).reason).toBe('unauthenticated');
   });

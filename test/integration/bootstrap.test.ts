@@ -38,7 +38,11 @@ describe('bootstrap and shutdown (embedded)', () => {
       expect(b.status).toBe(200);
       expect(b.body.sub).toBe(a.body.sub);
       // The signing key survived the restart: the old refresh token still works.
-      const r = await post(second.http, '/auth/v1/token', { client_id: 'app', grant_type: 'refresh_token', refresh_token: a.body.refresh_token });
+      const r = await post(second.http, '/auth/v1/token', {
+        client_id: 'app',
+        grant_type: 'refresh_token',
+        refresh_token: a.body.refresh_token,
+      });
       expect(r.status).toBe(200);
     } finally {
       await second.stop();
@@ -47,7 +51,8 @@ describe('bootstrap and shutdown (embedded)', () => {
 
   it('finishes calls in flight when it shuts down, then refuses new ones', async () => {
     const s = await startTestSignet({
-      backend: 'embedded', dataDir,
+      backend: 'embedded',
+      dataDir,
       // Real argon2 cost, so the sign-ins are still running when close() is called.
       env: { ...env, SIGNET_ARGON2_MEMORY_KIB: '19456', SIGNET_ARGON2_ITERATIONS: '2' },
     });
@@ -57,7 +62,8 @@ describe('bootstrap and shutdown (embedded)', () => {
     let entered = 0;
     hasher.verify = (h, p) => (entered++, verify(h, p));
     const inflight = Array.from({ length: 4 }, () =>
-      post(s.http, '/auth/v1/signin?client_id=app', { username: 'root', password: 'bootstrap-password' }));
+      post(s.http, '/auth/v1/signin?client_id=app', { username: 'root', password: 'bootstrap-password' }),
+    );
     while (entered < 4) await new Promise((r) => setTimeout(r, 1));
     const closing = s.stop();
     const answers = await Promise.all(inflight);

@@ -2,9 +2,7 @@
 // the CloudBase endpoints, one answer per image, and captcha tokens (single-use, bound to a flow,
 // expiring) as the verification endpoint demands them from the 4th code sent to a number.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BACKENDS, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet,
-} from '../helpers/signet.js';
+import { BACKENDS, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 import { createCaptchaChallenge } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
@@ -115,9 +113,18 @@ describe.each(BACKENDS)('captcha on %s', (backend) => {
     const signinFlow = await send(phone, '', { 'x-captcha-token': await captchaToken('POST:/v1/signin') });
     expect(signinFlow.body.error).toBe('captcha_invalid');
     expect((await send(phone, '', { 'x-captcha-token': await captchaToken() })).status).toBe(200);
-    const g = await call<object, any>(s.grpc, 'sendVerification', { client_id: 'web', phone_number: phone, captcha_token: await captchaToken() });
+    const g = await call<object, any>(s.grpc, 'sendVerification', {
+      client_id: 'web',
+      phone_number: phone,
+      captcha_token: await captchaToken(),
+    });
     expect(g.verification_id).toMatch(/^[0-9a-f]{32}$/);
-    const md = await call<object, any>(s.grpc, 'sendVerification', { client_id: 'web', phone_number: phone }, { 'x-captcha-token': await captchaToken() });
+    const md = await call<object, any>(
+      s.grpc,
+      'sendVerification',
+      { client_id: 'web', phone_number: phone },
+      { 'x-captcha-token': await captchaToken() },
+    );
     expect(md.verification_id).toMatch(/^[0-9a-f]{32}$/);
   });
 

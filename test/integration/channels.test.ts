@@ -2,9 +2,7 @@
 // tenant that allows one login per channel ends the user's other sessions of that channel (web
 // and app apart), whichever way the new sign-in came.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminPost, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet,
-} from '../helpers/signet.js';
+import { adminPost, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as { sid: string };
@@ -29,16 +27,31 @@ describe('sign-in channels (PostgreSQL + Redis)', () => {
   beforeAll(async () => {
     hook = await startCodeHook();
     // Codes may be resent at once here: the tests send several to one phone.
-    s = await startTestSignet({ backend: 'postgres', env: { ...hook.env(), SIGNET_CODE_RESEND_SECONDS: '0', SIGNET_IP_FAILURES_CAPTCHA: '0' } });
+    s = await startTestSignet({
+      backend: 'postgres',
+      env: { ...hook.env(), SIGNET_CODE_RESEND_SECONDS: '0', SIGNET_IP_FAILURES_CAPTCHA: '0' },
+    });
     fx = await seed(s);
-    await adminPost(s, '/admin/v1/tenants', { tenant_id: 'solo', policy: { allow_multiple_login_web: false, allow_multiple_login_app: false } });
+    await adminPost(s, '/admin/v1/tenants', {
+      tenant_id: 'solo',
+      policy: { allow_multiple_login_web: false, allow_multiple_login_app: false },
+    });
     const c = await adminPost(s, '/admin/v1/clients', {
-      client_id: 'solo-app', tenant_id: 'solo', public: true, grant_types: ['password', 'refresh_token', 'sms'], scopes: ['openid', 'user'], max_sessions: 10,
+      client_id: 'solo-app',
+      tenant_id: 'solo',
+      public: true,
+      grant_types: ['password', 'refresh_token', 'sms'],
+      scopes: ['openid', 'user'],
+      max_sessions: 10,
     });
     expect(c.status, JSON.stringify(c.body)).toBe(200);
     await adminPost(s, '/admin/v1/users', { tenant_id: 'solo', username: 'solo', phone_number: '13700000001', password: 'right-password' });
     await adminPost(s, '/admin/v1/clients', {
-      client_id: 'sms-app', tenant_id: 'acme', public: true, grant_types: ['sms'], scopes: ['openid', 'user'],
+      client_id: 'sms-app',
+      tenant_id: 'acme',
+      public: true,
+      grant_types: ['sms'],
+      scopes: ['openid', 'user'],
     });
   });
   afterAll(async () => {
@@ -71,7 +84,14 @@ describe('sign-in channels (PostgreSQL + Redis)', () => {
     expect((await signin('web', { ...req, device_id: 'phone-1' })).status).toBe(200);
 
     const sms = await codeFor('sms-app', '+86 13800000000', '+8613800000000');
-    const grant = { grant_type: 'sms', client_id: 'sms-app', phone: '13800000000', captcha: sms.code, captcha_key: sms.id, source_type: 'app' };
+    const grant = {
+      grant_type: 'sms',
+      client_id: 'sms-app',
+      phone: '13800000000',
+      captcha: sms.code,
+      captcha_key: sms.id,
+      source_type: 'app',
+    };
     expect((await post(s.http, '/auth/v1/token', grant)).body.error).toBe('invalid_argument');
     expect((await post(s.http, '/auth/v1/token', { ...grant, device_id: 'phone-1' })).status).toBe(200);
   });
@@ -91,7 +111,11 @@ describe('sign-in channels (PostgreSQL + Redis)', () => {
     expect(await alive(web1.body)).toBe(false);
     expect(await alive(app1.body)).toBe(true);
     expect(await alive(web2.body)).toBe(true);
-    const refresh = await post(s.http, '/auth/v1/token', { grant_type: 'refresh_token', client_id: 'solo-app', refresh_token: web1.body.refresh_token });
+    const refresh = await post(s.http, '/auth/v1/token', {
+      grant_type: 'refresh_token',
+      client_id: 'solo-app',
+      refresh_token: web1.body.refresh_token,
+    });
     expect(refresh.body.error).toBe('invalid_grant');
     const stored = await s.running.deps.storage.sessions.get(claims(web1.body.access_token).sid);
     expect(stored).toMatchObject({ revokeReason: 'channel_replaced', channel: 'web' });
@@ -99,7 +123,13 @@ describe('sign-in channels (PostgreSQL + Redis)', () => {
     // The SMS grant obeys the same rule: a new app sign-in ends the app session.
     const sms = await codeFor('solo-app', '13700000001', '+8613700000001');
     const app2 = await post(s.http, '/auth/v1/token', {
-      grant_type: 'sms', client_id: 'solo-app', phone: '13700000001', captcha: sms.code, captcha_key: sms.id, source_type: 'app', device_id: 'tablet',
+      grant_type: 'sms',
+      client_id: 'solo-app',
+      phone: '13700000001',
+      captcha: sms.code,
+      captcha_key: sms.id,
+      source_type: 'app',
+      device_id: 'tablet',
     });
     expect(app2.status, JSON.stringify(app2.body)).toBe(200);
     expect(await alive(app1.body)).toBe(false);

@@ -14,7 +14,17 @@ import { memoryStorage, startRecordingProxy, type Exchange, type RecordingProxy 
 
 /** Where the SDK keeps the credentials of client `web` (`credentials_${clientId}`). */
 const CREDENTIALS_KEY = 'credentials_web';
-const TOKEN_KEYS = ['access_token', 'expires_in', 'groups', 'id_token', 'need_weda_resource', 'refresh_token', 'scope', 'sub', 'token_type'];
+const TOKEN_KEYS = [
+  'access_token',
+  'expires_in',
+  'groups',
+  'id_token',
+  'need_weda_resource',
+  'refresh_token',
+  'scope',
+  'sub',
+  'token_type',
+];
 
 /** The stored credentials, as the SDK serialised them (expires_at is an ISO string there). */
 type Stored = Credentials & { expires_at: string; id_token?: string };
@@ -104,7 +114,7 @@ describe('@cloudbase/oauth 3.3.3 against Signet (PostgreSQL + Redis)', () => {
 
       // What it stored: the body plus `version` and `expires_at = now + (expires_in - 30 s)`.
       const st = stored()!;
-      expect(st).toEqual({ ...c.response as object, version: 'v1', expires_at: expect.any(String) });
+      expect(st).toEqual({ ...(c.response as object), version: 'v1', expires_at: expect.any(String) });
       const expiresAt = Date.parse(st.expires_at);
       expect(expiresAt).toBeGreaterThanOrEqual(before + (7200 - 30) * 1000);
       expect(expiresAt).toBeLessThanOrEqual(after + (7200 - 30) * 1000);
@@ -164,7 +174,7 @@ describe('@cloudbase/oauth 3.3.3 against Signet (PostgreSQL + Redis)', () => {
       const now = stored()!;
       expect(now.refresh_token).not.toBe(old.refresh_token); // rotation
       expect(now.access_token).not.toBe(old.access_token);
-      expect(now).toEqual({ ...r.response as object, version: 'v1', expires_at: expect.any(String) });
+      expect(now).toEqual({ ...(r.response as object), version: 'v1', expires_at: expect.any(String) });
       expect(Date.parse(now.expires_at)).toBeGreaterThan(Date.now() + 7000 * 1000);
       expect(m.headers.authorization).toBe(`Bearer ${now.access_token}`);
       expect(m.status).toBe(200);
@@ -318,7 +328,17 @@ describe('@cloudbase/oauth 3.3.3 against Signet (PostgreSQL + Redis)', () => {
   // A browser preflights every SDK call (x-request-id, x-device-id and Authorization are not
   // CORS-safelisted). These tests replay, as a browser would, the preflight for exactly the
   // headers the SDK set on a sign-in and a profile call.
-  const SET_BY_UNDICI = new Set(['host', 'connection', 'content-length', 'content-type', 'accept', 'accept-language', 'accept-encoding', 'user-agent', 'sec-fetch-mode']);
+  const SET_BY_UNDICI = new Set([
+    'host',
+    'connection',
+    'content-length',
+    'content-type',
+    'accept',
+    'accept-language',
+    'accept-encoding',
+    'user-agent',
+    'sec-fetch-mode',
+  ]);
   const headersSdkSets = async (extra: Partial<AuthOptions> = {}) => {
     const { sdk } = browser(memoryStorage(), extra);
     const mark = proxy.mark();
@@ -330,9 +350,13 @@ describe('@cloudbase/oauth 3.3.3 against Signet (PostgreSQL + Redis)', () => {
     return [...new Set(calls.flatMap((e) => Object.keys(e.headers)))].filter((h) => !SET_BY_UNDICI.has(h)).sort();
   };
   const preflight = async (headers: string[]) => {
-    const r = await fetch(s.http + '/auth/v1/signin?client_id=web', {
+    const r = await fetch(`${s.http}/auth/v1/signin?client_id=web`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': headers.join(',') },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': headers.join(','),
+      },
     });
     const allowed = (r.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim().toLowerCase());
     return { status: r.status, origin: r.headers.get('access-control-allow-origin'), missing: headers.filter((h) => !allowed.includes(h)) };

@@ -9,7 +9,16 @@ import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth } from '@cloudbase/oauth';
 import {
-  BACKENDS, adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet,
+  BACKENDS,
+  adminPost,
+  call,
+  dropSchema,
+  get,
+  grpcFailure,
+  post,
+  seed,
+  startTestSignet,
+  type TestSignet,
 } from '../helpers/signet.js';
 import { memoryStorage, startRecordingProxy } from '../helpers/cloudbase.js';
 import type { TokenResponse } from '../../src/gen/signet/auth/v1/token.js';
@@ -33,7 +42,8 @@ const jsencrypt = (pem: string, text: string): string => {
 const oaep = (pem: string, text: string): string =>
   Buffer.from(
     forge.pki.publicKeyFromPem(pem).encrypt(forge.util.encodeUtf8(text), 'RSA-OAEP', {
-      md: forge.md.sha256.create(), mgf1: { md: forge.md.sha256.create() },
+      md: forge.md.sha256.create(),
+      mgf1: { md: forge.md.sha256.create() },
     }),
     'binary',
   ).toString('base64');
@@ -54,7 +64,17 @@ const tamper = (b64: string, at = 100): string => {
   return b.toString('base64');
 };
 
-const TOKEN_KEYS = ['access_token', 'expires_in', 'groups', 'id_token', 'need_weda_resource', 'refresh_token', 'scope', 'sub', 'token_type'];
+const TOKEN_KEYS = [
+  'access_token',
+  'expires_in',
+  'groups',
+  'id_token',
+  'need_weda_resource',
+  'refresh_token',
+  'scope',
+  'sub',
+  'token_type',
+];
 const LONG_PASSWORD = 'long passphrase, '.repeat(18); // the JSON is longer than k-11: the SDK chunks it
 
 describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
@@ -69,7 +89,12 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
   };
   const client = async (client_id: string, extra: Record<string, unknown>) => {
     const r = await adminPost(s, '/admin/v1/clients', {
-      client_id, tenant_id: 'acme', public: true, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'user'], ...extra,
+      client_id,
+      tenant_id: 'acme',
+      public: true,
+      grant_types: ['password', 'refresh_token'],
+      scopes: ['openid', 'user'],
+      ...extra,
     });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body.client;
@@ -79,9 +104,15 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
   const passwordGrant = (clientId: string, username: string, password: string) =>
     post(s.http, '/auth/v1/token', { grant_type: 'password', client_id: clientId, username, password }, { 'accept-language': 'en' });
   const encryptedSignin = (params: string, thumbprint = key.public_key_thumbprint, clientId = 'web') =>
-    post(s.http, `/auth/v2/signin/username?client_id=${clientId}`, { params, public_key_thumbprint: thumbprint }, {
-      'accept-language': 'en', 'x-device-id': 'd'.repeat(32),
-    });
+    post(
+      s.http,
+      `/auth/v2/signin/username?client_id=${clientId}`,
+      { params, public_key_thumbprint: thumbprint },
+      {
+        'accept-language': 'en',
+        'x-device-id': 'd'.repeat(32),
+      },
+    );
 
   beforeAll(async () => {
     // Per-IP failure thresholds off: this file fails many sign-ins from one address on purpose.
@@ -152,7 +183,9 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
 
     const long = getEncryptInfo({ publicKey: key.public_key, payload: { username: 'longpw', password: LONG_PASSWORD } });
     const g = await call<object, TokenResponse>(s.grpc, 'signInWithEncryptedParams', {
-      client_id: 'web', params: long, public_key_thumbprint: key.public_key_thumbprint,
+      client_id: 'web',
+      params: long,
+      public_key_thumbprint: key.public_key_thumbprint,
     });
     expect(g.refresh_token).not.toBe('');
     // An e-mail address as the identifier, OAEP-SHA256 instead of PKCS#1 v1.5.
@@ -172,7 +205,9 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
     expect(t1.status).toBe(w1.status);
     expect(t1.body).toEqual(w1.body);
     expect(w1.body).toMatchObject({
-      error: 'invalid_password', error_code: 16, error_description: 'Account or password is wrong, 4 attempts left.',
+      error: 'invalid_password',
+      error_code: 16,
+      error_description: 'Account or password is wrong, 4 attempts left.',
     });
     expect(w1.body.details[0]).toMatchObject({ reason: 'invalid_password', limit_remaining: 4 });
     // Again: the same tampered ciphertext counts down like the same account's next wrong password.
@@ -188,9 +223,19 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
     }
     // Over gRPC too, against a fresh account's first wrong password (the request id is not part of the answer).
     await user('bob2');
-    const grpcTry = (params: string) => grpcFailure(call(s.grpc, 'signInWithEncryptedParams', {
-      client_id: 'web', params, public_key_thumbprint: key.public_key_thumbprint,
-    }, { 'accept-language': 'en' }));
+    const grpcTry = (params: string) =>
+      grpcFailure(
+        call(
+          s.grpc,
+          'signInWithEncryptedParams',
+          {
+            client_id: 'web',
+            params,
+            public_key_thumbprint: key.public_key_thumbprint,
+          },
+          { 'accept-language': 'en' },
+        ),
+      );
     const gw = await grpcTry(getEncryptInfo({ publicKey: key.public_key, payload: { username: 'bob2', password: 'nope' } }));
     const gt = await grpcTry(tamper(good, 7));
     expect(gw).toMatchObject({ code: 16, reason: 'invalid_password', metadata: { limit_remaining: '4' } });
@@ -215,7 +260,10 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
 
   describe('an encrypted password field, per client password_encryption', () => {
     it('required: plaintext is invalid_argument (hoth.warn.decodePasswordError); ciphertexts sign in', async () => {
-      for (const r of [await signin('enc-required', { username: 'alice', password: fx.password }), await passwordGrant('enc-required', 'alice', fx.password)]) {
+      for (const r of [
+        await signin('enc-required', { username: 'alice', password: fx.password }),
+        await passwordGrant('enc-required', 'alice', fx.password),
+      ]) {
         expect(r.status).toBe(400);
         expect(r.body).toMatchObject({ error: 'invalid_argument', error_description: 'The password could not be decoded.' });
         expect(r.body.details[0].metadata).toEqual({ hzero_key: 'hoth.warn.decodePasswordError' });
@@ -226,11 +274,15 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
       const g = await grpcFailure(call(s.grpc, 'signIn', { client_id: 'enc-required', username: 'alice', password: fx.password }));
       expect([g.code, g.reason, g.metadata.hzero_key]).toEqual([3, 'invalid_argument', 'hoth.warn.decodePasswordError']);
 
-      expect((await signin('enc-required', { username: 'alice', password: jsencrypt(key.public_key, fx.password) })).body.sub).toBe(fx.userId);
+      expect((await signin('enc-required', { username: 'alice', password: jsencrypt(key.public_key, fx.password) })).body.sub).toBe(
+        fx.userId,
+      );
       expect((await passwordGrant('enc-required', 'alice', jsencrypt(key.public_key, fx.password))).body.sub).toBe(fx.userId);
       expect((await signin('enc-required', { username: 'alice', password: oaep(key.public_key, fx.password) })).body.sub).toBe(fx.userId);
       const viaGrpc = await call<object, TokenResponse>(s.grpc, 'signIn', {
-        client_id: 'enc-required', username: 'alice', password: jsencrypt(key.public_key, fx.password),
+        client_id: 'enc-required',
+        username: 'alice',
+        password: jsencrypt(key.public_key, fx.password),
       });
       expect(viaGrpc.sub).toBe(fx.userId);
     });
@@ -267,9 +319,16 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
     });
 
     it('shows the setting through the admin API and changes it there', async () => {
-      const got = await fetch(`${s.admin}/admin/v1/clients/enc-replay`, { headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+      const got = await fetch(`${s.admin}/admin/v1/clients/enc-replay`, {
+        headers: { authorization: 'Bearer test-admin-token-0123456789' },
+      });
       expect(await got.json()).toMatchObject({ password_encryption: 'rsa', reject_replayed_passwords: true });
-      const bad = await adminPost(s, '/admin/v1/clients', { client_id: 'bad', tenant_id: 'acme', public: true, password_encryption: 'aes' });
+      const bad = await adminPost(s, '/admin/v1/clients', {
+        client_id: 'bad',
+        tenant_id: 'acme',
+        public: true,
+        password_encryption: 'aes',
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.details[1].field_violations[0].field).toBe('password_encryption');
       await client('enc-switch', {});
@@ -284,7 +343,10 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
     expect((await signin('enc-replay', { username: 'alice', password })).status).toBe(200);
     const again = await signin('enc-replay', { username: 'alice', password });
     expect(again.status).toBe(400);
-    expect(again.body).toMatchObject({ error: 'invalid_argument', error_description: 'This encrypted password was used before; encrypt it again.' });
+    expect(again.body).toMatchObject({
+      error: 'invalid_argument',
+      error_description: 'This encrypted password was used before; encrypt it again.',
+    });
     expect(again.body.details[1].field_violations[0].field).toBe('password');
     // A fresh encryption of the same password is fine; plaintext is not subject to it.
     expect((await signin('enc-replay', { username: 'alice', password: jsencrypt(key.public_key, fx.password) })).status).toBe(200);
@@ -315,7 +377,10 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
 
     const listed = await fetch(`${s.admin}/admin/v1/transport-keys`, { headers: { authorization: 'Bearer test-admin-token-0123456789' } });
     const keys = (await listed.json()).keys as { thumbprint: string; status: string; retire_at?: string }[];
-    expect(keys.map((k) => [k.thumbprint, k.status])).toEqual([[key.public_key_thumbprint, 'retired'], [now.public_key_thumbprint, 'active']]);
+    expect(keys.map((k) => [k.thumbprint, k.status])).toEqual([
+      [key.public_key_thumbprint, 'retired'],
+      [now.public_key_thumbprint, 'active'],
+    ]);
     const retireIn = Date.parse(keys[0].retire_at!) - Date.now();
     expect(retireIn).toBeGreaterThan(86_000_000);
     expect(retireIn).toBeLessThanOrEqual(86_400_000);

@@ -12,7 +12,8 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
   let s: TestSignet;
   let hook: CodeHook;
   let phones = 0;
-  const get = (path: string, params: Record<string, string>, headers: Record<string, string> = {}) => withQuery(s, 'GET', path, params, headers);
+  const get = (path: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
+    withQuery(s, 'GET', path, params, headers);
   const sendCode = (phone: string, extra: Record<string, string> = {}) =>
     get('/oauth/public/send-phone-captcha', { client_id: 'app', phone, ...extra });
   const mobile = (params: Record<string, string>) =>
@@ -20,17 +21,29 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
   /** A user with a phone of its own, so that no two tests share a resend window. */
   const userWithPhone = async () => {
     const local = `137${String(20_000_000 + ++phones * 7919).padStart(8, '0')}`;
-    const u = await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: `m${phones}`, phone_number: local, password: 'x-password-1' });
+    const u = await adminPost(s, '/admin/v1/users', {
+      tenant_id: 'acme',
+      username: `m${phones}`,
+      phone_number: local,
+      password: 'x-password-1',
+    });
     expect(u.status).toBe(200);
     return { id: u.body.user_id as string, local, e164: `+86${local}` };
   };
 
   beforeAll(async () => {
     hook = await startCodeHook();
-    s = await startTestSignet({ backend: 'postgres', env: { ...hook.env(), SIGNET_IP_FAILURES_CAPTCHA: '0', SIGNET_IP_FAILURES_BLOCK: '0' } });
+    s = await startTestSignet({
+      backend: 'postgres',
+      env: { ...hook.env(), SIGNET_IP_FAILURES_CAPTCHA: '0', SIGNET_IP_FAILURES_BLOCK: '0' },
+    });
     await seed(s);
     const app = await adminPost(s, '/admin/v1/clients', {
-      client_id: 'app', tenant_id: 'acme', public: true, grant_types: ['sms', 'refresh_token'], scopes: ['openid', 'user'],
+      client_id: 'app',
+      tenant_id: 'acme',
+      public: true,
+      grant_types: ['sms', 'refresh_token'],
+      scopes: ['openid', 'user'],
     });
     expect(app.status).toBe(200);
     const ways = [
@@ -47,13 +60,21 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
     await dropSchema(s?.schema);
   });
 
-  it('answers init-params in HZERO\'s names, the login ways of the channel asked', async () => {
+  it("answers init-params in HZERO's names, the login ways of the channel asked", async () => {
     const pc = await get('/oauth/login/init-params', { client_id: 'web', username: 'alice', channel: 'pc' });
     expect(pc.status).toBe(200);
     expect(pc.body).toEqual({
       isNeedCaptcha: false,
       openLoginWays: [
-        { openAppId: 1, channel: 'pc', appCode: 'wechat', appName: 'WeChat', appImage: 'https://img.example/wechat.png', scope: null, orderSeq: 1 },
+        {
+          openAppId: 1,
+          channel: 'pc',
+          appCode: 'wechat',
+          appName: 'WeChat',
+          appImage: 'https://img.example/wechat.png',
+          scope: null,
+          orderSeq: 1,
+        },
         { openAppId: 2, channel: '', appCode: 'dingtalk', appName: 'DingTalk', appImage: '/static/dingtalk.png', scope: null, orderSeq: 2 },
       ],
     });
@@ -66,7 +87,8 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
   it('tells when the next sign-in needs a captcha, the same for unknown usernames', async () => {
     await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'opts-user', password: 'right-password' });
     const need = async (username: string) => (await get('/oauth/login/init-params', { client_id: 'web', username })).body.isNeedCaptcha;
-    const fail = (username: string) => postForm(s, '/oauth/oauth/token', { grant_type: 'password', client_id: 'web', username, password: 'wrong' });
+    const fail = (username: string) =>
+      postForm(s, '/oauth/oauth/token', { grant_type: 'password', client_id: 'web', username, password: 'wrong' });
     expect([await need('opts-user'), await need('opts-ghost')]).toEqual([false, false]);
     for (let i = 0; i < 3; i++) {
       await fail('opts-user');
@@ -79,8 +101,14 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
     const r = await get('/oauth/public/captcha-code', {});
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
-      captchaKey: expect.stringMatching(/^[0-9a-f]{32}$/), success: true, captcha: null, code: null, message: null,
-      interval: 0, errorTimes: 0, surplusTimes: 0,
+      captchaKey: expect.stringMatching(/^[0-9a-f]{32}$/),
+      success: true,
+      captcha: null,
+      code: null,
+      message: null,
+      interval: 0,
+      errorTimes: 0,
+      surplusTimes: 0,
     });
     const image = async () => {
       const res = await fetch(`${s.http}/oauth/public/captcha/${r.body.captchaKey}`);
@@ -104,34 +132,54 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
     const sent = await sendCode(u.local);
     expect(sent.status).toBe(200);
     expect(sent.body).toEqual({
-      success: true, code: 'captcha.send.phone', message: '验证码已发送', captchaKey: expect.stringMatching(/^[0-9a-f]{32}$/), interval: 60,
+      success: true,
+      code: 'captcha.send.phone',
+      message: '验证码已发送',
+      captchaKey: expect.stringMatching(/^[0-9a-f]{32}$/),
+      interval: 60,
     });
     expect(hook.deliveries.at(-1)).toMatchObject({ channel: 'sms', to: u.e164, usage: 'sign_in', tenant_id: 'acme' });
     const r = await mobile({ phone: u.local, captchaKey: sent.body.captchaKey, captcha: hook.codeFor(u.e164) });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
-      success: true, code: null, message: null, accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
-      refreshToken: expect.stringMatching(/^[\w-]{43}$/), expiresIn: 7200, scope: 'openid user',
+      success: true,
+      code: null,
+      message: null,
+      accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      refreshToken: expect.stringMatching(/^[\w-]{43}$/),
+      expiresIn: 7200,
+      scope: 'openid user',
     });
     const me = await fetch(`${s.http}/auth/v1/user/me`, { headers: { authorization: `Bearer ${r.body.accessToken}` } });
     expect((await me.json()).sub).toBe(u.id);
   });
 
-  it('answers send failures in HZERO\'s keys: interval, unknown phone, malformed phone', async () => {
+  it("answers send failures in HZERO's keys: interval, unknown phone, malformed phone", async () => {
     const u = await userWithPhone();
     expect((await sendCode(u.local, { internationalTelCode: '+86' })).body.success).toBe(true);
     const again = await sendCode(`+86${u.local}`);
     expect(again.status).toBe(200);
     expect(again.body).toEqual({
-      success: false, code: 'captcha.send.interval', message: expect.stringMatching(/^请(59|60)秒后再发送验证码$/), captchaKey: null,
+      success: false,
+      code: 'captcha.send.interval',
+      message: expect.stringMatching(/^请(59|60)秒后再发送验证码$/),
+      captchaKey: null,
       interval: expect.any(Number),
     });
     expect(again.body.message).toBe(`请${again.body.interval}秒后再发送验证码`);
     expect((await sendCode('13911112222')).body).toEqual({
-      success: false, code: 'hoth.warn.phoneNotFound', message: '您输入的手机号未注册', captchaKey: null, interval: 0,
+      success: false,
+      code: 'hoth.warn.phoneNotFound',
+      message: '您输入的手机号未注册',
+      captchaKey: null,
+      interval: 0,
     });
     expect((await sendCode('12', { lang: 'en_US' })).body).toEqual({
-      success: false, code: 'phone.format.incorrect', message: 'The phone number is malformed.', captchaKey: null, interval: 0,
+      success: false,
+      code: 'phone.format.incorrect',
+      message: 'The phone number is malformed.',
+      captchaKey: null,
+      interval: 0,
     });
   });
 
@@ -141,7 +189,12 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
     const code = hook.codeFor(u.e164);
     const wrong = await mobile({ phone: u.local, captchaKey: sent.body.captchaKey, captcha: code === '000000' ? '000001' : '000000' });
     expect(wrong).toMatchObject({ status: 200 });
-    expect(wrong.body).toEqual({ success: false, code: 'hoth.warn.captchaWrong', message: '您输入的验证码有误，还可以尝试4次', ...NO_TOKEN });
+    expect(wrong.body).toEqual({
+      success: false,
+      code: 'hoth.warn.captchaWrong',
+      message: '您输入的验证码有误，还可以尝试4次',
+      ...NO_TOKEN,
+    });
     const empty = await mobile({ phone: u.local, captchaKey: sent.body.captchaKey, captcha: '' });
     expect(empty.body).toEqual({ success: false, code: 'hoth.warn.loginMobileCaptchaNull', message: '请输入手机验证码', ...NO_TOKEN });
     const unknownKey = await mobile({ phone: u.local, captchaKey: 'f'.repeat(32), captcha: code });
@@ -150,7 +203,11 @@ describe('HZERO public endpoints and SMS sign-in (PostgreSQL + Redis)', () => {
     expect(noDevice.body).toMatchObject({ success: false, code: 'invalid_argument' });
     // A code sent to a number nobody has (CloudBase's target ANY) cannot sign in: phoneNotFound.
     const stranger = await post(s.http, '/auth/v1/verification?client_id=app', { phone_number: '+86 13922223333', target: 'ANY' });
-    const unknown = await mobile({ phone: '13922223333', captchaKey: stranger.body.verification_id, captcha: hook.codeFor('+8613922223333') });
+    const unknown = await mobile({
+      phone: '13922223333',
+      captchaKey: stranger.body.verification_id,
+      captcha: hook.codeFor('+8613922223333'),
+    });
     expect(unknown.body).toEqual({ success: false, code: 'hoth.warn.phoneNotFound', message: '您输入的手机号未注册', ...NO_TOKEN });
     const grant = await mobile({ grant_type: 'password', phone: u.local });
     expect(grant.body).toMatchObject({ success: false, code: 'unsupported_grant_type' });
@@ -169,11 +226,16 @@ describe('HZERO send-phone-captcha daily limit (PostgreSQL + Redis)', () => {
   });
 
   it('answers captcha.send.time-over past the daily limit', async () => {
-    const send = () => withQuery(s, 'GET', '/oauth/public/send-phone-captcha', { client_id: 'web', phone: '13800000000', internationalTelCode: '86' });
+    const send = () =>
+      withQuery(s, 'GET', '/oauth/public/send-phone-captcha', { client_id: 'web', phone: '13800000000', internationalTelCode: '86' });
     expect((await send()).body.success).toBe(true);
     expect((await send()).body).toMatchObject({ success: true, interval: 0 });
     expect((await send()).body).toEqual({
-      success: false, code: 'captcha.send.time-over', message: '验证码发送次数已达上限，请明天再试', captchaKey: null, interval: 0,
+      success: false,
+      code: 'captcha.send.time-over',
+      message: '验证码发送次数已达上限，请明天再试',
+      captchaKey: null,
+      interval: 0,
     });
   });
 });

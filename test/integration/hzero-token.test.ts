@@ -14,7 +14,8 @@ const REFRESH = /^[\w-]{43}$/;
 describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
   let s: TestSignet;
   let fx: Awaited<ReturnType<typeof seed>>;
-  const token = (params: Record<string, string>, headers: Record<string, string> = {}) => postForm(s, '/oauth/oauth/token', params, headers);
+  const token = (params: Record<string, string>, headers: Record<string, string> = {}) =>
+    postForm(s, '/oauth/oauth/token', params, headers);
   const newUser = async (tenant: string, username: string, extra: Record<string, unknown> = {}) => {
     const u = await adminPost(s, '/admin/v1/users', { tenant_id: tenant, username, password: 'right-password', ...extra });
     expect(u.status, JSON.stringify(u.body)).toBe(200);
@@ -33,28 +34,46 @@ describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
     await dropSchema(s?.schema);
   });
 
-  it('signs in with a form body and answers Spring OAuth\'s token shape', async () => {
+  it("signs in with a form body and answers Spring OAuth's token shape", async () => {
     const r = await token({ grant_type: 'password', client_id: 'web', username: 'alice', password: fx.password });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
-      access_token: expect.stringMatching(JWT), token_type: 'bearer', refresh_token: expect.stringMatching(REFRESH),
-      expires_in: 7200, scope: 'openid user',
+      access_token: expect.stringMatching(JWT),
+      token_type: 'bearer',
+      refresh_token: expect.stringMatching(REFRESH),
+      expires_in: 7200,
+      scope: 'openid user',
     });
     expect(r.headers.get('content-type')).toBe('application/json');
   });
 
   it('reads the query string, HTTP Basic, and never a JSON body', async () => {
-    const q = await withQuery(s, 'POST', '/oauth/oauth/token', { grant_type: 'password', username: 'alice', password: fx.password }, {
-      authorization: `Basic ${Buffer.from(`svc:${fx.secret}`).toString('base64')}`,
-    });
+    const q = await withQuery(
+      s,
+      'POST',
+      '/oauth/oauth/token',
+      { grant_type: 'password', username: 'alice', password: fx.password },
+      {
+        authorization: `Basic ${Buffer.from(`svc:${fx.secret}`).toString('base64')}`,
+      },
+    );
     expect(q.status).toBe(200);
     expect(Object.keys(q.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
-    const json = await post(s.http, '/oauth/oauth/token', { grant_type: 'password', client_id: 'web', username: 'alice', password: fx.password }, {
-      'content-type': 'application/json',
-    });
+    const json = await post(
+      s.http,
+      '/oauth/oauth/token',
+      { grant_type: 'password', client_id: 'web', username: 'alice', password: fx.password },
+      {
+        'content-type': 'application/json',
+      },
+    );
     expect(json.status).toBe(400);
     expect(json.body).toEqual({
-      error: 'invalid_request', error_description: 'invalid_argument', success: false, code: 'invalid_argument', message: '请求参数不正确',
+      error: 'invalid_request',
+      error_description: 'invalid_argument',
+      success: false,
+      code: 'invalid_argument',
+      message: '请求参数不正确',
     });
   });
 
@@ -71,7 +90,10 @@ describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
     expect(r.status).toBe(200);
     expect(r.body.refresh_token).not.toBe(first.body.refresh_token);
     const replay = await token({ grant_type: 'refresh_token', client_id: 'web', refresh_token: 'forged' });
-    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'invalid_grant', success: false, code: 'invalid_grant' } });
+    expect(replay).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'invalid_grant', success: false, code: 'invalid_grant' },
+    });
     const cc = await token({ grant_type: 'client_credentials', client_id: 'svc', client_secret: fx.secret, scope: 'orders.read' });
     expect(cc.status).toBe(200);
     expect(cc.body).toEqual({ access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: 7200, scope: 'orders.read' });
@@ -82,33 +104,51 @@ describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
     const zh = await token({ grant_type: 'password', client_id: 'nocap-web', username: 'counted', password: 'wrong' });
     expect(zh.status).toBe(401);
     expect(zh.body).toEqual({
-      error: 'unauthorized', error_description: 'hoth.warn.passwordError', success: false, code: 'hoth.warn.passwordError',
-      errorTimes: '1', surplusTimes: '4', message: '您输入的账号或密码错误，还可以尝试4次',
+      error: 'unauthorized',
+      error_description: 'hoth.warn.passwordError',
+      success: false,
+      code: 'hoth.warn.passwordError',
+      errorTimes: '1',
+      surplusTimes: '4',
+      message: '您输入的账号或密码错误，还可以尝试4次',
     });
     const en = await token({ grant_type: 'password', client_id: 'nocap-web', username: 'counted', password: 'wrong', lang: 'en_US' });
     expect(en.body).toMatchObject({ errorTimes: '2', surplusTimes: '3', message: 'Account or password is wrong, 3 attempts left.' });
     // Accept-Language when there is no lang parameter.
-    const header = await token({ grant_type: 'password', client_id: 'nocap-web', username: 'counted', password: 'wrong' }, { 'accept-language': 'en' });
+    const header = await token(
+      { grant_type: 'password', client_id: 'nocap-web', username: 'counted', password: 'wrong' },
+      { 'accept-language': 'en' },
+    );
     expect(header.body.message).toBe('Account or password is wrong, 2 attempts left.');
   });
 
   it('counts to the lock (loginErrorMaxTimes) and then refuses as accountLocked, even the right password', async () => {
     await newUser('nocap', 'lockme');
     const answers = [];
-    for (let i = 0; i < 5; i++) answers.push(await token({ grant_type: 'password', client_id: 'nocap-web', username: 'lockme', password: 'wrong' }));
+    for (let i = 0; i < 5; i++)
+      answers.push(await token({ grant_type: 'password', client_id: 'nocap-web', username: 'lockme', password: 'wrong' }));
     expect(answers.slice(0, 4).map((r) => [r.status, r.body.errorTimes, r.body.surplusTimes])).toEqual([
-      [401, '1', '4'], [401, '2', '3'], [401, '3', '2'], [401, '4', '1'],
+      [401, '1', '4'],
+      [401, '2', '3'],
+      [401, '3', '2'],
+      [401, '4', '1'],
     ]);
     expect(answers[4].status).toBe(401);
     expect(answers[4].body).toEqual({
-      error: 'unauthorized', error_description: 'hoth.warn.loginErrorMaxTimes', success: false, code: 'hoth.warn.loginErrorMaxTimes',
+      error: 'unauthorized',
+      error_description: 'hoth.warn.loginErrorMaxTimes',
+      success: false,
+      code: 'hoth.warn.loginErrorMaxTimes',
       message: '密码错误次数超过限制，您的账户已锁定！请通过找回密码解锁，或联系平台运维中心！',
     });
     expect(answers[4].headers.get('retry-after')).toBe('900');
     const later = await token({ grant_type: 'password', client_id: 'nocap-web', username: 'lockme', password: 'right-password' });
     expect(later.status).toBe(401);
     expect(later.body).toEqual({
-      error: 'unauthorized', error_description: 'hoth.warn.accountLocked', success: false, code: 'hoth.warn.accountLocked',
+      error: 'unauthorized',
+      error_description: 'hoth.warn.accountLocked',
+      success: false,
+      code: 'hoth.warn.accountLocked',
       message: '您的账户已锁定，请通过找回密码解锁，或联系平台运维中心',
     });
   });
@@ -117,19 +157,26 @@ describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
     const unknown = await token({ grant_type: 'password', client_id: 'web', username: 'nobody', password: 'x', lang: 'en_US' });
     expect(unknown).toMatchObject({ status: 401, body: { code: 'hoth.warn.usernameNotFound', message: 'The account does not exist.' } });
     const client = await token({ grant_type: 'password', client_id: 'ghost', username: 'alice', password: 'x' });
-    expect(client).toMatchObject({ status: 401, body: { error: 'invalid_client', code: 'hoth.warn.clientNotFound', message: '未找到客户端！' } });
+    expect(client).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client', code: 'hoth.warn.clientNotFound', message: '未找到客户端！' },
+    });
     const grant = await token({ grant_type: 'implicit', client_id: 'web' });
     expect(grant).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type', code: 'unsupported_grant_type' } });
     const none = await token({ client_id: 'web' });
     expect(none).toMatchObject({ status: 400, body: { error: 'invalid_request', success: false } });
   });
 
-  it('asks for the captcha after three failures and takes HZERO\'s captchaKey + captcha in one step', async () => {
+  it("asks for the captcha after three failures and takes HZERO's captchaKey + captcha in one step", async () => {
     await newUser('acme', 'captcha-me');
     for (let i = 0; i < 3; i++) await token({ grant_type: 'password', client_id: 'web', username: 'captcha-me', password: 'wrong' });
     const ask = { grant_type: 'password', client_id: 'web', username: 'captcha-me', password: 'right-password' };
     expect((await token(ask)).body).toEqual({
-      error: 'unauthorized', error_description: 'hoth.warn.captchaNull', success: false, code: 'hoth.warn.captchaNull', message: '请输入验证码',
+      error: 'unauthorized',
+      error_description: 'hoth.warn.captchaNull',
+      success: false,
+      code: 'hoth.warn.captchaNull',
+      message: '请输入验证码',
     });
     const known = (text: string) => () => ({ text, svg: '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"/>' });
     const wrongKey = await createCaptchaImage(s.running.deps, known('abcd'));
@@ -158,8 +205,13 @@ describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
     expect((await token({ grant_type: 'password', client_id: 'web', username: 'imported', password: 'hzero-password' })).status).toBe(200);
   });
 
-  it('takes the RSA-encrypted password HZERO front ends send (PKCS#1 v1.5, base64), by the client\'s setting', async () => {
-    const c = await adminPost(s, '/admin/v1/clients', { client_id: 'rsa-web', tenant_id: 'acme', public: true, password_encryption: 'required' });
+  it("takes the RSA-encrypted password HZERO front ends send (PKCS#1 v1.5, base64), by the client's setting", async () => {
+    const c = await adminPost(s, '/admin/v1/clients', {
+      client_id: 'rsa-web',
+      tenant_id: 'acme',
+      public: true,
+      password_encryption: 'required',
+    });
     expect(c.status, JSON.stringify(c.body)).toBe(200);
     const key = (await fetch(`${s.http}/auth/v1/public-key`).then((r) => r.json())).public_key as string;
     const encrypted = publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(fx.password)).toString('base64');
@@ -172,7 +224,14 @@ describe('HZERO /oauth/oauth/token (PostgreSQL + Redis)', () => {
   it('binds app sign-ins to a device', async () => {
     const r = await token({ grant_type: 'password', client_id: 'web', username: 'alice', password: fx.password, source_type: 'app' });
     expect(r).toMatchObject({ status: 400, body: { error: 'invalid_request', code: 'invalid_argument' } });
-    const ok = await token({ grant_type: 'password', client_id: 'web', username: 'alice', password: fx.password, source_type: 'app', device_id: 'phone-1' });
+    const ok = await token({
+      grant_type: 'password',
+      client_id: 'web',
+      username: 'alice',
+      password: fx.password,
+      source_type: 'app',
+      device_id: 'phone-1',
+    });
     expect(ok.status).toBe(200);
   });
 });

@@ -8,7 +8,10 @@ import { parseRedisUrl, RedisKeyValueStore, RedisUrlError } from '../../src/stor
 
 function fakeLogger() {
   const lines: { level: string; args: unknown[] }[] = [];
-  const log = (level: string) => (...args: unknown[]) => void lines.push({ level, args });
+  const log =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push({ level, args });
   const logger = { warn: log('warn'), info: log('info'), error: log('error'), debug: log('debug') };
   return { logger: logger as unknown as Logger, lines };
 }
@@ -19,9 +22,7 @@ describe('openKeyValueStore', () => {
     const store = await openKeyValueStore({ logger });
     expect(store).toBeInstanceOf(MemoryKeyValueStore);
     expect(store.shared).toBe(false);
-    expect(lines.filter((l) => l.level === 'warn').map((l) => String(l.args.at(-1)))).toEqual([
-      expect.stringMatching(/single instance/),
-    ]);
+    expect(lines.filter((l) => l.level === 'warn').map((l) => String(l.args.at(-1)))).toEqual([expect.stringMatching(/single instance/)]);
     await store.close();
   });
 
@@ -85,9 +86,7 @@ describe('parseRedisUrl', () => {
   });
 
   it('reads sentinels, master name, db and sentinel credentials', () => {
-    expect(
-      parseRedisUrl('redis+sentinel://:pw@s1:26379,s2/mymaster/3?sentinelUsername=sen&sentinelPassword=spw'),
-    ).toEqual({
+    expect(parseRedisUrl('redis+sentinel://:pw@s1:26379,s2/mymaster/3?sentinelUsername=sen&sentinelPassword=spw')).toEqual({
       kind: 'sentinel',
       sentinels: [
         { host: 's1', port: 26379 },

@@ -1,9 +1,7 @@
 // Failed-password lockout, rate limits and the audit trail, on PostgreSQL + Redis, across two
 // instances where it matters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminPost, dropSchema, get, post, seed, startTestSignet, type TestSignet,
-} from '../helpers/signet.js';
+import { adminPost, dropSchema, get, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 import { messageFor } from '../../src/transport/messages.js';
 import type { RedisKeyValueStore } from '../../src/storage/redis/index.js';
 import type { Redis } from 'ioredis';
@@ -30,7 +28,9 @@ function countVerifications(s: TestSignet): { count: number } {
  */
 function countRedisWrites(s: TestSignet): { count: number } {
   const counter = { count: 0 };
-  const sock = ((s.running.deps.kv as RedisKeyValueStore).client as Redis).stream as unknown as { _writeGeneric: (...a: unknown[]) => unknown };
+  const sock = ((s.running.deps.kv as RedisKeyValueStore).client as Redis).stream as unknown as {
+    _writeGeneric: (...a: unknown[]) => unknown;
+  };
   const write = sock._writeGeneric;
   sock._writeGeneric = function (this: unknown, ...args: unknown[]) {
     counter.count++;
@@ -42,7 +42,6 @@ function countRedisWrites(s: TestSignet): { count: number } {
 describe('lockout (PostgreSQL + Redis, two instances)', () => {
   let a: TestSignet;
   let b: TestSignet;
-  let fx: Awaited<ReturnType<typeof seed>>;
   const signin = (s: TestSignet, client: string, username: string, password: string, headers: Record<string, string> = {}) =>
     post(s.http, `/auth/v1/signin?client_id=${client}`, { username, password }, { 'accept-language': 'en', ...headers });
   const newUser = async (username: string, tenant = 'acme') =>
@@ -53,11 +52,14 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     const env = { SIGNET_IP_FAILURES_CAPTCHA: '0', SIGNET_IP_FAILURES_BLOCK: '0' };
     a = await startTestSignet({ backend: 'postgres', env });
     b = await startTestSignet({ backend: 'postgres', schema: a.schema, keyPrefix: a.keyPrefix, env });
-    fx = await seed(a);
+    await seed(a);
     // A tenant that locks without asking for a captcha first, and one whose locks end fast.
     await adminPost(a, '/admin/v1/tenants', { tenant_id: 'nocap', policy: { captcha_after_failures: 0 } });
     await adminPost(a, '/admin/v1/clients', { client_id: 'nocap-web', tenant_id: 'nocap', public: true });
-    await adminPost(a, '/admin/v1/tenants', { tenant_id: 'brief', policy: { captcha_after_failures: 0, max_failed_attempts: 2, lock_seconds: 1 } });
+    await adminPost(a, '/admin/v1/tenants', {
+      tenant_id: 'brief',
+      policy: { captcha_after_failures: 0, max_failed_attempts: 2, lock_seconds: 1 },
+    });
     await adminPost(a, '/admin/v1/clients', { client_id: 'brief-web', tenant_id: 'brief', public: true });
   });
   afterAll(async () => {
@@ -74,7 +76,13 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
       code: 16,
       message: messageFor('invalid_password', 'en', [4]),
       details: [
-        { '@type': ERRORINFO, reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4', failed_attempts: '1', hzero_key: 'hoth.warn.passwordError' }, limit_remaining: 4 },
+        {
+          '@type': ERRORINFO,
+          reason: 'invalid_password',
+          domain: 'signet.auth.v1',
+          metadata: { limit_remaining: '4', failed_attempts: '1', hzero_key: 'hoth.warn.passwordError' },
+          limit_remaining: 4,
+        },
         { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en', message: messageFor('invalid_password', 'en', [4]) },
       ],
       error: 'invalid_password',
@@ -112,9 +120,7 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     await newUser('target', 'nocap');
     const ca = countVerifications(a);
     const cb = countVerifications(b);
-    const answers = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => signin(i % 2 ? a : b, 'nocap-web', 'target', `guess-${i}`)),
-    );
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => signin(i % 2 ? a : b, 'nocap-web', 'target', `guess-${i}`)));
     const reasons = answers.map((r) => r.body.error);
     expect(ca.count + cb.count).toBe(5);
     expect(reasons.filter((r) => r === 'invalid_password')).toHaveLength(4);
@@ -162,7 +168,14 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     await adminPost(a, '/admin/v1/clients', { client_id: 'hidden-web', tenant_id: 'hidden', public: true });
     const reasons = [];
     for (let i = 0; i < 6; i++) reasons.push((await signin(a, 'hidden-web', 'ghost', 'x')).body.error);
-    expect(reasons).toEqual(['invalid_password', 'invalid_password', 'invalid_password', 'invalid_password', 'invalid_status', 'invalid_status']);
+    expect(reasons).toEqual([
+      'invalid_password',
+      'invalid_password',
+      'invalid_password',
+      'invalid_password',
+      'invalid_status',
+      'invalid_status',
+    ]);
   });
 
   it('asks for a captcha after three failures under the default policy', async () => {
@@ -170,7 +183,10 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     for (let i = 0; i < 3; i++) expect((await signin(a, 'web', 'captcha-me', 'wrong')).body.error).toBe('invalid_password');
     const r = await signin(a, 'web', 'captcha-me', 'right-password');
     expect(r).toMatchObject({ status: 400, body: { error: 'captcha_required', code: 9 } });
-    const bad = await post(a.http, '/auth/v1/signin?client_id=web&captcha_token=forged', { username: 'captcha-me', password: 'right-password' });
+    const bad = await post(a.http, '/auth/v1/signin?client_id=web&captcha_token=forged', {
+      username: 'captcha-me',
+      password: 'right-password',
+    });
     expect(bad.body.error).toBe('captcha_invalid');
   });
 
@@ -182,7 +198,8 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
     const r = await get(a.admin, `/admin/v1/audit-events?user_id=${id}`, { authorization: 'Bearer test-admin-token-0123456789' });
     expect(r.status).toBe(200);
     expect(r.body.events.map((e: { event: string; reason: string }) => `${e.event}:${e.reason}`)).toEqual([
-      'sign_in:signin', 'sign_in_failed:invalid_password',
+      'sign_in:signin',
+      'sign_in_failed:invalid_password',
     ]);
     expect(r.body.events[0]).toMatchObject({ tenant_id: 'nocap', client_id: 'nocap-web', device_id: 'dev-1', ip: '127.0.0.1' });
     expect(JSON.stringify(r.body)).not.toContain('right-password');
@@ -195,8 +212,10 @@ describe('rate limits (PostgreSQL + Redis)', () => {
     s = await startTestSignet({
       backend: 'postgres',
       env: {
-        SIGNET_RATE_LIMIT_IP_PER_MINUTE: '5', SIGNET_TRUSTED_PROXIES: '127.0.0.1',
-        SIGNET_IP_FAILURES_CAPTCHA: '2', SIGNET_IP_FAILURES_BLOCK: '4',
+        SIGNET_RATE_LIMIT_IP_PER_MINUTE: '5',
+        SIGNET_TRUSTED_PROXIES: '127.0.0.1',
+        SIGNET_IP_FAILURES_CAPTCHA: '2',
+        SIGNET_IP_FAILURES_BLOCK: '4',
       },
     });
     await seed(s);
@@ -207,7 +226,8 @@ describe('rate limits (PostgreSQL + Redis)', () => {
   });
 
   it('answers resource_exhausted with RetryInfo past the per-IP limit, per forwarded client IP', async () => {
-    const from = (ip: string) => post(s.http, '/auth/v1/token', { client_id: 'web', grant_type: 'refresh_token', refresh_token: 'x' }, { 'x-forwarded-for': ip });
+    const from = (ip: string) =>
+      post(s.http, '/auth/v1/token', { client_id: 'web', grant_type: 'refresh_token', refresh_token: 'x' }, { 'x-forwarded-for': ip });
     const answers = [];
     for (let i = 0; i < 6; i++) answers.push(await from('198.51.100.1'));
     expect(answers.slice(0, 5).map((r) => r.body.error)).toEqual(Array(5).fill('invalid_grant'));
@@ -226,7 +246,12 @@ describe('rate limits (PostgreSQL + Redis)', () => {
       await post(s.http, '/auth/v1/signin?client_id=web', { username: 'alice', password: '' }, ip),
       await post(s.http, '/auth/v1/token', { client_id: 'svc', client_secret: 'wrong', grant_type: 'client_credentials' }, ip),
       await post(s.http, '/auth/v1/token', { client_id: 'web', grant_type: 'foo' }, ip),
-      await post(s.http, '/auth/v1/token', { client_id: 'svc', client_secret: 'wrong', grant_type: 'password', username: 'alice', password: 'x' }, ip),
+      await post(
+        s.http,
+        '/auth/v1/token',
+        { client_id: 'svc', client_secret: 'wrong', grant_type: 'password', username: 'alice', password: 'x' },
+        ip,
+      ),
       await post(s.http, '/auth/v2/signin/username?client_id=web', { params: 'not-a-ciphertext' }, ip),
     ];
     expect(answers.map((r) => r.status)).not.toContain(429);
@@ -245,8 +270,11 @@ describe('rate limits (PostgreSQL + Redis)', () => {
     let lookups = 0;
     users.findByLogin = (...args) => (lookups++, find(...args));
     try {
-      const answers = await Promise.all(Array.from({ length: 50 }, () =>
-        post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '198.51.100.88' })));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          post(s.http, '/auth/v1/signin?client_id=web', { username: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '198.51.100.88' }),
+        ),
+      );
       // Exactly 45 refused by the per-IP limit. (The 5 admitted ones may meet the IP failure rules
       // too, captcha after 2 failures and a block after 4, depending on how late their checks
       // leave on a busy machine: those are not the limit's refusals.)
@@ -261,7 +289,8 @@ describe('rate limits (PostgreSQL + Redis)', () => {
       const events = await get(s.admin, '/admin/v1/audit-events?page_size=200', { authorization: 'Bearer test-admin-token-0123456789' });
       expect(events.status).toBe(200);
       const reasons = (events.body.events as Array<{ event: string; reason: string; ip: string }>)
-        .filter((e) => e.ip === '198.51.100.88').map((e) => `${e.event}:${e.reason}`);
+        .filter((e) => e.ip === '198.51.100.88')
+        .map((e) => `${e.event}:${e.reason}`);
       expect(reasons.filter((r) => r.startsWith('sign_in_failed'))).toHaveLength(5);
       expect(reasons).not.toContain('sign_in_failed:resource_exhausted');
     } finally {

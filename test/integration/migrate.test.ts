@@ -7,13 +7,20 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  defaultMigrationsDir, MigrationError, openDatabase, postgresConnection, readMigrations, type Database,
+  defaultMigrationsDir,
+  MigrationError,
+  openDatabase,
+  postgresConnection,
+  readMigrations,
+  type Database,
 } from '../../src/storage/prisma/index.js';
 import { BACKENDS, dropSchema, TEST_DATABASE_URL, uniqueSchema, withPg, type BackendKind } from '../helpers/db.js';
 
 const REAL = defaultMigrationsDir();
 const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 function tempDir(): string {
   const d = mkdtempSync(path.join(tmpdir(), 'signet-migrate-'));
@@ -39,8 +46,14 @@ function quietLogger() {
 }
 
 interface MigrationRow {
-  id: string; checksum: string; finished_at: Date | null; migration_name: string; logs: string | null;
-  rolled_back_at: Date | null; started_at: Date; applied_steps_count: number;
+  id: string;
+  checksum: string;
+  finished_at: Date | null;
+  migration_name: string;
+  logs: string | null;
+  rolled_back_at: Date | null;
+  started_at: Date;
+  applied_steps_count: number;
 }
 
 const rowsOf = (db: Database) =>
@@ -98,12 +111,23 @@ describe('migrations on PostgreSQL', () => {
       expect(r.checksum).toBe(sha256(path.join(dir, r.migration_name, 'migration.sql')));
     }
     // Everything landed in the instance's own schema.
-    const tables = await withPg((c) => c.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [target.schema],
-    ));
+    const tables = await withPg((c) =>
+      c.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [
+        target.schema,
+      ]),
+    );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
-      '_prisma_migrations', 'audit_events', 'clients', 'refresh_tokens', 'sessions', 'signing_keys', 'slow_marker', 'tenants',
-      'third_marker', 'transport_keys', 'users',
+      '_prisma_migrations',
+      'audit_events',
+      'clients',
+      'refresh_tokens',
+      'sessions',
+      'signing_keys',
+      'slow_marker',
+      'tenants',
+      'third_marker',
+      'transport_keys',
+      'users',
     ]);
   });
 
@@ -132,11 +156,14 @@ describe('migrations on PostgreSQL', () => {
     const target = reopenable('postgresql', REAL);
     cleanup = target.cleanup;
     await (await target.open()).migrate();
-    const cols = await withPg((c) => c.query(
-      `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default
+    const cols = await withPg((c) =>
+      c.query(
+        `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default
          FROM information_schema.columns WHERE table_schema = $1 AND table_name = '_prisma_migrations'
-        ORDER BY ordinal_position`, [target.schema],
-    ));
+        ORDER BY ordinal_position`,
+        [target.schema],
+      ),
+    );
     expect(cols.rows).toEqual([
       { column_name: 'id', data_type: 'character varying', len: 36, is_nullable: 'NO', column_default: null },
       { column_name: 'checksum', data_type: 'character varying', len: 64, is_nullable: 'NO', column_default: null },
@@ -174,8 +201,13 @@ for (const kind of BACKENDS) {
 
     it('upgrades a database migrated with the first migration only, keeping its data', async () => {
       const all = readMigrations(REAL).map((m) => m.name);
-      expect(all).toEqual(['20251125000000_init', '20251125100000_audit', '20251125200000_transport_keys', '20251125300000_start_session',
-        '20251203000000_audit_detail']);
+      expect(all).toEqual([
+        '20251125000000_init',
+        '20251125100000_audit',
+        '20251125200000_transport_keys',
+        '20251125300000_start_session',
+        '20251203000000_audit_detail',
+      ]);
       const later = all.slice(1);
       // Only the first migration, as a database deployed before the later ones were written.
       const dir = path.join(tempDir(), 'migrations');
@@ -192,8 +224,19 @@ for (const kind of BACKENDS) {
         INSERT INTO clients (id, tenant_id, name, type, secret_hash, access_token_ttl, refresh_token_ttl, max_sessions, status)
         VALUES ('c', 't', 'C', 'public', NULL, 60, 60, 5, 'enabled')`;
       await s.users.create({
-        id: 'u', tenantId: 't', userType: 'C', username: 'u', email: null, emailVerified: false, phoneNumber: null,
-        phoneVerified: false, name: null, passwordHash: null, status: 'active', expiresAt: null, groups: [],
+        id: 'u',
+        tenantId: 't',
+        userType: 'C',
+        username: 'u',
+        email: null,
+        emailVerified: false,
+        phoneNumber: null,
+        phoneVerified: false,
+        name: null,
+        passwordHash: null,
+        status: 'active',
+        expiresAt: null,
+        groups: [],
       });
       // The session as the first release wrote it: today's repository calls a function that came later.
       const expiresAt = new Date(Date.now() + 3600_000);
@@ -214,7 +257,10 @@ for (const kind of BACKENDS) {
       expect((await after.storage.audit.list({ userId: 'u' }, { pageSize: 0, pageToken: '' })).items).toHaveLength(1);
       // The existing client gets the defaults of the new columns: plain passwords, no replay check.
       expect(await after.storage.clients.get('c')).toMatchObject({
-        id: 'c', maxSessions: 5, passwordEncryption: 'none', rejectReplayedPasswords: false,
+        id: 'c',
+        maxSessions: 5,
+        passwordEncryption: 'none',
+        rejectReplayedPasswords: false,
       });
       expect(await after.storage.transportKeys.listUsable(new Date())).toEqual([]);
     });
@@ -253,12 +299,16 @@ for (const kind of BACKENDS) {
 
       // Resolved as `prisma migrate resolve --rolled-back` does, with the script fixed: applied anew.
       await again.prisma.$executeRawUnsafe(
-        `UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`, name,
+        `UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`,
+        name,
       );
       writeFileSync(path.join(dir, name, 'migration.sql'), 'CREATE TABLE "half_done" ("id" INTEGER);\n');
       expect((await again.migrate()).applied).toEqual([name]);
       const history = (await rowsOf(again)).filter((r) => r.migration_name === name);
-      expect(history.map((r) => [r.rolled_back_at !== null, r.finished_at !== null])).toEqual([[true, false], [false, true]]);
+      expect(history.map((r) => [r.rolled_back_at !== null, r.finished_at !== null])).toEqual([
+        [true, false],
+        [false, true],
+      ]);
     });
 
     it('warns, as Prisma does, about an applied migration that was edited or is unknown', async () => {

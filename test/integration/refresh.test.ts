@@ -13,7 +13,12 @@ describe('refresh tokens across two instances (PostgreSQL + Redis)', () => {
 
   beforeAll(async () => {
     a = await startTestSignet({ backend: 'postgres', env: { SIGNET_REFRESH_GRACE_SECONDS: '2' } });
-    b = await startTestSignet({ backend: 'postgres', schema: a.schema, keyPrefix: a.keyPrefix, env: { SIGNET_REFRESH_GRACE_SECONDS: '2' } });
+    b = await startTestSignet({
+      backend: 'postgres',
+      schema: a.schema,
+      keyPrefix: a.keyPrefix,
+      env: { SIGNET_REFRESH_GRACE_SECONDS: '2' },
+    });
     fx = await seed(a);
   });
   afterAll(async () => {

@@ -29,10 +29,18 @@ describe('second factor and captcha gate (PostgreSQL + Redis)', () => {
       env: { ...hook.env(), SIGNET_CODE_RESEND_SECONDS: '0', SIGNET_IP_FAILURES_CAPTCHA: '0' },
     });
     fx = await seed(s);
-    for (const [tenant, factor] of [['strict', 'always'], ['devices', 'new_device']] as const) {
+    for (const [tenant, factor] of [
+      ['strict', 'always'],
+      ['devices', 'new_device'],
+    ] as const) {
       await adminPost(s, '/admin/v1/tenants', { tenant_id: tenant, policy: { second_factor: factor } });
       await adminPost(s, '/admin/v1/clients', { client_id: `${tenant}-web`, tenant_id: tenant, public: true });
-      await adminPost(s, '/admin/v1/users', { tenant_id: tenant, username: 'alice', phone_number: '+86 13800000000', password: fx.password });
+      await adminPost(s, '/admin/v1/users', {
+        tenant_id: tenant,
+        username: 'alice',
+        phone_number: '+86 13800000000',
+        password: fx.password,
+      });
     }
   });
   afterAll(async () => {
@@ -52,7 +60,9 @@ describe('second factor and captcha gate (PostgreSQL + Redis)', () => {
     const ok = await signin('strict-web', { username: 'alice', password: fx.password, verification_token: token });
     expect(ok.status).toBe(200);
     // The token was single-use.
-    expect((await signin('strict-web', { username: 'alice', password: fx.password, verification_token: token })).body.error).toBe('phone_required');
+    expect((await signin('strict-web', { username: 'alice', password: fx.password, verification_token: token })).body.error).toBe(
+      'phone_required',
+    );
   });
 
   it('asks only on a device the user has not signed in from', async () => {
@@ -61,7 +71,9 @@ describe('second factor and captcha gate (PostgreSQL + Redis)', () => {
     const token = await phoneToken('devices-web');
     expect((await signin('devices-web', { username: 'alice', password: fx.password, verification_token: token }, dev)).status).toBe(200);
     expect((await signin('devices-web', { username: 'alice', password: fx.password }, dev)).status).toBe(200);
-    expect((await signin('devices-web', { username: 'alice', password: fx.password }, { 'x-device-id': 'device-new-0002' })).body.error).toBe('phone_required');
+    expect(
+      (await signin('devices-web', { username: 'alice', password: fx.password }, { 'x-device-id': 'device-new-0002' })).body.error,
+    ).toBe('phone_required');
   });
 
   it('lets a password sign-in past the captcha gate with a solved image captcha, once', async () => {

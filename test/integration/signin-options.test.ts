@@ -2,12 +2,16 @@
 // the sign-in enforces), unknown usernames answered like known ones, the tenant's login ways per
 // channel, and the tenant policy fields behind them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet,
-} from '../helpers/signet.js';
+import { adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 
 const WAYS = [
-  { app_code: 'wechat', app_name: 'WeChat', app_image: 'https://img.example/wechat.png', channel: 'web', authorize_url: 'https://open.example/wechat' },
+  {
+    app_code: 'wechat',
+    app_name: 'WeChat',
+    app_image: 'https://img.example/wechat.png',
+    channel: 'web',
+    authorize_url: 'https://open.example/wechat',
+  },
   { app_code: 'apple', app_name: 'Apple', app_image: '', channel: 'app', authorize_url: '' },
   { app_code: 'sso', app_name: 'Corporate SSO', app_image: '', channel: '', authorize_url: '/sso/start' },
 ];
@@ -21,10 +25,14 @@ describe('GetSignInOptions (PostgreSQL + Redis)', () => {
   beforeAll(async () => {
     // 127.0.0.1 is a trusted proxy, so each test names its client IP in x-forwarded-for.
     s = await startTestSignet({
-      backend: 'postgres', env: { SIGNET_TRUSTED_PROXIES: '127.0.0.1', SIGNET_IP_FAILURES_CAPTCHA: '3', SIGNET_IP_FAILURES_BLOCK: '0' },
+      backend: 'postgres',
+      env: { SIGNET_TRUSTED_PROXIES: '127.0.0.1', SIGNET_IP_FAILURES_CAPTCHA: '3', SIGNET_IP_FAILURES_BLOCK: '0' },
     });
     await seed(s);
-    const t = await adminPost(s, '/admin/v1/tenants', { tenant_id: 'opt', policy: { captcha_after_failures: 2, open_login_ways: { ways: WAYS } } });
+    const t = await adminPost(s, '/admin/v1/tenants', {
+      tenant_id: 'opt',
+      policy: { captcha_after_failures: 2, open_login_ways: { ways: WAYS } },
+    });
     expect(t.status, JSON.stringify(t.body)).toBe(200);
     await adminPost(s, '/admin/v1/clients', { client_id: 'opt-web', tenant_id: 'opt', public: true });
     await adminPost(s, '/admin/v1/users', { tenant_id: 'opt', username: 'known', password: 'right-password' });
@@ -47,7 +55,7 @@ describe('GetSignInOptions (PostgreSQL + Redis)', () => {
     expect((await options('client_id=web')).body).toEqual({ is_need_captcha: false, open_login_ways: [] });
   });
 
-  it('needs a captcha after the tenant\'s failures, for known and unknown usernames alike', async () => {
+  it("needs a captcha after the tenant's failures, for known and unknown usernames alike", async () => {
     const ip = { 'x-forwarded-for': '198.51.100.2' };
     const need = async (username: string) => (await options(`client_id=opt-web&username=${username}`, ip)).body.is_need_captcha;
     expect([await need('known'), await need('stranger')]).toEqual([false, false]);
@@ -88,7 +96,12 @@ describe('GetSignInOptions (PostgreSQL + Redis)', () => {
     expect(t.body.policy.allow_multiple_login_app).toBeUndefined();
     const cleared = await adminPost(s, '/admin/v1/tenants/always', { policy: { open_login_ways: { ways: [WAYS[0]] } } }, 'PATCH');
     expect(cleared.body.policy.open_login_ways).toEqual({ ways: [WAYS[0]] });
-    const hzeroChannel = await adminPost(s, '/admin/v1/tenants/always', { policy: { open_login_ways: { ways: [{ ...WAYS[1], channel: 'ios' }] } } }, 'PATCH');
+    const hzeroChannel = await adminPost(
+      s,
+      '/admin/v1/tenants/always',
+      { policy: { open_login_ways: { ways: [{ ...WAYS[1], channel: 'ios' }] } } },
+      'PATCH',
+    );
     expect(hzeroChannel.body.policy.open_login_ways.ways[0].channel).toBe('app');
     for (const bad of [
       { ...WAYS[0], authorize_url: 'javascript:alert(1)' },

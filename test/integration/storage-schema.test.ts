@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/storage/prisma/index.js';
 import { BACKENDS, openTestDatabase, type BackendKind, type TestDatabase } from '../helpers/db.js';
 
-interface Column { name: string; type: string; nullable: boolean; hasDefault: boolean }
+interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+  hasDefault: boolean;
+}
 interface ModelShape {
   table: string;
   columns: Column[];
@@ -17,7 +22,11 @@ interface ModelShape {
 }
 
 const SCALAR_SQL: Record<string, string> = {
-  String: 'text', Int: 'integer', BigInt: 'bigint', Boolean: 'boolean', Json: 'jsonb',
+  String: 'text',
+  Int: 'integer',
+  BigInt: 'bigint',
+  Boolean: 'boolean',
+  Json: 'jsonb',
   DateTime: 'timestamp without time zone',
 };
 
@@ -52,12 +61,13 @@ function parseSchema(text: string): ModelShape[] {
       if (/@id\b/.test(attrs)) indexes.set(`${table}_pkey`, { columns: [column], unique: true });
     }
     // Index fields: `userId` or `time(sort: Desc)`.
-    const cols = (list: string) => list.split(',').map((f) => {
-      const [, field, sort] = /^\s*(\w+)(?:\(sort: (Asc|Desc)\))?\s*$/.exec(f) ?? [];
-      const column = fieldColumns.get(field);
-      if (!column) throw new Error(`cannot parse index field: ${f}`);
-      return { column, desc: sort === 'Desc' };
-    });
+    const cols = (list: string) =>
+      list.split(',').map((f) => {
+        const [, field, sort] = /^\s*(\w+)(?:\(sort: (Asc|Desc)\))?\s*$/.exec(f) ?? [];
+        const column = fieldColumns.get(field);
+        if (!column) throw new Error(`cannot parse index field: ${f}`);
+        return { column, desc: sort === 'Desc' };
+      });
     for (const [, kind, list, rest] of body.matchAll(/@@(unique|index)\(\[([^\]]+)\](.*)\)\s*$/gm)) {
       const c = cols(list);
       const name = /map: "([^"]+)"/.exec(rest)?.[1] ?? `${table}_${c.map((x) => x.column).join('_')}_${kind === 'unique' ? 'key' : 'idx'}`;
@@ -78,7 +88,9 @@ function parseSchema(text: string): ModelShape[] {
 }
 
 async function catalog(prisma: PrismaClient, table: string) {
-  const columns = await prisma.$queryRaw<{ name: string; type: string; nullable: boolean; has_default: boolean; precision: number | null }[]>`
+  const columns = await prisma.$queryRaw<
+    { name: string; type: string; nullable: boolean; has_default: boolean; precision: number | null }[]
+  >`
     SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type, NOT a.attnotnull AS nullable,
            a.atthasdef AS has_default, information_schema._pg_datetime_precision(a.atttypid, a.atttypmod) AS precision
       FROM pg_attribute a
@@ -148,38 +160,88 @@ function schemaSuite(kind: BackendKind) {
 
       const tenant = await prisma.tenant.create({ data: { id: 't', name: 'T', status: 'enabled', policy: { hideUnknownUsers: true } } });
       expect(tenant.policy).toEqual({ hideUnknownUsers: true });
-      expect(await prisma.tenant.update({ where: { id: 't' }, data: { name: 'T2', status: 'disabled', policy: {} } }))
-        .toMatchObject({ name: 'T2', status: 'disabled', policy: {} });
+      expect(await prisma.tenant.update({ where: { id: 't' }, data: { name: 'T2', status: 'disabled', policy: {} } })).toMatchObject({
+        name: 'T2',
+        status: 'disabled',
+        policy: {},
+      });
       expect(await prisma.tenant.findMany({ where: { name: 'T2', status: 'disabled' } })).toHaveLength(1);
 
       const client = await prisma.client.create({
         data: {
-          id: 'c', tenantId: 't', name: 'C', type: 'confidential', secretHash: 'h', grantTypes: ['password'],
-          scopes: ['openid'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 2, status: 'enabled',
+          id: 'c',
+          tenantId: 't',
+          name: 'C',
+          type: 'confidential',
+          secretHash: 'h',
+          grantTypes: ['password'],
+          scopes: ['openid'],
+          accessTokenTtl: 60,
+          refreshTokenTtl: 3600,
+          maxSessions: 2,
+          status: 'enabled',
         },
       });
-      expect(client).toMatchObject({ grantTypes: ['password'], scopes: ['openid'], secretHash: 'h', passwordEncryption: 'none', rejectReplayedPasswords: false });
-      expect(await prisma.client.update({ where: { id: 'c' }, data: { passwordEncryption: 'required', rejectReplayedPasswords: true } }))
-        .toMatchObject({ passwordEncryption: 'required', rejectReplayedPasswords: true });
+      expect(client).toMatchObject({
+        grantTypes: ['password'],
+        scopes: ['openid'],
+        secretHash: 'h',
+        passwordEncryption: 'none',
+        rejectReplayedPasswords: false,
+      });
+      expect(
+        await prisma.client.update({ where: { id: 'c' }, data: { passwordEncryption: 'required', rejectReplayedPasswords: true } }),
+      ).toMatchObject({ passwordEncryption: 'required', rejectReplayedPasswords: true });
       expect(await prisma.client.findMany({ where: { passwordEncryption: 'required', rejectReplayedPasswords: true } })).toHaveLength(1);
-      expect(await prisma.client.update({ where: { id: 'c' }, data: { secretHash: null, grantTypes: { push: 'refresh_token' }, scopes: [] } }))
-        .toMatchObject({ secretHash: null, grantTypes: ['password', 'refresh_token'], scopes: [] });
-      expect(await prisma.client.findMany({ where: { tenantId: 't', grantTypes: { has: 'refresh_token' }, maxSessions: { gte: 2 } } })).toHaveLength(1);
+      expect(
+        await prisma.client.update({ where: { id: 'c' }, data: { secretHash: null, grantTypes: { push: 'refresh_token' }, scopes: [] } }),
+      ).toMatchObject({ secretHash: null, grantTypes: ['password', 'refresh_token'], scopes: [] });
+      expect(
+        await prisma.client.findMany({ where: { tenantId: 't', grantTypes: { has: 'refresh_token' }, maxSessions: { gte: 2 } } }),
+      ).toHaveLength(1);
 
       const user = await prisma.user.create({
         data: {
-          id: 'u', tenantId: 't', userType: 'C', username: 'u', email: 'u@x', emailVerified: true, phoneNumber: '+1',
-          phoneVerified: true, name: 'U', passwordHash: 'p', status: 'active', expiresAt: soon, groups: ['g'],
+          id: 'u',
+          tenantId: 't',
+          userType: 'C',
+          username: 'u',
+          email: 'u@x',
+          emailVerified: true,
+          phoneNumber: '+1',
+          phoneVerified: true,
+          name: 'U',
+          passwordHash: 'p',
+          status: 'active',
+          expiresAt: soon,
+          groups: ['g'],
         },
       });
       expect(user).toMatchObject({ expiresAt: soon, groups: ['g'], emailVerified: true });
-      expect(await prisma.user.findUnique({ where: { tenantId_userType_username: { tenantId: 't', userType: 'C', username: 'u' } } })).toEqual(user);
-      expect(await prisma.user.findUnique({ where: { tenantId_userType_email: { tenantId: 't', userType: 'C', email: 'u@x' } } })).toEqual(user);
-      expect(await prisma.user.findUnique({ where: { tenantId_userType_phoneNumber: { tenantId: 't', userType: 'C', phoneNumber: '+1' } } })).toEqual(user);
-      expect(await prisma.user.update({
-        where: { id: 'u' },
-        data: { username: null, email: null, phoneNumber: null, name: null, passwordHash: null, expiresAt: null, groups: [], status: 'blocked' },
-      })).toMatchObject({ username: null, email: null, phoneNumber: null, expiresAt: null, groups: [] });
+      expect(
+        await prisma.user.findUnique({ where: { tenantId_userType_username: { tenantId: 't', userType: 'C', username: 'u' } } }),
+      ).toEqual(user);
+      expect(await prisma.user.findUnique({ where: { tenantId_userType_email: { tenantId: 't', userType: 'C', email: 'u@x' } } })).toEqual(
+        user,
+      );
+      expect(
+        await prisma.user.findUnique({ where: { tenantId_userType_phoneNumber: { tenantId: 't', userType: 'C', phoneNumber: '+1' } } }),
+      ).toEqual(user);
+      expect(
+        await prisma.user.update({
+          where: { id: 'u' },
+          data: {
+            username: null,
+            email: null,
+            phoneNumber: null,
+            name: null,
+            passwordHash: null,
+            expiresAt: null,
+            groups: [],
+            status: 'blocked',
+          },
+        }),
+      ).toMatchObject({ username: null, email: null, phoneNumber: null, expiresAt: null, groups: [] });
 
       const session = await prisma.session.create({
         data: { id: 's', tenantId: 't', userId: 'u', clientId: 'c', deviceId: 'd', channel: 'app', scope: 'openid', expiresAt: soon },
@@ -187,24 +249,36 @@ function schemaSuite(kind: BackendKind) {
       expect(session).toMatchObject({ revokedAt: null, revokeReason: null, deviceId: 'd' });
       const bare = await prisma.session.create({ data: { id: 's2', tenantId: 't', userId: 'u', clientId: 'c', expiresAt: soon } });
       expect(bare).toMatchObject({ deviceId: '', channel: '', scope: '' });
-      expect(await prisma.session.update({ where: { id: 's' }, data: { revokedAt: now, revokeReason: 'r' } }))
-        .toMatchObject({ revokedAt: now, revokeReason: 'r' });
+      expect(await prisma.session.update({ where: { id: 's' }, data: { revokedAt: now, revokeReason: 'r' } })).toMatchObject({
+        revokedAt: now,
+        revokeReason: 'r',
+      });
       expect(await prisma.session.findMany({ where: { userId: 'u', clientId: 'c', revokedAt: null } })).toHaveLength(1);
 
       await prisma.refreshToken.create({ data: { hash: 'h1', sessionId: 's', expiresAt: soon } });
-      expect(await prisma.refreshToken.update({ where: { hash: 'h1' }, data: { rotatedAt: now, successor: 'x' } }))
-        .toMatchObject({ rotatedAt: now, successor: 'x' });
-      const withSession = await prisma.refreshToken.findUnique({ where: { hash: 'h1' }, include: { session: { include: { user: true, client: true, tenant: true } } } });
+      expect(await prisma.refreshToken.update({ where: { hash: 'h1' }, data: { rotatedAt: now, successor: 'x' } })).toMatchObject({
+        rotatedAt: now,
+        successor: 'x',
+      });
+      const withSession = await prisma.refreshToken.findUnique({
+        where: { hash: 'h1' },
+        include: { session: { include: { user: true, client: true, tenant: true } } },
+      });
       expect(withSession?.session.user.id).toBe('u');
       expect(withSession?.session.client.id).toBe('c');
-      const tree = await prisma.tenant.findUnique({ where: { id: 't' }, include: { clients: true, users: { include: { sessions: { include: { refreshTokens: true } } } }, sessions: true } });
+      const tree = await prisma.tenant.findUnique({
+        where: { id: 't' },
+        include: { clients: true, users: { include: { sessions: { include: { refreshTokens: true } } } }, sessions: true },
+      });
       expect(tree?.users[0].sessions.flatMap((s) => s.refreshTokens)).toHaveLength(1);
 
       const key = await prisma.signingKey.create({
         data: { kid: 'k', alg: 'ES256', status: 'active', privateKeySealed: 'sealed', publicJwk: { kty: 'EC' } },
       });
       expect(key).toMatchObject({ publicJwk: { kty: 'EC' }, retireAt: null });
-      expect(await prisma.signingKey.update({ where: { kid: 'k' }, data: { status: 'retired', retireAt: soon } })).toMatchObject({ retireAt: soon });
+      expect(await prisma.signingKey.update({ where: { kid: 'k' }, data: { status: 'retired', retireAt: soon } })).toMatchObject({
+        retireAt: soon,
+      });
       expect(await prisma.signingKey.findMany({ where: { OR: [{ retireAt: null }, { retireAt: { gt: now } }] } })).toHaveLength(1);
 
       const tk = await prisma.transportKey.create({
@@ -212,12 +286,18 @@ function schemaSuite(kind: BackendKind) {
       });
       expect(tk).toMatchObject({ bits: 2048, retireAt: null });
       expect(Math.abs(tk.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
-      expect(await prisma.transportKey.updateMany({ where: { status: 'active', thumbprint: { not: 'other' } }, data: { status: 'retired', retireAt: soon } }))
-        .toEqual({ count: 1 });
-      expect(await prisma.transportKey.findMany({
-        where: { OR: [{ status: 'active' }, { retireAt: null }, { retireAt: { gt: now } }] },
-        orderBy: [{ createdAt: 'asc' }, { thumbprint: 'asc' }],
-      })).toEqual([{ ...tk, status: 'retired', retireAt: soon }]);
+      expect(
+        await prisma.transportKey.updateMany({
+          where: { status: 'active', thumbprint: { not: 'other' } },
+          data: { status: 'retired', retireAt: soon },
+        }),
+      ).toEqual({ count: 1 });
+      expect(
+        await prisma.transportKey.findMany({
+          where: { OR: [{ status: 'active' }, { retireAt: null }, { retireAt: { gt: now } }] },
+          orderBy: [{ createdAt: 'asc' }, { thumbprint: 'asc' }],
+        }),
+      ).toEqual([{ ...tk, status: 'retired', retireAt: soon }]);
 
       // Audit events: a bigint id from the sequence, time defaulting to now(), nullable texts.
       const e1 = await prisma.auditEvent.create({ data: { event: 'sign_in' } });
@@ -228,13 +308,26 @@ function schemaSuite(kind: BackendKind) {
         data: { event: 'token', time: now, tenantId: 't', userId: 'u', clientId: 'c', deviceId: 'd', ip: '::1', reason: 'password' },
       });
       expect(e2.id).toBeGreaterThan(e1.id);
-      expect(await prisma.auditEvent.createMany({ data: [{ event: 'lock', time: soon, userId: 'u' }, { event: 'unlock', userId: 'u' }] }))
-        .toEqual({ count: 2 });
-      expect(await prisma.auditEvent.update({ where: { id: e1.id }, data: { reason: 'r', ip: null } })).toMatchObject({ reason: 'r', ip: null });
-      expect((await prisma.auditEvent.findMany({
-        where: { userId: 'u', time: { gte: now } },
-        orderBy: [{ time: 'desc' }, { id: 'desc' }],
-      })).map((e) => e.event)).toEqual(['lock', 'unlock', 'token']);
+      expect(
+        await prisma.auditEvent.createMany({
+          data: [
+            { event: 'lock', time: soon, userId: 'u' },
+            { event: 'unlock', userId: 'u' },
+          ],
+        }),
+      ).toEqual({ count: 2 });
+      expect(await prisma.auditEvent.update({ where: { id: e1.id }, data: { reason: 'r', ip: null } })).toMatchObject({
+        reason: 'r',
+        ip: null,
+      });
+      expect(
+        (
+          await prisma.auditEvent.findMany({
+            where: { userId: 'u', time: { gte: now } },
+            orderBy: [{ time: 'desc' }, { id: 'desc' }],
+          })
+        ).map((e) => e.event),
+      ).toEqual(['lock', 'unlock', 'token']);
       expect(await prisma.auditEvent.findUnique({ where: { id: e2.id } })).toEqual(e2);
       expect(await prisma.auditEvent.deleteMany({ where: { time: { lt: soon } } })).toEqual({ count: 3 });
       await prisma.auditEvent.delete({ where: { id: (await prisma.auditEvent.findFirstOrThrow()).id } });

@@ -4,9 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSignetError, type SignetError } from '../../src/domain/errors.js';
 import type { AuditEvent, AuditEventInput, Storage } from '../../src/domain/ports.js';
-import {
-  createPrismaStorage, openDatabase, prismaExecutor, type Database, type SqlExecutor,
-} from '../../src/storage/prisma/index.js';
+import { createPrismaStorage, openDatabase, prismaExecutor, type Database, type SqlExecutor } from '../../src/storage/prisma/index.js';
 import { BACKENDS, openTestDatabase, TEST_DATABASE_URL, type BackendKind, type TestDatabase } from '../helpers/db.js';
 
 const HOUR = 3600_000;
@@ -51,17 +49,37 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
 
     function newClient(id: string, tenant: string) {
       return {
-        id, tenantId: tenant, name: 'Web', type: 'confidential' as const, secretHash: 'ab'.repeat(32),
-        grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'profile'], accessTokenTtl: 7200,
-        refreshTokenTtl: 86400, maxSessions: 3, status: 'enabled' as const, passwordEncryption: 'none' as const,
+        id,
+        tenantId: tenant,
+        name: 'Web',
+        type: 'confidential' as const,
+        secretHash: 'ab'.repeat(32),
+        grantTypes: ['password', 'refresh_token'],
+        scopes: ['openid', 'profile'],
+        accessTokenTtl: 7200,
+        refreshTokenTtl: 86400,
+        maxSessions: 3,
+        status: 'enabled' as const,
+        passwordEncryption: 'none' as const,
         rejectReplayedPasswords: false,
       };
     }
     function newUser(over: Partial<Parameters<Storage['users']['create']>[0]> = {}) {
       return {
-        id: nextId('user'), tenantId, userType: 'C' as const, username: null, email: null, emailVerified: false,
-        phoneNumber: null, phoneVerified: false, name: null, passwordHash: null, status: 'active' as const,
-        expiresAt: null, groups: [], ...over,
+        id: nextId('user'),
+        tenantId,
+        userType: 'C' as const,
+        username: null,
+        email: null,
+        emailVerified: false,
+        phoneNumber: null,
+        phoneVerified: false,
+        name: null,
+        passwordHash: null,
+        status: 'active' as const,
+        expiresAt: null,
+        groups: [],
+        ...over,
       };
     }
     async function startSession(userId: string, over: { deviceId?: string; client?: string; max?: number; expiresAt?: Date } = {}) {
@@ -69,8 +87,14 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
       const hash = nextId('rt');
       const revoked = await s.sessions.start(
         {
-          id, tenantId, userId, clientId: over.client ?? clientId, deviceId: over.deviceId ?? '', channel: 'web',
-          scope: 'openid', expiresAt: over.expiresAt ?? later(),
+          id,
+          tenantId,
+          userId,
+          clientId: over.client ?? clientId,
+          deviceId: over.deviceId ?? '',
+          channel: 'web',
+          scope: 'openid',
+          expiresAt: over.expiresAt ?? later(),
         },
         { hash, sessionId: id, expiresAt: over.expiresAt ?? later() },
         over.max ?? 3,
@@ -115,7 +139,14 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         ]);
         expect(await s.tenants.get(id)).toMatchObject({
           name: 'P2',
-          policy: { hideUnknownUsers: true, maxFailedAttempts: 7, lockSeconds: 60, captchaAfterFailures: 2, alwaysCaptcha: true, openLoginWays: [] },
+          policy: {
+            hideUnknownUsers: true,
+            maxFailedAttempts: 7,
+            lockSeconds: 60,
+            captchaAfterFailures: 2,
+            alwaysCaptcha: true,
+            openLoginWays: [],
+          },
         });
         expect(await s.tenants.update('missing', { policy: { lockSeconds: 1 } })).toBeNull();
       });
@@ -150,14 +181,41 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
       it('creates, gets, updates and lists by tenant', async () => {
         const c = await s.clients.get(clientId);
         expect(c).toMatchObject(newClient(clientId, tenantId));
-        const pub = await s.clients.create({ ...newClient(nextId('client'), tenantId), type: 'public', secretHash: null, grantTypes: [], scopes: [] });
+        const pub = await s.clients.create({
+          ...newClient(nextId('client'), tenantId),
+          type: 'public',
+          secretHash: null,
+          grantTypes: [],
+          scopes: [],
+        });
         expect(pub).toMatchObject({ type: 'public', secretHash: null, grantTypes: [], scopes: [] });
-        const up = await s.clients.update(pub.id, { name: 'App', grantTypes: ['password'], scopes: ['a'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 1, status: 'disabled' });
-        expect(up).toMatchObject({ name: 'App', grantTypes: ['password'], scopes: ['a'], accessTokenTtl: 60, refreshTokenTtl: 3600, maxSessions: 1, status: 'disabled', secretHash: null });
+        const up = await s.clients.update(pub.id, {
+          name: 'App',
+          grantTypes: ['password'],
+          scopes: ['a'],
+          accessTokenTtl: 60,
+          refreshTokenTtl: 3600,
+          maxSessions: 1,
+          status: 'disabled',
+        });
+        expect(up).toMatchObject({
+          name: 'App',
+          grantTypes: ['password'],
+          scopes: ['a'],
+          accessTokenTtl: 60,
+          refreshTokenTtl: 3600,
+          maxSessions: 1,
+          status: 'disabled',
+          secretHash: null,
+        });
         const enc = await s.clients.update(pub.id, { passwordEncryption: 'required', rejectReplayedPasswords: true });
         expect(enc).toMatchObject({ passwordEncryption: 'required', rejectReplayedPasswords: true, name: 'App' });
         expect(await s.clients.get(pub.id)).toEqual(enc);
-        const rsa = await s.clients.create({ ...newClient(nextId('client'), tenantId), passwordEncryption: 'rsa', rejectReplayedPasswords: true });
+        const rsa = await s.clients.create({
+          ...newClient(nextId('client'), tenantId),
+          passwordEncryption: 'rsa',
+          rejectReplayedPasswords: true,
+        });
         expect(rsa).toMatchObject({ passwordEncryption: 'rsa', rejectReplayedPasswords: true });
         expect(await s.clients.get(rsa.id)).toEqual(rsa);
         expect(await s.clients.update('missing', { name: 'x' })).toBeNull();
@@ -199,10 +257,18 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
 
     describe('users', () => {
       it('creates, finds by each login field and updates', async () => {
-        const u = await s.users.create(newUser({
-          username: 'alice', email: 'alice@example.com', phoneNumber: '+8613800000000', name: 'Alice',
-          passwordHash: 'h1', groups: ['admin', 'dev'], expiresAt: later(), emailVerified: true,
-        }));
+        const u = await s.users.create(
+          newUser({
+            username: 'alice',
+            email: 'alice@example.com',
+            phoneNumber: '+8613800000000',
+            name: 'Alice',
+            passwordHash: 'h1',
+            groups: ['admin', 'dev'],
+            expiresAt: later(),
+            emailVerified: true,
+          }),
+        );
         expect(u).toMatchObject({ username: 'alice', groups: ['admin', 'dev'], emailVerified: true, phoneVerified: false });
         expect(await s.users.get(u.id)).toEqual(u);
         expect(await s.users.findByLogin(tenantId, 'C', 'username', 'alice')).toEqual(u);
@@ -212,9 +278,23 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect(await s.users.findByLogin('other', 'C', 'username', 'alice')).toBeNull();
 
         const up = await s.users.update(u.id, {
-          status: 'blocked', name: null, email: null, emailVerified: false, phoneVerified: true, groups: [], expiresAt: null,
+          status: 'blocked',
+          name: null,
+          email: null,
+          emailVerified: false,
+          phoneVerified: true,
+          groups: [],
+          expiresAt: null,
         });
-        expect(up).toMatchObject({ status: 'blocked', name: null, email: null, phoneVerified: true, groups: [], expiresAt: null, username: 'alice' });
+        expect(up).toMatchObject({
+          status: 'blocked',
+          name: null,
+          email: null,
+          phoneVerified: true,
+          groups: [],
+          expiresAt: null,
+          username: 'alice',
+        });
         expect(await s.users.findByLogin(tenantId, 'C', 'email', 'alice@example.com')).toBeNull();
         expect(await s.users.update('missing', { status: 'active' })).toBeNull();
         expect(await s.users.get('missing')).toBeNull();
@@ -267,7 +347,17 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         const { id, hash, revoked } = await startSession(u.id, { deviceId: 'd1' });
         expect(revoked).toEqual([]);
         const session = await s.sessions.get(id);
-        expect(session).toMatchObject({ id, tenantId, userId: u.id, clientId, deviceId: 'd1', channel: 'web', scope: 'openid', revokedAt: null, revokeReason: null });
+        expect(session).toMatchObject({
+          id,
+          tenantId,
+          userId: u.id,
+          clientId,
+          deviceId: 'd1',
+          channel: 'web',
+          scope: 'openid',
+          revokedAt: null,
+          revokeReason: null,
+        });
         const found = await s.sessions.findRefreshToken(hash);
         expect(found?.session).toEqual(session);
         expect(found?.token).toMatchObject({ hash, sessionId: id, rotatedAt: null, successor: null });
@@ -316,9 +406,10 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
       it('serialises parallel starts for one user: 20 at once with maxSessions 3 leave exactly 3 live', async () => {
         const u = await s.users.create(newUser());
         // Two Database instances (two pools on PostgreSQL) stand in for two Signet processes.
-        const second: Database | undefined = kind === 'postgresql'
-          ? await openDatabase({ databaseUrl: TEST_DATABASE_URL, dataDir: '/nonexistent', schema: t.schema })
-          : undefined;
+        const second: Database | undefined =
+          kind === 'postgresql'
+            ? await openDatabase({ databaseUrl: TEST_DATABASE_URL, dataDir: '/nonexistent', schema: t.schema })
+            : undefined;
         try {
           const stores = [s, second?.storage ?? s];
           const results = await Promise.all(
@@ -356,7 +447,7 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect(missingUser.reason).toBe('not_found');
       });
 
-      it('with exclusiveChannel revokes the user\'s other live sessions of that client and channel only', async () => {
+      it("with exclusiveChannel revokes the user's other live sessions of that client and channel only", async () => {
         const u = await s.users.create(newUser());
         const other = await s.users.create(newUser());
         const otherClient = nextId('client');
@@ -406,7 +497,10 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         expect(await s.sessions.rotate('missing', 'x', { hash: nextId('rt'), sessionId: id, expiresAt: later() })).toBe(false);
         // A successor hash that is already taken fails cleanly, and the old token stays unrotated.
         const fresh = await startSession(u.id);
-        expectAlreadyExists(await rejection(s.sessions.rotate(fresh.hash, 'x', { hash: next, sessionId: id, expiresAt: later() })), 'refresh_token');
+        expectAlreadyExists(
+          await rejection(s.sessions.rotate(fresh.hash, 'x', { hash: next, sessionId: id, expiresAt: later() })),
+          'refresh_token',
+        );
         expect((await s.sessions.findRefreshToken(fresh.hash))?.token.rotatedAt).toBeNull();
       });
 
@@ -499,14 +593,20 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         const users = [nextId('audit-user'), nextId('audit-user'), nextId('audit-user')];
         const kinds = ['sign_in', 'sign_in_failed', 'token', 'lock'];
         // Three events per millisecond, so that time ties are broken by id.
-        const batch = (from: number): Appended[] => Array.from({ length: 500 }, (_, j) => {
-          const i = from + j;
-          return {
-            event: kinds[i % kinds.length], time: new Date(T + Math.floor(i / 3)), tenantId: tenant,
-            userId: users[i % users.length], clientId: clientId, deviceId: i % 2 ? `dev-${i}` : undefined,
-            ip: i % 5 ? '203.0.113.7' : '2001:db8::1', reason: i % kinds.length === 1 ? 'invalid_password' : 'password',
-          };
-        });
+        const batch = (from: number): Appended[] =>
+          Array.from({ length: 500 }, (_, j) => {
+            const i = from + j;
+            return {
+              event: kinds[i % kinds.length],
+              time: new Date(T + Math.floor(i / 3)),
+              tenantId: tenant,
+              userId: users[i % users.length],
+              clientId: clientId,
+              deviceId: i % 2 ? `dev-${i}` : undefined,
+              ip: i % 5 ? '203.0.113.7' : '2001:db8::1',
+              reason: i % kinds.length === 1 ? 'invalid_password' : 'password',
+            };
+          });
         const input = [...batch(0), ...batch(500)];
         await s.audit.append(input.slice(0, 500));
         await s.audit.append(input.slice(500));
@@ -556,13 +656,18 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         // A user's events without the tenant filter.
         expect((await listAll({ userId: users[2] }, 200)).items).toEqual(all.items.filter((e) => e.userId === users[2]));
         // Empty strings filter nothing (proto defaults).
-        expect((await s.audit.list({ tenantId: tenant, userId: '', event: '' }, { pageSize: 5, pageToken: '' })).items)
-          .toEqual(all.items.slice(0, 5));
+        expect((await s.audit.list({ tenantId: tenant, userId: '', event: '' }, { pageSize: 5, pageToken: '' })).items).toEqual(
+          all.items.slice(0, 5),
+        );
         // Nothing matches.
-        expect(await s.audit.list({ tenantId: tenant, event: 'nope' }, { pageSize: 0, pageToken: '' }))
-          .toEqual({ items: [], nextPageToken: '' });
-        expect(await s.audit.list({ tenantId: tenant, since: new Date(T + 10_000) }, { pageSize: 0, pageToken: '' }))
-          .toEqual({ items: [], nextPageToken: '' });
+        expect(await s.audit.list({ tenantId: tenant, event: 'nope' }, { pageSize: 0, pageToken: '' })).toEqual({
+          items: [],
+          nextPageToken: '',
+        });
+        expect(await s.audit.list({ tenantId: tenant, since: new Date(T + 10_000) }, { pageSize: 0, pageToken: '' })).toEqual({
+          items: [],
+          nextPageToken: '',
+        });
 
         for (const bad of ['not a token!', Buffer.from('12').toString('base64url'), Buffer.from('a.b').toString('base64url')]) {
           const err = await rejection(s.audit.list({ tenantId: tenant }, { pageSize: 2, pageToken: bad }));
@@ -574,7 +679,14 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
         const tenant = nextId('audit-tenant');
         const awkward = ['NULL', 'a,b', '{x}', '"quoted"', 'back\\slash', ' spaced ', '多字节 ✓', "it's", 'line\nbreak'];
         const input: Appended[] = awkward.map((text, i) => ({
-          event: text, time: new Date(T + i), tenantId: tenant, userId: text, clientId: text, deviceId: text, ip: text, reason: text,
+          event: text,
+          time: new Date(T + i),
+          tenantId: tenant,
+          userId: text,
+          clientId: text,
+          deviceId: text,
+          ip: text,
+          reason: text,
         }));
         input.push({ event: 'bare', time: new Date(T + 100), tenantId: tenant, userId: '', reason: '' });
         await s.audit.append(input);
@@ -589,7 +701,9 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
       it('purges events older than a time and says how many', async () => {
         const tenant = nextId('audit-tenant');
         const old = Date.parse('2001-01-01T00:00:00Z');
-        await s.audit.append(Array.from({ length: 30 }, (_, i) => ({ event: 'sign_in', time: new Date(old + i * HOUR), tenantId: tenant })));
+        await s.audit.append(
+          Array.from({ length: 30 }, (_, i) => ({ event: 'sign_in', time: new Date(old + i * HOUR), tenantId: tenant })),
+        );
         // Strictly older: the event at the boundary stays.
         expect(await s.audit.purge(new Date(old + 10 * HOUR))).toBe(10);
         const left = (await listAll({ tenantId: tenant }, 100)).items;
@@ -617,8 +731,13 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
 
     describe('signing keys', () => {
       const key = (kid: string, createdAt: Date) => ({
-        kid, alg: 'ES256', status: 'active' as const, privateKeySealed: `sealed-${kid}`,
-        publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid }, createdAt, retireAt: null,
+        kid,
+        alg: 'ES256',
+        status: 'active' as const,
+        privateKeySealed: `sealed-${kid}`,
+        publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid },
+        createdAt,
+        retireAt: null,
       });
 
       it('publishes active keys and retired ones until retireAt, oldest first', async () => {
@@ -632,7 +751,11 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
 
         await s.signingKeys.retireAllExcept('k-cur', later(HOUR));
         const published = await s.signingKeys.listPublished(new Date());
-        expect(published.map((k) => [k.kid, k.status])).toEqual([['k-old', 'retired'], ['k-mid', 'retired'], ['k-cur', 'active']]);
+        expect(published.map((k) => [k.kid, k.status])).toEqual([
+          ['k-old', 'retired'],
+          ['k-mid', 'retired'],
+          ['k-cur', 'active'],
+        ]);
         expect(published[0].retireAt?.getTime()).toBeGreaterThan(Date.now());
         expect((await s.signingKeys.listPublished(later(2 * HOUR))).map((k) => k.kid)).toEqual(['k-cur']);
 
@@ -642,8 +765,13 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
 
     describe('transport keys', () => {
       const tk = (thumbprint: string, createdAt: Date) => ({
-        thumbprint, bits: 2048, status: 'active' as const, privateKeySealed: `sealed-${thumbprint}`,
-        publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${thumbprint}\n-----END PUBLIC KEY-----\n`, createdAt, retireAt: null,
+        thumbprint,
+        bits: 2048,
+        status: 'active' as const,
+        privateKeySealed: `sealed-${thumbprint}`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${thumbprint}\n-----END PUBLIC KEY-----\n`,
+        createdAt,
+        retireAt: null,
       });
 
       it('lists active keys and retired ones until retireAt, oldest first; retires all but one', async () => {
@@ -660,7 +788,11 @@ function contract(kind: BackendKind, viaPrismaRaw = false) {
 
         await s.transportKeys.retireAllExcept(c, later(HOUR));
         const after = await s.transportKeys.listUsable(new Date());
-        expect(after.map((k) => [k.thumbprint, k.status])).toEqual([[a, 'retired'], [b, 'retired'], [c, 'active']]);
+        expect(after.map((k) => [k.thumbprint, k.status])).toEqual([
+          [a, 'retired'],
+          [b, 'retired'],
+          [c, 'active'],
+        ]);
         expect(after[0].retireAt?.getTime()).toBeGreaterThan(Date.now());
         // Past the grace period only the active key decrypts.
         expect((await s.transportKeys.listUsable(later(2 * HOUR))).map((k) => k.thumbprint)).toEqual([c]);

@@ -16,7 +16,7 @@ describeStores('CaptchaStore contract', (opened) => {
     expect(await store().takeChallenge(unique('challenge'))).toBeNull();
   });
 
-  it('gives a captcha token\'s state to exactly one taker', async () => {
+  it("gives a captcha token's state to exactly one taker", async () => {
     const token = unique('token');
     await store().saveToken(token, 'POST:/v1/verification', 300);
     const taken = await Promise.all(Array.from({ length: 10 }, () => store().takeToken(token)));

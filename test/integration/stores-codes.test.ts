@@ -6,7 +6,13 @@ import { describeStores, unique } from '../helpers/stores.js';
 
 const LIMITS: SendLimits = { resendSeconds: 60, dailyLimit: 10, windowSeconds: 86400, captchaAfter: 3, captchaSolved: false };
 const code = (over: Partial<StoredCode> = {}): StoredCode => ({
-  mac: 'a'.repeat(64), tenantId: 't1', userType: 'P', channel: 'sms', destination: '+8613800000000', usage: 'sign_in', ...over,
+  mac: 'a'.repeat(64),
+  tenantId: 't1',
+  userType: 'P',
+  channel: 'sms',
+  destination: '+8613800000000',
+  usage: 'sign_in',
+  ...over,
 });
 const ANY = { tenantId: '', destination: '' };
 
@@ -60,12 +66,18 @@ describeStores('CodeStore contract', (opened) => {
   it('exchanges a right code once; a right code under another tenant or destination is wrong', async () => {
     const id = unique('code');
     await store().saveCode(id, code(), 300);
-    expect(await store().checkCode(id, { mac: 'a'.repeat(64), tenantId: 't2', destination: '' }, 5, 300))
-      .toEqual({ outcome: 'wrong', attemptsLeft: 4 });
-    expect(await store().checkCode(id, { mac: 'a'.repeat(64), tenantId: 't1', destination: '+1' }, 5, 300))
-      .toEqual({ outcome: 'wrong', attemptsLeft: 3 });
-    expect(await store().checkCode(id, { mac: 'a'.repeat(64), tenantId: 't1', destination: '+8613800000000' }, 5, 300))
-      .toEqual({ outcome: 'ok', code: code() });
+    expect(await store().checkCode(id, { mac: 'a'.repeat(64), tenantId: 't2', destination: '' }, 5, 300)).toEqual({
+      outcome: 'wrong',
+      attemptsLeft: 4,
+    });
+    expect(await store().checkCode(id, { mac: 'a'.repeat(64), tenantId: 't1', destination: '+1' }, 5, 300)).toEqual({
+      outcome: 'wrong',
+      attemptsLeft: 3,
+    });
+    expect(await store().checkCode(id, { mac: 'a'.repeat(64), tenantId: 't1', destination: '+8613800000000' }, 5, 300)).toEqual({
+      outcome: 'ok',
+      code: code(),
+    });
     expect(await store().checkCode(id, { mac: 'a'.repeat(64), ...ANY }, 5, 300)).toEqual({ outcome: 'gone' });
   });
 
@@ -80,7 +92,10 @@ describeStores('CodeStore contract', (opened) => {
     const parallel = unique('code');
     await store().saveCode(parallel, code(), 300);
     const answers = await Promise.all(Array.from({ length: 30 }, () => store().checkCode(parallel, { mac: 'b', ...ANY }, 5, 300)));
-    const left = answers.filter((a) => a.outcome === 'wrong').map((a) => (a.outcome === 'wrong' ? a.attemptsLeft : -1)).sort();
+    const left = answers
+      .filter((a) => a.outcome === 'wrong')
+      .map((a) => (a.outcome === 'wrong' ? a.attemptsLeft : -1))
+      .sort();
     expect(left).toEqual([0, 1, 2, 3, 4]);
     expect(answers.filter((a) => a.outcome === 'gone')).toHaveLength(25);
   });

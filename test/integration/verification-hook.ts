@@ -42,7 +42,11 @@ export async function startCodeHook(): Promise<CodeHook> {
       return d.code;
     },
     env: () => ({ SIGNET_CODE_SENDER: 'webhook', SIGNET_CODE_WEBHOOK_URL: hook.url, SIGNET_CODE_WEBHOOK_SECRET: HOOK_SECRET }),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -1,9 +1,7 @@
 // Send limits that need their own settings, and two instances sharing PostgreSQL and Redis: a code
 // sent through one is verified, counted and burned through the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BACKENDS, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet,
-} from '../helpers/signet.js';
+import { BACKENDS, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 import { consumeCaptchaToken, createCaptchaChallenge } from '../../src/domain/defence/captcha.js';
 import type { TokenResponse } from '../../src/gen/signet/auth/v1/token.js';
@@ -71,12 +69,15 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     const sent = await post(a.http, '/auth/v1/verification?client_id=web', { phone_number: '+86 13800000000', usage: 'sign_in' });
     expect(sent.status).toBe(200);
     const v = await call<object, any>(b.grpc, 'verifyVerification', {
-      verification_id: sent.body.verification_id, verification_code: hook.codeFor('+8613800000000'),
+      verification_id: sent.body.verification_id,
+      verification_code: hook.codeFor('+8613800000000'),
     });
     const t = await post(a.http, '/auth/v1/signin?client_id=web', { verification_token: v.verification_token });
     expect(t.status).toBe(200);
     expect(t.body.sub).toBe(fx.userId);
-    const replay = await grpcFailure(call<object, TokenResponse>(b.grpc, 'signIn', { client_id: 'web', verification_token: v.verification_token }));
+    const replay = await grpcFailure(
+      call<object, TokenResponse>(b.grpc, 'signIn', { client_id: 'web', verification_token: v.verification_token }),
+    );
     expect(replay).toMatchObject({ code: 3, reason: 'invalid_grant' });
   });
 
@@ -89,16 +90,24 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     const wrong = code === '000000' ? '000001' : '000000';
     const left = [];
     for (const s of [a, b, a, b, a]) {
-      const r = await post(s.http, '/auth/v1/verification/verify', { verification_id: sent.body.verification_id, verification_code: wrong });
+      const r = await post(s.http, '/auth/v1/verification/verify', {
+        verification_id: sent.body.verification_id,
+        verification_code: wrong,
+      });
       left.push(r.body.details[0].limit_remaining);
     }
     expect(left).toEqual([4, 3, 2, 1, 0]);
-    const right = await post(b.http, '/auth/v1/verification/verify', { verification_id: sent.body.verification_id, verification_code: code });
+    const right = await post(b.http, '/auth/v1/verification/verify', {
+      verification_id: sent.body.verification_id,
+      verification_code: code,
+    });
     expect(right.body.error).toBe('verification_invalid');
   });
 
   it('lets one of two simultaneous sends to a number through, whichever instance gets it', async () => {
-    const sends = await Promise.all([a, b, a, b].map((s) => post(s.http, '/auth/v1/verification?client_id=web', { phone_number: '13800000006' })));
+    const sends = await Promise.all(
+      [a, b, a, b].map((s) => post(s.http, '/auth/v1/verification?client_id=web', { phone_number: '13800000006' })),
+    );
     expect(sends.map((r) => r.status).sort()).toEqual([200, 429, 429, 429]);
     expect(hook.deliveries.filter((d) => d.to === '+8613800000006')).toHaveLength(1);
   });

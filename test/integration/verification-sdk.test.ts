@@ -26,17 +26,23 @@ describe('@cloudbase/oauth 3.3.3: code sign-in and captcha against Signet (Postg
     const raw = await s.running.deps.kv.get(`captcha:{${sha256Hex(token)}}`);
     const { a } = JSON.parse(raw!) as { a: string };
     const key = s.running.deps.hmacKey;
-    for (const c1 of ALPHABET) for (const c2 of ALPHABET) for (const c3 of ALPHABET) for (const c4 of ALPHABET) {
-      const guess = c1 + c2 + c3 + c4;
-      if (createHmac('sha256', key).update(`captcha\n${token}\n${guess}`).digest('hex') === a) return guess;
-    }
+    for (const c1 of ALPHABET)
+      for (const c2 of ALPHABET)
+        for (const c3 of ALPHABET)
+          for (const c4 of ALPHABET) {
+            const guess = c1 + c2 + c3 + c4;
+            if (createHmac('sha256', key).update(`captcha\n${token}\n${guess}`).digest('hex') === a) return guess;
+          }
     throw new Error('unsolvable captcha');
   };
 
   const browser = () => {
     const storage = memoryStorage();
     const sdk: CloudbaseOAuth = new CloudbaseOAuth({
-      apiOrigin: s.http, clientId: 'web', env: 'acme', storage,
+      apiOrigin: s.http,
+      clientId: 'web',
+      env: 'acme',
+      storage,
       captchaOptions: {
         // What the SDK's captcha page does: show the image, read the answer, verify it.
         openURIWithCallback: async (url: string) => {
@@ -67,7 +73,10 @@ describe('@cloudbase/oauth 3.3.3: code sign-in and captcha against Signet (Postg
     const { sdk, storage } = browser();
     const v = await sdk.authApi.getVerification({ phone_number: '13800000000' });
     expect(v).toMatchObject({ verification_id: expect.stringMatching(/^[0-9a-f]{32}$/), is_user: true });
-    const { verification_token } = await sdk.authApi.verify({ verification_id: v.verification_id!, verification_code: hook.codeFor('+8613800000000') });
+    const { verification_token } = await sdk.authApi.verify({
+      verification_id: v.verification_id!,
+      verification_code: hook.codeFor('+8613800000000'),
+    });
     expect(verification_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const creds = await sdk.authApi.signIn({ username: '+86 13800000000', verification_token });
     expect(creds.sub).toBe(fx.userId);
@@ -79,8 +88,12 @@ describe('@cloudbase/oauth 3.3.3: code sign-in and captcha against Signet (Postg
     const v = await sdk.authApi.getVerification({ email: 'alice@example.com' });
     const code = hook.codeFor('alice@example.com');
     shown.length = 0;
-    const err = await sdk.authApi.verify({ verification_id: v.verification_id!, verification_code: code === '000000' ? '111111' : '000000' })
-      .then(() => undefined, (e: unknown) => e as any);
+    const err = await sdk.authApi
+      .verify({ verification_id: v.verification_id!, verification_code: code === '000000' ? '111111' : '000000' })
+      .then(
+        () => undefined,
+        (e: unknown) => e as any,
+      );
     expect(err).toMatchObject({ error: 'verification_invalid' });
     // The SDK retries only captcha_required/captcha_invalid (after an image captcha) and, in its
     // client, 'unreachable'; any other error is thrown as it came. So the wrong code was compared

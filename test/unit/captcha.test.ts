@@ -4,7 +4,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps } from '../helpers/fakes.js';
 import { FakeClock } from '../helpers/clock.js';
 import {
-  answerCaptcha, consumeCaptchaToken, createCaptcha, createCaptchaChallenge, renderCaptcha, verifyCaptcha,
+  answerCaptcha,
+  consumeCaptchaToken,
+  createCaptcha,
+  createCaptchaChallenge,
+  renderCaptcha,
+  verifyCaptcha,
 } from '../../src/domain/defence/captcha.js';
 import { SignetError } from '../../src/domain/errors.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
@@ -12,7 +17,13 @@ import { sha256Hex } from '../../src/domain/crypto/secrets.js';
 type D = Awaited<ReturnType<typeof fakeDeps>>;
 const known = (text: string) => () => ({ text, svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' });
 const reasonOf = (p: Promise<unknown>) =>
-  p.then(() => 'ok', (e) => { if (e instanceof SignetError) return e.reason; throw e; });
+  p.then(
+    () => 'ok',
+    (e) => {
+      if (e instanceof SignetError) return e.reason;
+      throw e;
+    },
+  );
 
 describe('captcha', () => {
   let deps: D;

@@ -56,7 +56,7 @@ const entries = Object.entries(MESSAGES) as [MessageId, (typeof MESSAGES)[Messag
 const placeholders = (t: string) => [...t.matchAll(/\{(\d+)\}/g)].map((m) => m[1]).sort();
 
 describe('the message catalogue', () => {
-  it('knows every HZERO key of the reference, with HZERO\'s own Chinese text', () => {
+  it("knows every HZERO key of the reference, with HZERO's own Chinese text", () => {
     const answered = new Map<string, string[]>();
     for (const [, e] of entries) if (e.hzeroKey) answered.set(e.hzeroKey, [...(answered.get(e.hzeroKey) ?? []), e.zh]);
     for (const u of HZERO_UNANSWERED) {
@@ -103,7 +103,11 @@ describe('the message catalogue', () => {
     const err = new SignetError('not_found', 'test', { message: 'not_found.phone', metadata: { field: 'phone' } });
     const rs = toStatus(err, 'en');
     expect(rs).toMatchObject({
-      reason: 'not_found', code: 5, httpStatus: 404, messageId: 'not_found.phone', hzeroKey: 'hoth.warn.phoneNotFound',
+      reason: 'not_found',
+      code: 5,
+      httpStatus: 404,
+      messageId: 'not_found.phone',
+      hzeroKey: 'hoth.warn.phoneNotFound',
       message: 'This phone number is not registered.',
       localizedMessage: { locale: 'en', message: 'This phone number is not registered.' },
       errorInfo: { metadata: { field: 'phone', hzero_key: 'hoth.warn.phoneNotFound' } },

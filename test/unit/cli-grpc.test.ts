@@ -51,14 +51,35 @@ beforeAll(async () => {
       if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'bad admin token'), null);
       if (call.request.user_id !== 'u1') return cb(fail(grpc.status.NOT_FOUND, 'not_found', 'no such user'), null);
       cb(null, {
-        user_id: 'u1', tenant_id: 'acme', user_type: 'C', username: 'alice', email: '', email_verified: false, phone_number: '',
-        phone_number_verified: false, name: '', status: 'active', groups: [], created_at: T0, updated_at: T0,
+        user_id: 'u1',
+        tenant_id: 'acme',
+        user_type: 'C',
+        username: 'alice',
+        email: '',
+        email_verified: false,
+        phone_number: '',
+        phone_number_verified: false,
+        name: '',
+        status: 'active',
+        groups: [],
+        created_at: T0,
+        updated_at: T0,
       });
     },
     listAuditEvents(call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) {
       if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'bad admin token'), null);
       auditRequests.push(call.request);
-      const event = { id: 2 ** 40 + 1, time: T0, event: 'lock', tenant_id: 'acme', user_id: 'u1', client_id: '', device_id: '', ip: '::1', reason: 'max_failed_attempts' };
+      const event = {
+        id: 2 ** 40 + 1,
+        time: T0,
+        event: 'lock',
+        tenant_id: 'acme',
+        user_id: 'u1',
+        client_id: '',
+        device_id: '',
+        ip: '::1',
+        reason: 'max_failed_attempts',
+      };
       cb(null, { events: [event], next_page_token: '' });
     },
   };
@@ -90,9 +111,7 @@ describe('signet CLI over gRPC', () => {
     expect(seen.at(-1)).toEqual({ authorization: `Bearer ${TOKEN}`, language: 'en-GB' });
 
     const list = await cli(['tenants', 'list', '--json'], { SIGNET_ADMIN_URL: `http://127.0.0.1:${port}` });
-    expect(JSON.parse(list.stdout)).toEqual([
-      expect.objectContaining({ tenantId: 'acme', name: 'Acme', createdAt: T0.toISOString() }),
-    ]);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ tenantId: 'acme', name: 'Acme', createdAt: T0.toISOString() })]);
   });
 
   it('reads the reason from the status details trailer', async () => {
@@ -111,13 +130,29 @@ describe('signet CLI over gRPC', () => {
 
     const listed = await cli(['audit', 'list', '--user', 'u1', '--since', '2026-01-01T00:00:00.5Z', '--limit', '20', '--json']);
     expect(listed).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(listed.stdout)).toEqual([{
-      id: String(2 ** 40 + 1), time: T0.toISOString(), event: 'lock', tenantId: 'acme', userId: 'u1', clientId: '', deviceId: '',
-      ip: '::1', reason: 'max_failed_attempts',
-    }]);
-    expect(auditRequests).toEqual([{
-      page_size: 20, page_token: '', user_id: 'u1', tenant_id: '', event: '', since: new Date('2026-01-01T00:00:00.500Z'),
-    }]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      {
+        id: String(2 ** 40 + 1),
+        time: T0.toISOString(),
+        event: 'lock',
+        tenantId: 'acme',
+        userId: 'u1',
+        clientId: '',
+        deviceId: '',
+        ip: '::1',
+        reason: 'max_failed_attempts',
+      },
+    ]);
+    expect(auditRequests).toEqual([
+      {
+        page_size: 20,
+        page_token: '',
+        user_id: 'u1',
+        tenant_id: '',
+        event: '',
+        since: new Date('2026-01-01T00:00:00.500Z'),
+      },
+    ]);
   });
 
   it('an RPC the server does not implement is a server error', async () => {

@@ -16,27 +16,72 @@ import type { AppModule } from '../../src/cli/server.js';
 
 const T0 = new Date('2026-01-02T03:04:05.678Z');
 const tenant = (id: string, extra: Partial<Tenant> = {}): Tenant => ({
-  tenant_id: id, name: `Tenant ${id}`, status: 'enabled', policy: {}, created_at: T0, updated_at: T0, ...extra,
+  tenant_id: id,
+  name: `Tenant ${id}`,
+  status: 'enabled',
+  policy: {},
+  created_at: T0,
+  updated_at: T0,
+  ...extra,
 });
 const client = (id: string, extra: Partial<Client> = {}): Client => ({
-  client_id: id, tenant_id: 'acme', name: '', client_type: 'confidential', grant_types: ['password'], scopes: [],
-  access_token_ttl_seconds: 7200, refresh_token_ttl_seconds: 2592000, max_sessions: 10, status: 'enabled',
-  created_at: T0, updated_at: T0, password_encryption: 'none', reject_replayed_passwords: false, ...extra,
+  client_id: id,
+  tenant_id: 'acme',
+  name: '',
+  client_type: 'confidential',
+  grant_types: ['password'],
+  scopes: [],
+  access_token_ttl_seconds: 7200,
+  refresh_token_ttl_seconds: 2592000,
+  max_sessions: 10,
+  status: 'enabled',
+  created_at: T0,
+  updated_at: T0,
+  password_encryption: 'none',
+  reject_replayed_passwords: false,
+  ...extra,
 });
 const user = (id: string, extra: Partial<User> = {}): User => ({
-  user_id: id, tenant_id: 'acme', user_type: 'P', username: 'alice', email: '', email_verified: false,
-  phone_number: '', phone_number_verified: false, name: '', status: 'active', groups: [], created_at: T0,
-  updated_at: T0, ...extra,
+  user_id: id,
+  tenant_id: 'acme',
+  user_type: 'P',
+  username: 'alice',
+  email: '',
+  email_verified: false,
+  phone_number: '',
+  phone_number_verified: false,
+  name: '',
+  status: 'active',
+  groups: [],
+  created_at: T0,
+  updated_at: T0,
+  ...extra,
 });
 const key = (kid: string, extra: Partial<SigningKey> = {}): SigningKey => ({
-  kid, alg: 'ES256', status: 'active', created_at: T0, ...extra,
+  kid,
+  alg: 'ES256',
+  status: 'active',
+  created_at: T0,
+  ...extra,
 });
 const transportKey = (thumbprint: string, extra: Partial<TransportKey> = {}): TransportKey => ({
-  thumbprint, bits: 2048, status: 'active', created_at: T0, ...extra,
+  thumbprint,
+  bits: 2048,
+  status: 'active',
+  created_at: T0,
+  ...extra,
 });
 const auditEvent = (id: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
-  id, time: T0, event: 'sign_in', tenant_id: 'acme', user_id: 'u1', client_id: 'web', device_id: '', ip: '203.0.113.7',
-  reason: 'password', ...extra,
+  id,
+  time: T0,
+  event: 'sign_in',
+  tenant_id: 'acme',
+  user_id: 'u1',
+  client_id: 'web',
+  device_id: '',
+  ip: '203.0.113.7',
+  reason: 'password',
+  ...extra,
 });
 
 type Handlers = Partial<Record<Exclude<keyof AdminApi, 'close'>, (req: any) => Promise<unknown>>>;
@@ -125,7 +170,7 @@ describe('help and usage errors', () => {
     expect(h.connections).toHaveLength(0);
   });
 
-  it('lists a group\'s subcommands', async () => {
+  it("lists a group's subcommands", async () => {
     const r = await harness().run('users', '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/create[\s\S]*list[\s\S]*set-status ID STATUS[\s\S]*set-password ID/);
@@ -137,7 +182,11 @@ describe('help and usage errors', () => {
     [['audit'], /"audit" needs a subcommand: list/, 'signet audit --help'],
     [['users', 'unlock'], /missing ID/, 'signet users unlock --help'],
     [['users', 'unlock', ''], /ID is empty/, 'signet users unlock --help'],
-    [['audit', 'list', '--since', 'yesterday'], /--since must be an RFC 3339 time .* or an age such as 30m, 24h or 7d, got "yesterday"/, 'signet audit list --help'],
+    [
+      ['audit', 'list', '--since', 'yesterday'],
+      /--since must be an RFC 3339 time .* or an age such as 30m, 24h or 7d, got "yesterday"/,
+      'signet audit list --help',
+    ],
     [['audit', 'list', '--since', '2025-11-25'], /--since must be/, 'signet audit list --help'],
     [['audit', 'list', '--since', '2025-11-25T08:00:00'], /--since must be/, 'signet audit list --help'],
     [['audit', 'list', '--since=-24h'], /--since must be/, 'signet audit list --help'],
@@ -159,13 +208,33 @@ describe('help and usage errors', () => {
     [['users', 'set-status', 'u1'], /missing STATUS/, 'signet users set-status --help'],
     [['users', 'set-status', 'u1', 'gone'], /STATUS must be one of active, pending, blocked, got "gone"/, 'signet users set-status --help'],
     [['users', 'create', '--username', 'a', '--type', 'X'], /--type must be one of P, C/, 'signet users create --help'],
-    [['users', 'create', '--username', 'a', '--status', 'on'], /--status must be one of active, pending, blocked/, 'signet users create --help'],
-    [['users', 'create', '--username', 'a', '--password', 'p', '--password-stdin'], /either --password or --password-stdin/, 'signet users create --help'],
+    [
+      ['users', 'create', '--username', 'a', '--status', 'on'],
+      /--status must be one of active, pending, blocked/,
+      'signet users create --help',
+    ],
+    [
+      ['users', 'create', '--username', 'a', '--password', 'p', '--password-stdin'],
+      /either --password or --password-stdin/,
+      'signet users create --help',
+    ],
     [['users', 'set-password', 'u1'], /a password is required/, 'signet users set-password --help'],
     [['users', 'set-password', 'u1', '--password', ''], /the password is empty/, 'signet users set-password --help'],
-    [['clients', 'create', '--id', 'c', '--tenant', 't', '--access-ttl', '1h'], /--access-ttl must be a positive whole number, got "1h"/, 'signet clients create --help'],
-    [['clients', 'create', '--id', 'c', '--tenant', 't', '--max-sessions', '0'], /--max-sessions must be a positive whole number/, 'signet clients create --help'],
-    [['clients', 'create', '--id', 'c', '--tenant', 't', '--refresh-ttl', '4294967296'], /--refresh-ttl must be a positive/, 'signet clients create --help'],
+    [
+      ['clients', 'create', '--id', 'c', '--tenant', 't', '--access-ttl', '1h'],
+      /--access-ttl must be a positive whole number, got "1h"/,
+      'signet clients create --help',
+    ],
+    [
+      ['clients', 'create', '--id', 'c', '--tenant', 't', '--max-sessions', '0'],
+      /--max-sessions must be a positive whole number/,
+      'signet clients create --help',
+    ],
+    [
+      ['clients', 'create', '--id', 'c', '--tenant', 't', '--refresh-ttl', '4294967296'],
+      /--refresh-ttl must be a positive/,
+      'signet clients create --help',
+    ],
     [['keys', 'list', '--json=yes'], /does not take an argument/, 'signet --help'],
   ])('%j is a usage error', async (argv, message, pointer) => {
     const h = harness();
@@ -232,14 +301,38 @@ describe('requests', () => {
       }),
     });
     const r = await h.run(
-      'clients', 'create', '--id', 'web', '--tenant', 'acme', '--name', 'Web', '--grant-types', 'password, refresh_token,',
-      '--scopes', 'openid,profile', '--access-ttl', '600', '--refresh-ttl', '86400', '--max-sessions', '3',
+      'clients',
+      'create',
+      '--id',
+      'web',
+      '--tenant',
+      'acme',
+      '--name',
+      'Web',
+      '--grant-types',
+      'password, refresh_token,',
+      '--scopes',
+      'openid,profile',
+      '--access-ttl',
+      '600',
+      '--refresh-ttl',
+      '86400',
+      '--max-sessions',
+      '3',
     );
     expect(r.code).toBe(0);
     expect(h.calls[0].req).toEqual({
-      client_id: 'web', tenant_id: 'acme', name: 'Web', public: false, grant_types: ['password', 'refresh_token'],
-      scopes: ['openid', 'profile'], access_token_ttl_seconds: 600, refresh_token_ttl_seconds: 86400, max_sessions: 3,
-      password_encryption: '', reject_replayed_passwords: false,
+      client_id: 'web',
+      tenant_id: 'acme',
+      name: 'Web',
+      public: false,
+      grant_types: ['password', 'refresh_token'],
+      scopes: ['openid', 'profile'],
+      access_token_ttl_seconds: 600,
+      refresh_token_ttl_seconds: 86400,
+      max_sessions: 3,
+      password_encryption: '',
+      reject_replayed_passwords: false,
     });
     expect(r.stdout).toMatch(/\nclient_secret: SECRET-abc\n {2}\^ shown this once: store it now/);
 
@@ -247,7 +340,17 @@ describe('requests', () => {
     expect(h.calls[1].req).toMatchObject({ public: true, grant_types: [], access_token_ttl_seconds: 0, max_sessions: 0 });
     expect(pub.stdout).not.toContain('client_secret');
 
-    const enc = await h.run('clients', 'create', '--id', 'hz', '--tenant', 'acme', '--password-encryption', 'required', '--reject-replayed-passwords');
+    const enc = await h.run(
+      'clients',
+      'create',
+      '--id',
+      'hz',
+      '--tenant',
+      'acme',
+      '--password-encryption',
+      'required',
+      '--reject-replayed-passwords',
+    );
     expect(enc.code).toBe(0);
     expect(h.calls[2].req).toMatchObject({ password_encryption: 'required', reject_replayed_passwords: true });
     expect(enc.stdout).toContain('password_encryption:       none\n');
@@ -260,7 +363,11 @@ describe('requests', () => {
     const json = await h.run('clients', 'create', '--id', 'web', '--tenant', 'acme', '--json');
     expect(JSON.parse(json.stdout)).toEqual({
       client: expect.objectContaining({
-        clientId: 'web', clientType: 'confidential', createdAt: T0.toISOString(), passwordEncryption: 'none', rejectReplayedPasswords: false,
+        clientId: 'web',
+        clientType: 'confidential',
+        createdAt: T0.toISOString(),
+        passwordEncryption: 'none',
+        rejectReplayedPasswords: false,
       }),
       clientSecret: 'SECRET-abc',
     });
@@ -289,15 +396,41 @@ describe('requests', () => {
       { stdin: 'pw-from-stdin\n', env: { SIGNET_ADMIN_TOKEN: 't0123456789abcdef' } },
     );
     const created = await h.run(
-      'users', 'create', '--username', 'alice', '--email', 'a@example.com', '--phone', '+8613800000000', '--password-stdin',
-      '--tenant', 'acme', '--type', 'C', '--status', 'pending', '--groups', 'admins,ops', '--name', 'Alice',
+      'users',
+      'create',
+      '--username',
+      'alice',
+      '--email',
+      'a@example.com',
+      '--phone',
+      '+8613800000000',
+      '--password-stdin',
+      '--tenant',
+      'acme',
+      '--type',
+      'C',
+      '--status',
+      'pending',
+      '--groups',
+      'admins,ops',
+      '--name',
+      'Alice',
     );
     expect(created.code).toBe(0);
     expect(created.stdout).not.toContain('pw-from-stdin');
     expect(h.calls[0].req).toEqual({
-      tenant_id: 'acme', user_type: 'C', username: 'alice', email: 'a@example.com', phone_number: '+8613800000000',
-      name: 'Alice', password: 'pw-from-stdin', password_hash: '', status: 'pending', groups: ['admins', 'ops'],
-      email_verified: false, phone_number_verified: false,
+      tenant_id: 'acme',
+      user_type: 'C',
+      username: 'alice',
+      email: 'a@example.com',
+      phone_number: '+8613800000000',
+      name: 'Alice',
+      password: 'pw-from-stdin',
+      password_hash: '',
+      status: 'pending',
+      groups: ['admins', 'ops'],
+      email_verified: false,
+      phone_number_verified: false,
     });
     await h.run('users', 'create', '--username', 'bob');
     expect(h.calls[1].req).toMatchObject({ tenant_id: '', user_type: '', status: '', password: '', groups: [] });
@@ -360,7 +493,11 @@ describe('requests', () => {
   });
 
   it('users unlock reports a server error', async () => {
-    const h = harness({ unlockUser: async () => { throw grpcError(status.NOT_FOUND, 'no such user', { reason: 'not_found' }); } });
+    const h = harness({
+      unlockUser: async () => {
+        throw grpcError(status.NOT_FOUND, 'no such user', { reason: 'not_found' });
+      },
+    });
     expect(await h.run('users', 'unlock', 'nobody')).toMatchObject({ code: 1, stdout: '', stderr: 'error: not_found: no such user\n' });
   });
 
@@ -374,7 +511,18 @@ describe('requests', () => {
         next_page_token: '',
       }),
     });
-    const r = await h.run('audit', 'list', '--user', 'u1', '--tenant', 'acme', '--event', 'sign_in_failed', '--since', '2026-01-01T08:00:00+08:00');
+    const r = await h.run(
+      'audit',
+      'list',
+      '--user',
+      'u1',
+      '--tenant',
+      'acme',
+      '--event',
+      'sign_in_failed',
+      '--since',
+      '2026-01-01T08:00:00+08:00',
+    );
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe(
       [
@@ -384,13 +532,19 @@ describe('requests', () => {
         '',
       ].join('\n'),
     );
-    expect(h.calls).toEqual([{
-      method: 'listAuditEvents',
-      req: {
-        page_size: 100, page_token: '', user_id: 'u1', tenant_id: 'acme', event: 'sign_in_failed',
-        since: new Date('2026-01-01T00:00:00Z'),
+    expect(h.calls).toEqual([
+      {
+        method: 'listAuditEvents',
+        req: {
+          page_size: 100,
+          page_token: '',
+          user_id: 'u1',
+          tenant_id: 'acme',
+          event: 'sign_in_failed',
+          since: new Date('2026-01-01T00:00:00Z'),
+        },
       },
-    }]);
+    ]);
 
     // No filters: empty strings and no since, the default limit of 100.
     await h.run('audit', 'list');
@@ -401,8 +555,11 @@ describe('requests', () => {
     const now = new Date('2026-03-10T12:00:00Z');
     const h = harness({ listAuditEvents: async () => ({ events: [], next_page_token: '' }) }, { now });
     for (const [age, want] of [
-      ['24h', '2026-03-09T12:00:00.000Z'], ['7d', '2026-03-03T12:00:00.000Z'], ['30m', '2026-03-10T11:30:00.000Z'],
-      ['90s', '2026-03-10T11:58:30.000Z'], ['2w', '2026-02-24T12:00:00.000Z'],
+      ['24h', '2026-03-09T12:00:00.000Z'],
+      ['7d', '2026-03-03T12:00:00.000Z'],
+      ['30m', '2026-03-10T11:30:00.000Z'],
+      ['90s', '2026-03-10T11:58:30.000Z'],
+      ['2w', '2026-02-24T12:00:00.000Z'],
     ] as const) {
       expect((await h.run('audit', 'list', '--since', age)).code).toBe(0);
       expect(h.calls.at(-1)?.req.since.toISOString(), age).toBe(want);
@@ -435,13 +592,24 @@ describe('requests', () => {
 
     h.calls.length = 0;
     const many = await h.run('audit', 'list', '--limit', '1100', '--json');
-    expect(h.calls.map((c) => [c.req.page_size, c.req.page_token])).toEqual([[500, ''], [500, '500'], [100, '1000']]);
+    expect(h.calls.map((c) => [c.req.page_size, c.req.page_token])).toEqual([
+      [500, ''],
+      [500, '500'],
+      [100, '1000'],
+    ]);
     const events = JSON.parse(many.stdout);
     expect(events).toHaveLength(1100);
     // Proto JSON: int64 as a string, camelCase names, RFC 3339 time, every field present.
     expect(events[0]).toEqual({
-      id: '1200', time: T0.toISOString(), event: 'sign_in', tenantId: 'acme', userId: 'u1', clientId: 'web', deviceId: '',
-      ip: '203.0.113.7', reason: 'password',
+      id: '1200',
+      time: T0.toISOString(),
+      event: 'sign_in',
+      tenantId: 'acme',
+      userId: 'u1',
+      clientId: 'web',
+      deviceId: '',
+      ip: '203.0.113.7',
+      reason: 'password',
     });
 
     h.calls.length = 0;
@@ -496,14 +664,24 @@ describe('errors', () => {
   });
 
   it('names the status code when there is no ErrorInfo, with a hint for a bad token', async () => {
-    const h = harness({ listTenants: async () => { throw grpcError(status.UNAUTHENTICATED, 'bad token'); } });
+    const h = harness({
+      listTenants: async () => {
+        throw grpcError(status.UNAUTHENTICATED, 'bad token');
+      },
+    });
     const r = await h.run('tenants', 'list');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: unauthenticated: bad token\nhint: check SIGNET_ADMIN_TOKEN (or the admin-token file in SIGNET_DATA_DIR) against the server\n');
+    expect(r.stderr).toBe(
+      'error: unauthenticated: bad token\nhint: check SIGNET_ADMIN_TOKEN (or the admin-token file in SIGNET_DATA_DIR) against the server\n',
+    );
   });
 
   it('exit 3 with a hint when the admin API is unreachable', async () => {
-    const h = harness({ listTenants: async () => { throw grpcError(status.UNAVAILABLE, 'No connection established'); } });
+    const h = harness({
+      listTenants: async () => {
+        throw grpcError(status.UNAVAILABLE, 'No connection established');
+      },
+    });
     const r = await h.run('tenants', 'list', '--admin-url', '10.9.9.9:50052');
     expect(r.code).toBe(3);
     expect(r.stderr).toBe(
@@ -513,14 +691,22 @@ describe('errors', () => {
   });
 
   it('an unavailable answer from the server itself is a server error (exit 1)', async () => {
-    const h = harness({ listTenants: async () => { throw grpcError(status.UNAVAILABLE, 'database down', { reason: 'unavailable' }); } });
+    const h = harness({
+      listTenants: async () => {
+        throw grpcError(status.UNAVAILABLE, 'database down', { reason: 'unavailable' });
+      },
+    });
     expect(await h.run('tenants', 'list')).toMatchObject({ code: 1, stderr: 'error: unavailable: database down\n' });
   });
 
   it('prints unexpected errors without a stack, programming errors with one', async () => {
     const h = harness({
-      listTenants: async () => { throw new Error('boom'); },
-      listUsers: async () => { throw new TypeError('x is undefined'); },
+      listTenants: async () => {
+        throw new Error('boom');
+      },
+      listUsers: async () => {
+        throw new TypeError('x is undefined');
+      },
     });
     expect(await h.run('tenants', 'list')).toMatchObject({ code: 1, stderr: 'error: boom\n' });
     const bug = await h.run('users', 'list');
@@ -576,10 +762,18 @@ describe('connection', () => {
 describe('serve and migrate', () => {
   it('serve loads the config and calls app.serve, then reports it is serving', async () => {
     const seen: unknown[] = [];
-    const h = harness({}, {
-      env: { SIGNET_GRPC_PORT: '6001' },
-      app: { serve: async (config) => { seen.push(config.grpcPort); return { close: async () => {} }; } },
-    });
+    const h = harness(
+      {},
+      {
+        env: { SIGNET_GRPC_PORT: '6001' },
+        app: {
+          serve: async (config) => {
+            seen.push(config.grpcPort);
+            return { close: async () => {} };
+          },
+        },
+      },
+    );
     const r = await h.run('serve');
     expect(r).toMatchObject({ code: 0, stdout: '' });
     expect(seen).toEqual([6001]);
@@ -605,17 +799,33 @@ describe('serve and migrate', () => {
 
 describe('output helpers', () => {
   it('aligns tables, counting CJK as two columns, and escapes control characters', () => {
-    expect(table(['A', 'B', 'C'], [['租户', 'x', ''], ['ab', undefined, 'z']])).toBe(
-      ['A     B  C', '租户  x  -', 'ab    -  z'].join('\n'),
-    );
+    expect(
+      table(
+        ['A', 'B', 'C'],
+        [
+          ['租户', 'x', ''],
+          ['ab', undefined, 'z'],
+        ],
+      ),
+    ).toBe(['A     B  C', '租户  x  -', 'ab    -  z'].join('\n'));
     expect(width('租户a')).toBe(5);
     expect(clean('evil\u001b[31mred\u0007')).toBe('evil\\u001b[31mred\\u0007');
-    expect(record([['a', 1], ['long_key', 'v\n2']])).toBe('a:        1\nlong_key: v\\u000a2');
+    expect(
+      record([
+        ['a', 1],
+        ['long_key', 'v\n2'],
+      ]),
+    ).toBe('a:        1\nlong_key: v\\u000a2');
   });
 
   it('renders proto JSON: camelCase names, RFC 3339 dates, undefined left out', () => {
-    expect(toJson({ tenant_id: 'a', policy: { hide_unknown_users: true }, created_at: T0, retire_at: undefined, list: [{ a_b: 1 }] })).toEqual({
-      tenantId: 'a', policy: { hideUnknownUsers: true }, createdAt: '2026-01-02T03:04:05.678Z', list: [{ aB: 1 }],
+    expect(
+      toJson({ tenant_id: 'a', policy: { hide_unknown_users: true }, created_at: T0, retire_at: undefined, list: [{ a_b: 1 }] }),
+    ).toEqual({
+      tenantId: 'a',
+      policy: { hideUnknownUsers: true },
+      createdAt: '2026-01-02T03:04:05.678Z',
+      list: [{ aB: 1 }],
     });
   });
 });

@@ -16,7 +16,13 @@ const PHONE = '+8613800000000';
 /** A refusal's reason and details, or reason 'ok'. */
 type Outcome = { reason: string; details?: SignetError['details'] };
 const failure = (p: Promise<unknown>): Promise<Outcome> =>
-  p.then(() => ({ reason: 'ok' }), (e) => { if (e instanceof SignetError) return e; throw e; });
+  p.then(
+    () => ({ reason: 'ok' }),
+    (e) => {
+      if (e instanceof SignetError) return e;
+      throw e;
+    },
+  );
 
 describe('sign-in with a code', () => {
   let deps: D;
@@ -28,8 +34,20 @@ describe('sign-in with a code', () => {
   let n = 0;
 
   const userInput = (over: Partial<admin.UserInput>): admin.UserInput => ({
-    tenantId: 't1', userType: 'P', username: '', email: '', phoneNumber: '', name: '', password: '', passwordHash: '',
-    status: 'active', groups: ['g'], expiresAt: null, emailVerified: false, phoneVerified: false, ...over,
+    tenantId: 't1',
+    userType: 'P',
+    username: '',
+    email: '',
+    phoneNumber: '',
+    name: '',
+    password: '',
+    passwordHash: '',
+    status: 'active',
+    groups: ['g'],
+    expiresAt: null,
+    emailVerified: false,
+    phoneVerified: false,
+    ...over,
   });
   /** Sends a code; send limits are not under test here (no gap, and a captcha from the 4th send). */
   const codeFor = async (over: Partial<SendCodeRequest> = {}) => {
@@ -37,8 +55,17 @@ describe('sign-in with a code', () => {
     const challenge = await createCaptchaChallenge(deps, { state: 'POST:/v1/verification' }, () => ({ text: 'abcd', svg: '' }));
     const { captchaToken } = await verifyCaptcha(deps, challenge.token, 'abcd');
     const r = await sendCode(deps, {
-      tenant: t1, userType: 'P', channel: 'sms', destination: PHONE, target: 'ANY', usage: 'sign_in', locale: 'en', ip: '', clientId: 'web',
-      captchaToken, ...over,
+      tenant: t1,
+      userType: 'P',
+      channel: 'sms',
+      destination: PHONE,
+      target: 'ANY',
+      usage: 'sign_in',
+      locale: 'en',
+      ip: '',
+      clientId: 'web',
+      captchaToken,
+      ...over,
     });
     n++;
     return { id: r.verificationId, code: sender.sent[sender.sent.length - 1].code };
@@ -49,7 +76,12 @@ describe('sign-in with a code', () => {
   };
   const signIn = (token: string, over: { username?: string; phone_number?: string; user_type?: string } = {}, ctx = cc) =>
     signInWithVerificationToken(deps, ctx, {
-      verificationToken: token, deviceId: 'dev', ip: '10.0.0.2', scope: '', sourceType: '', userType: over.user_type ?? '',
+      verificationToken: token,
+      deviceId: 'dev',
+      ip: '10.0.0.2',
+      scope: '',
+      sourceType: '',
+      userType: over.user_type ?? '',
       identifier: { username: over.username, phoneNumber: over.phone_number },
     });
   const sms = (over: Record<string, string> = {}, grant = 'sms') =>
@@ -63,13 +95,27 @@ describe('sign-in with a code', () => {
     t1 = await admin.createTenant(deps, 't1', 'T1', {});
     await admin.createTenant(deps, 't2', 'T2', {});
     const web = await admin.createClient(deps, {
-      id: 'web', tenantId: 't1', name: 'web', public: true, grantTypes: ['password'], scopes: ['openid', 'user'],
-      accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 2,
+      id: 'web',
+      tenantId: 't1',
+      name: 'web',
+      public: true,
+      grantTypes: ['password'],
+      scopes: ['openid', 'user'],
+      accessTokenTtl: 0,
+      refreshTokenTtl: 0,
+      maxSessions: 2,
     });
     cc = { client: web.client, tenant: t1 };
     ({ secret } = await admin.createClient(deps, {
-      id: 'app', tenantId: 't1', name: 'app', public: false, grantTypes: ['sms', 'refresh_token'], scopes: ['openid', 'user'],
-      accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 2,
+      id: 'app',
+      tenantId: 't1',
+      name: 'app',
+      public: false,
+      grantTypes: ['sms', 'refresh_token'],
+      scopes: ['openid', 'user'],
+      accessTokenTtl: 0,
+      refreshTokenTtl: 0,
+      maxSessions: 2,
     }));
     user = await admin.createUser(deps, userInput({ username: 'u1', email: 'u1@example.com', phoneNumber: PHONE }));
     await admin.createUser(deps, userInput({ username: 'u2', phoneNumber: '+8613800000002' }));
@@ -97,9 +143,9 @@ describe('sign-in with a code', () => {
       expect((await failure(signIn(await tokenFor({ usage: 'bind_phone' })))).reason).toBe('invalid_grant');
       const t2 = (await admin.getTenant(deps, 't2'))!;
       expect((await failure(signIn(await tokenFor({ tenant: t2 })))).reason).toBe('invalid_grant');
-      expect((await failure(signIn(await tokenFor(), { username: 'u2' })))).toMatchObject({ reason: 'invalid_grant' });
-      expect((await failure(signIn(await tokenFor(), { user_type: 'C' })))).toMatchObject({ reason: 'invalid_grant' });
-      expect((await failure(signIn('not-a-token')))).toMatchObject({ reason: 'invalid_grant' });
+      expect(await failure(signIn(await tokenFor(), { username: 'u2' }))).toMatchObject({ reason: 'invalid_grant' });
+      expect(await failure(signIn(await tokenFor(), { user_type: 'C' }))).toMatchObject({ reason: 'invalid_grant' });
+      expect(await failure(signIn('not-a-token'))).toMatchObject({ reason: 'invalid_grant' });
       expect(deps.storage.sessionRows).toHaveLength(0);
     });
 
@@ -122,7 +168,7 @@ describe('sign-in with a code', () => {
   });
 
   describe('the sms grant (alias implicit)', () => {
-    it('is the sms grant under HZERO\'s name, which the transport maps', () => {
+    it("is the sms grant under HZERO's name, which the transport maps", () => {
       expect(GRANTS.sms).toBeDefined();
       expect(tokenCmd({ grant_type: 'implicit' }).grantType).toBe('sms');
     });
@@ -168,7 +214,11 @@ describe('sign-in with a code', () => {
         expect([e.reason, e.details?.params]).toEqual(['verification_invalid', [i]]);
       }
       const burned = await failure(sms({ phone: PHONE, captcha: code, captcha_key: id }));
-      expect([burned.reason, burned.details?.metadata?.limit_remaining, burned.details?.params]).toEqual(['verification_invalid', '0', undefined]);
+      expect([burned.reason, burned.details?.metadata?.limit_remaining, burned.details?.params]).toEqual([
+        'verification_invalid',
+        '0',
+        undefined,
+      ]);
     });
 
     it('answers not_found for a phone without a user, and account state after the code', async () => {

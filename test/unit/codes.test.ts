@@ -6,9 +6,7 @@ import * as admin from '../../src/domain/accounts/admin.js';
 import { FakeClock } from '../helpers/clock.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Tenant } from '../../src/domain/model.js';
-import {
-  checkCode, consumeVerificationToken, sendCode, verifyCode, type SendCodeRequest,
-} from '../../src/domain/defence/codes.js';
+import { checkCode, consumeVerificationToken, sendCode, verifyCode, type SendCodeRequest } from '../../src/domain/defence/codes.js';
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
 import { SendPacing } from '../../src/domain/defence/send-pacing.js';
@@ -19,7 +17,13 @@ const PHONE = '+8613800000000';
 /** A refusal's reason and details, or reason 'ok'. */
 type Outcome = { reason: string; details?: SignetError['details'] };
 const failure = (p: Promise<unknown>): Promise<Outcome> =>
-  p.then(() => ({ reason: 'ok' }), (e) => { if (e instanceof SignetError) return e; throw e; });
+  p.then(
+    () => ({ reason: 'ok' }),
+    (e) => {
+      if (e instanceof SignetError) return e;
+      throw e;
+    },
+  );
 const remaining = (e: Outcome) => e.details?.metadata?.limit_remaining;
 
 describe('verification codes', () => {
@@ -27,15 +31,27 @@ describe('verification codes', () => {
   let sender: ReturnType<typeof fakeSender>;
   let tenant: Tenant;
   let clock: FakeClock;
-  const send = (over: Partial<SendCodeRequest> = {}) => sendCode(deps, {
-    tenant, userType: 'P', channel: 'sms', destination: PHONE, target: 'ANY', usage: 'sign_in', locale: 'en', ip: '10.0.0.1', clientId: 'c1', ...over,
-  });
+  const send = (over: Partial<SendCodeRequest> = {}) =>
+    sendCode(deps, {
+      tenant,
+      userType: 'P',
+      channel: 'sms',
+      destination: PHONE,
+      target: 'ANY',
+      usage: 'sign_in',
+      locale: 'en',
+      ip: '10.0.0.1',
+      clientId: 'c1',
+      ...over,
+    });
   const lastCode = () => sender.sent[sender.sent.length - 1].code;
   const captchaToken = async (state = 'POST:/v1/verification') => {
     const c = await createCaptchaChallenge(deps, { state }, () => ({ text: 'abcd', svg: '' }));
     return (await verifyCaptcha(deps, c.token, 'abcd')).captchaToken;
   };
-  const settings = (codes: Partial<D['settings']['codes']>) => { deps.settings.codes = { ...deps.settings.codes, ...codes }; };
+  const settings = (codes: Partial<D['settings']['codes']>) => {
+    deps.settings.codes = { ...deps.settings.codes, ...codes };
+  };
 
   beforeEach(async () => {
     clock = new FakeClock();
@@ -45,8 +61,19 @@ describe('verification codes', () => {
     tenant = await admin.createTenant(deps, 't1', 'T1', {});
     await admin.createTenant(deps, 't2', 'T2', { hideUnknownUsers: true });
     await admin.createUser(deps, {
-      tenantId: 't1', userType: 'P', username: 'u1', email: 'u1@example.com', phoneNumber: PHONE, name: '', password: '', passwordHash: '',
-      status: 'active', groups: [], expiresAt: null, emailVerified: false, phoneVerified: false,
+      tenantId: 't1',
+      userType: 'P',
+      username: 'u1',
+      email: 'u1@example.com',
+      phoneNumber: PHONE,
+      name: '',
+      password: '',
+      passwordHash: '',
+      status: 'active',
+      groups: [],
+      expiresAt: null,
+      emailVerified: false,
+      phoneVerified: false,
     });
   });
 
@@ -54,9 +81,17 @@ describe('verification codes', () => {
     it('sends a 6-digit code and keeps only its HMAC, under a 32-hex verification id', async () => {
       const r = await send();
       expect(r).toEqual({ verificationId: expect.stringMatching(/^[0-9a-f]{32}$/), isUser: true, expiresIn: 300 });
-      expect(sender.sent).toEqual([{
-        channel: 'sms', to: PHONE, code: expect.stringMatching(/^\d{6}$/), usage: 'sign_in', tenantId: 't1', expiresInSeconds: 300, locale: 'en',
-      }]);
+      expect(sender.sent).toEqual([
+        {
+          channel: 'sms',
+          to: PHONE,
+          code: expect.stringMatching(/^\d{6}$/),
+          usage: 'sign_in',
+          tenantId: 't1',
+          expiresInSeconds: 300,
+          locale: 'en',
+        },
+      ]);
       const raw = (await deps.kv.get(`code:{${r.verificationId}}`))!;
       expect(raw).not.toContain(lastCode());
       expect(JSON.parse(raw)).toEqual({ h: expect.stringMatching(/^[0-9a-f]{64}$/), t: 't1', u: 'P', c: 'sms', d: PHONE, g: 'sign_in' });
@@ -97,7 +132,14 @@ describe('verification codes', () => {
 
     it('makes a suppressed send wait about as long as real sends take, so its answer time hides nothing', async () => {
       // A real send that takes 300 ms by the domain's clock.
-      const slow = { name: 'slow', sent: [] as unknown[], async send(m: unknown) { clock.advance(300); slow.sent.push(m); } };
+      const slow = {
+        name: 'slow',
+        sent: [] as unknown[],
+        async send(m: unknown) {
+          clock.advance(300);
+          slow.sent.push(m);
+        },
+      };
       deps.sender = slow;
       const hidden = (await admin.getTenant(deps, 't2'))!;
       await send({ destination: PHONE });
@@ -181,7 +223,12 @@ describe('verification codes', () => {
     });
 
     it('answers unavailable when the sender fails, and gives the slot back', async () => {
-      deps.sender = { name: 'broken', async send() { throw new Error('provider down'); } };
+      deps.sender = {
+        name: 'broken',
+        async send() {
+          throw new Error('provider down');
+        },
+      };
       const e = await failure(send());
       expect(e.reason).toBe('unavailable');
       expect(e.details?.metadata).toEqual({ sender: 'broken' });
@@ -203,8 +250,11 @@ describe('verification codes', () => {
       expect([again.reason, remaining(again)]).toEqual(['verification_invalid', '0']);
       // A spent code: no count for the message to name.
       expect(again.details?.params).toBeUndefined();
-      expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1', usage: 'sign_in' }))
-        .toEqual({ channel: 'sms', destination: PHONE, userType: 'P' });
+      expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1', usage: 'sign_in' })).toEqual({
+        channel: 'sms',
+        destination: PHONE,
+        userType: 'P',
+      });
       expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1' })).toBeNull();
     });
 
@@ -253,8 +303,10 @@ describe('verification codes', () => {
       // Without a count the message says nothing of attempts: the code is gone (HZERO's overdue).
       expect(messageFor('verification_invalid', 'zh-CN')).toBe('验证码失效，请重新获取');
       expect(messageFor('verification_invalid', 'en', [2])).toBe('The verification code is wrong, 2 attempts left.');
-      expect([hzeroKeyFor('verification_invalid'), hzeroKeyFor('verification_invalid', [2])])
-        .toEqual(['captcha.validate.overdue', 'hoth.warn.captchaWrong']);
+      expect([hzeroKeyFor('verification_invalid'), hzeroKeyFor('verification_invalid', [2])]).toEqual([
+        'captcha.validate.overdue',
+        'hoth.warn.captchaWrong',
+      ]);
     });
 
     it('checks a code in one step for an expected tenant and destination; a mismatch is a wrong code', async () => {
@@ -288,8 +340,11 @@ describe('verification codes', () => {
       expect(await consumeVerificationToken(deps, bind, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
       clock.advance(60_000);
       const any = await tokenFor({ usage: '', channel: 'email', destination: 'u1@example.com' });
-      expect(await consumeVerificationToken(deps, any, { tenantId: 't1', usage: 'sign_in' }))
-        .toEqual({ channel: 'email', destination: 'u1@example.com', userType: 'P' });
+      expect(await consumeVerificationToken(deps, any, { tenantId: 't1', usage: 'sign_in' })).toEqual({
+        channel: 'email',
+        destination: 'u1@example.com',
+        userType: 'P',
+      });
     });
 
     it('expire after 600 s', async () => {

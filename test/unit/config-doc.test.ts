@@ -9,7 +9,7 @@ describe('the configuration table', () => {
   it('is in the README exactly as scripts/config-doc.ts writes it', () => {
     const readme = readFileSync(README, 'utf8');
     expect(readme).toContain('## Configuration');
-    expect(readme, 'README.md\'s configuration table is out of date: run `npm run docs:config`').toBe(withConfigTable(readme));
+    expect(readme, "README.md's configuration table is out of date: run `npm run docs:config`").toBe(withConfigTable(readme));
   });
 
   it('has one row per variable, each described on one line', () => {

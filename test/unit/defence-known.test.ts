@@ -13,7 +13,13 @@ import type { DefenceSettings } from '../../src/config.js';
 import { clearOfMinuteEnd } from '../helpers/clock.js';
 
 const defence = (over: Partial<DefenceSettings> = {}): DefenceSettings => ({
-  ipPerMinute: 0, clientPerMinute: 0, ipFailuresCaptcha: 0, ipFailuresBlock: 0, ipFailureWindowSeconds: 900, captchaTtlSeconds: 300, ...over,
+  ipPerMinute: 0,
+  clientPerMinute: 0,
+  ipFailuresCaptcha: 0,
+  ipFailuresBlock: 0,
+  ipFailureWindowSeconds: 900,
+  captchaTtlSeconds: 300,
+  ...over,
 });
 
 async function reasonOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
@@ -209,7 +215,7 @@ describe('Lockout: locks seen from an identifier', () => {
     expect(here.seenLocked('t1', 'P:username:cy')).toBe(false);
   });
 
-  it('gives a successful attempt\'s place back, held back only with no failures and budget to spare', async () => {
+  it("gives a successful attempt's place back, held back only with no failures and budget to spare", async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
     const runSoon = vi.spyOn(kv, 'runSoon');
     const lockout = new Lockout(new KvLockoutStore(kv), systemClock);

@@ -7,9 +7,7 @@ import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/keys/transport-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { FakeClock } from '../helpers/clock.js';
-import {
-  candidateSplits, obtainPassword, readEncryptedParams,
-} from '../../src/domain/signin/encrypted-password.js';
+import { candidateSplits, obtainPassword, readEncryptedParams } from '../../src/domain/signin/encrypted-password.js';
 import { isSignetError, SignetError } from '../../src/domain/errors.js';
 import type { Client } from '../../src/domain/model.js';
 import type { Deps } from '../../src/domain/deps.js';
@@ -26,7 +24,6 @@ const jsencrypt = (pem: string, text: string) => {
 };
 
 const KEK = Buffer.alloc(32, 5);
-const HOUR = 3600_000;
 
 async function failure(p: Promise<unknown>): Promise<SignetError> {
   try {
@@ -55,7 +52,9 @@ describe('TransportKeyRing', () => {
     await other.init();
     expect((await other.current()).thumbprint).toBe(current.thumbprint);
     // Another key-encryption key cannot open it.
-    await expect(new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }, systemClock).init()).rejects.toThrow();
+    await expect(
+      new TransportKeyRing(storage.transportKeys, Buffer.alloc(32, 6), { bits: 2048, graceSeconds: 3600 }, systemClock).init(),
+    ).rejects.toThrow();
   });
 
   it('refuses keys under 2048 bits', () => {
@@ -77,7 +76,9 @@ describe('TransportKeyRing', () => {
     expect(await fresh.decryptionKeys()).toHaveLength(rows.length);
     for (const r of rows) expect(await fresh.decryptionKeys(r.thumbprint)).toHaveLength(1);
     const made = await fresh.rotate();
-    expect((await storage.transportKeys.listUsable(new Date())).filter((k) => k.status === 'active').map((k) => k.thumbprint)).toEqual([made.thumbprint]);
+    expect((await storage.transportKeys.listUsable(new Date())).filter((k) => k.status === 'active').map((k) => k.thumbprint)).toEqual([
+      made.thumbprint,
+    ]);
   });
 
   it('rotates: the new key is published, the old one decrypts until its grace period ends, then not at all', async () => {
@@ -88,7 +89,10 @@ describe('TransportKeyRing', () => {
     const old = await ring.current();
     const rotated = await ring.rotate();
     expect((await ring.current()).thumbprint).toBe(rotated.thumbprint);
-    expect((await ring.list()).map((k) => [k.thumbprint, k.status])).toEqual([[old.thumbprint, 'retired'], [rotated.thumbprint, 'active']]);
+    expect((await ring.list()).map((k) => [k.thumbprint, k.status])).toEqual([
+      [old.thumbprint, 'retired'],
+      [rotated.thumbprint, 'active'],
+    ]);
     expect(await ring.decryptionKeys(old.thumbprint)).toHaveLength(1);
     expect(await ring.decryptionKeys()).toHaveLength(2);
 
@@ -117,7 +121,13 @@ const checks = (deps: Deps) => deps.limiter.admit('', '');
 const withPassword = <T>(deps: Deps, client: Client, password: string, signIn: (p: string) => Promise<T>) =>
   obtainPassword(deps, client, { kind: 'field', value: password }, checks(deps), (p) => signIn(p.password));
 /** CloudBase's encrypted sign-in, as its endpoint runs it. */
-const withEncryptedParams = <T>(deps: Deps, client: Client, params: string, thumbprint: string, signIn: (p: { username?: string }) => Promise<T>) =>
+const withEncryptedParams = <T>(
+  deps: Deps,
+  client: Client,
+  params: string,
+  thumbprint: string,
+  signIn: (p: { username?: string }) => Promise<T>,
+) =>
   obtainPassword(deps, client, { kind: 'params', params, thumbprint }, checks(deps), (p) => signIn({ username: p.identifier?.username }));
 /** The password as the sign-in steps would receive it. */
 const readPassword = (deps: Deps, client: Client, password: string) => withPassword(deps, client, password, async (p) => p);
@@ -125,7 +135,8 @@ const readPassword = (deps: Deps, client: Client, password: string) => withPassw
 describe('readPassword and readEncryptedParams', () => {
   let deps: Deps;
   let pem: string;
-  const client = (over: Partial<Client> = {}) => ({ id: 'c', passwordEncryption: 'none', rejectReplayedPasswords: false, ...over }) as Client;
+  const client = (over: Partial<Client> = {}) =>
+    ({ id: 'c', passwordEncryption: 'none', rejectReplayedPasswords: false, ...over }) as Client;
 
   beforeAll(async () => {
     deps = await fakeDeps();
@@ -150,7 +161,8 @@ describe('readPassword and readEncryptedParams', () => {
   it('rsa and required: a block jsencrypt wrote without its leading zero byte still decrypts', async () => {
     const pub = createPublicKey(pem);
     let ct: Buffer;
-    do ct = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('secret')); while (ct[0] !== 0);
+    do ct = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('secret'));
+    while (ct[0] !== 0);
     const short = ct.subarray(1).toString('base64'); // 255 bytes, as jsencrypt's minimal hex gives it
     expect(await readPassword(deps, client({ passwordEncryption: 'required' }), short)).toBe('secret');
   }, 60_000);
@@ -195,28 +207,49 @@ describe('readPassword and readEncryptedParams', () => {
     const c = client({ id: 'rc', passwordEncryption: 'required', rejectReplayedPasswords: true });
     const ct = jsencrypt(pem, 'secret');
     for (const reason of ['captcha_required', 'captcha_invalid', 'resource_exhausted'] as const) {
-      await expect(withPassword(deps, c, ct, async () => { throw new SignetError(reason, 'test'); })).rejects.toMatchObject({ reason });
+      await expect(
+        withPassword(deps, c, ct, async () => {
+          throw new SignetError(reason, 'test');
+        }),
+      ).rejects.toMatchObject({ reason });
     }
     // Compared and wrong: used up.
-    await expect(withPassword(deps, c, ct, async () => { throw new SignetError('invalid_password', 'test'); })).rejects.toMatchObject({ reason: 'invalid_password' });
+    await expect(
+      withPassword(deps, c, ct, async () => {
+        throw new SignetError('invalid_password', 'test');
+      }),
+    ).rejects.toMatchObject({ reason: 'invalid_password' });
     expect((await failure(withPassword(deps, c, ct, async (p) => p))).details.message).toBe('invalid_argument.password_replayed');
     // Same for params; and a success uses it up too.
     const { thumbprint } = await deps.transportKeys.current();
     const params = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
-    await expect(withEncryptedParams(deps, c, params, thumbprint, async () => { throw new SignetError('captcha_required', 'test'); })).rejects.toThrow();
+    await expect(
+      withEncryptedParams(deps, c, params, thumbprint, async () => {
+        throw new SignetError('captcha_required', 'test');
+      }),
+    ).rejects.toThrow();
     expect(await withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username)).toBe('alice');
-    expect((await failure(withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username))).details.message)
-      .toBe('invalid_argument.password_replayed');
+    expect((await failure(withEncryptedParams(deps, c, params, thumbprint, async (p) => p.username))).details.message).toBe(
+      'invalid_argument.password_replayed',
+    );
   });
 
   it('reads CloudBase params made by the SDK, one block or chunked', async () => {
     const { thumbprint } = await deps.transportKeys.current();
     const short = getEncryptInfo({ publicKey: pem, payload: { username: 'alice', password: 'pw' } });
-    expect(await readEncryptedParams(deps, client(), short, thumbprint)).toMatchObject({ username: 'alice', password: 'pw', undecodable: false });
+    expect(await readEncryptedParams(deps, client(), short, thumbprint)).toMatchObject({
+      username: 'alice',
+      password: 'pw',
+      undecodable: false,
+    });
     const long = 'p'.repeat(400);
     const chunked = getEncryptInfo({ publicKey: pem, payload: { email: 'a@example.com', password: long } });
     expect(Math.ceil(Buffer.from(chunked, 'base64').length / 256)).toBe(4);
-    expect(await readEncryptedParams(deps, client(), chunked, '')).toMatchObject({ email: 'a@example.com', password: long, undecodable: false });
+    expect(await readEncryptedParams(deps, client(), chunked, '')).toMatchObject({
+      email: 'a@example.com',
+      password: long,
+      undecodable: false,
+    });
   });
 
   it('copes with jsencrypt’s short blocks: a lone one is left-padded, in a concatenation every cut is tried', async () => {
@@ -236,8 +269,11 @@ describe('readPassword and readEncryptedParams', () => {
       const blocks = chunks.map((c, i) => (i === short ? withLeadingZero(c) : encrypt(c)));
       const params = Buffer.concat(blocks);
       expect(params.length).toBe(chunks.length * 256 - 1);
-      expect(await readEncryptedParams(deps, client(), params.toString('base64'), thumbprint))
-        .toMatchObject({ username: 'alice', password: 'q'.repeat(300), undecodable: false });
+      expect(await readEncryptedParams(deps, client(), params.toString('base64'), thumbprint)).toMatchObject({
+        username: 'alice',
+        password: 'q'.repeat(300),
+        undecodable: false,
+      });
     }
     // Replaying it with the zero byte put back (or taken away) is still a replay.
     const blocks = chunks.map((c, i) => (i === 1 ? withLeadingZero(c) : encrypt(c)));
@@ -249,7 +285,11 @@ describe('readPassword and readEncryptedParams', () => {
     // The cuts: one for whole blocks, one per block otherwise; a block at one place is one object.
     const ct = Buffer.alloc(3 * 256 - 1, 1);
     const splits = candidateSplits(ct, 256, 8)!;
-    expect(splits.map((sp) => sp.map((b) => b.length))).toEqual([[256, 256, 256], [256, 256, 256], [256, 256, 256]]);
+    expect(splits.map((sp) => sp.map((b) => b.length))).toEqual([
+      [256, 256, 256],
+      [256, 256, 256],
+      [256, 256, 256],
+    ]);
     expect(splits[0][2]).toBe(splits[1][2]);
     expect(candidateSplits(Buffer.alloc(3 * 256 - 2), 256, 8)).toBeUndefined();
     expect(candidateSplits(Buffer.alloc(254), 256, 8)).toHaveLength(1);

@@ -58,8 +58,11 @@ describe('error details', () => {
         if (file.endsWith(path.join('domain', 'errors.ts')) && args[0] === 'reason') continue; // the class itself
         count++;
         const detail = args[1] ?? '';
-        const ok = /^'[a-z][a-z0-9_]*'$/.test(detail) || /^`[a-z_]*\$\{[\w.]+\}[a-z_]*`$/.test(detail) ||
-          /^[\w.]+$/.test(detail) || /^[\w.]+ \? '[a-z_]+' : '[a-z_]+'$/.test(detail);
+        const ok =
+          /^'[a-z][a-z0-9_]*'$/.test(detail) ||
+          /^`[a-z_]*\$\{[\w.]+\}[a-z_]*`$/.test(detail) ||
+          /^[\w.]+$/.test(detail) ||
+          /^[\w.]+ \? '[a-z_]+' : '[a-z_]+'$/.test(detail);
         expect(ok, `${path.relative('.', file)}: new SignetError(${args.join(', ')})`).toBe(true);
       }
     }

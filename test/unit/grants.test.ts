@@ -31,12 +31,30 @@ const detailOf = async (p: Promise<unknown>) => {
 async function setup(deps: Deps) {
   await admin.createTenant(deps, 't1', 'T1', {});
   const { secret } = await admin.createClient(deps, {
-    id: 'c1', tenantId: 't1', name: 'c1', public: false, grantTypes: ['password', 'refresh_token', 'client_credentials'],
-    scopes: ['openid', 'user'], accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 2,
+    id: 'c1',
+    tenantId: 't1',
+    name: 'c1',
+    public: false,
+    grantTypes: ['password', 'refresh_token', 'client_credentials'],
+    scopes: ['openid', 'user'],
+    accessTokenTtl: 0,
+    refreshTokenTtl: 0,
+    maxSessions: 2,
   });
   const user = await admin.createUser(deps, {
-    tenantId: 't1', userType: 'P', username: 'u1', email: '', phoneNumber: '', name: '', password: 'pw', passwordHash: '',
-    status: 'active', groups: ['g'], expiresAt: null, emailVerified: false, phoneVerified: false,
+    tenantId: 't1',
+    userType: 'P',
+    username: 'u1',
+    email: '',
+    phoneNumber: '',
+    name: '',
+    password: 'pw',
+    passwordHash: '',
+    status: 'active',
+    groups: ['g'],
+    expiresAt: null,
+    emailVerified: false,
+    phoneVerified: false,
   });
   return { secret, user };
 }
@@ -84,7 +102,7 @@ describe('grants', () => {
     expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
   });
 
-  it('shares the pair only with the live token\'s immediate predecessor: two generations back is a replay', async () => {
+  it("shares the pair only with the live token's immediate predecessor: two generations back is a replay", async () => {
     const t0 = await password('u1', 'pw');
     const t1 = await refresh(t0.refreshToken);
     const t2 = await refresh(t1.refreshToken);
@@ -116,10 +134,20 @@ describe('grants', () => {
   it('refuses a refresh token of another client', async () => {
     const t0 = await password('u1', 'pw');
     const { secret: s2 } = await admin.createClient(deps, {
-      id: 'c2', tenantId: 't1', name: 'c2', public: false, grantTypes: ['refresh_token'], scopes: ['user'],
-      accessTokenTtl: 0, refreshTokenTtl: 0, maxSessions: 0,
+      id: 'c2',
+      tenantId: 't1',
+      name: 'c2',
+      public: false,
+      grantTypes: ['refresh_token'],
+      scopes: ['user'],
+      accessTokenTtl: 0,
+      refreshTokenTtl: 0,
+      maxSessions: 0,
     });
-    const other = token(deps, tokenCmd({ grant_type: 'refresh_token', client_id: 'c2', client_secret: s2, refresh_token: t0.refreshToken }));
+    const other = token(
+      deps,
+      tokenCmd({ grant_type: 'refresh_token', client_id: 'c2', client_secret: s2, refresh_token: t0.refreshToken }),
+    );
     expect(await reasonOf(other)).toBe('invalid_grant');
   });
 

@@ -16,17 +16,22 @@ const last = () => h.calls[h.calls.length - 1];
 describe('CallContext', () => {
   it('passes the listed headers through as metadata, and nothing else', async () => {
     const basic = `Basic ${Buffer.from('my-client:').toString('base64')}`;
-    await post(h, '/auth/v1/token', { grant_type: 'client_credentials' }, {
-      authorization: basic,
-      'x-device-id': 'd'.repeat(32),
-      'x-request-id': 'a'.repeat(32),
-      'accept-language': 'en-US,en;q=0.9',
-      'x-captcha-token': 'cap',
-      'user-agent': 'ua/1',
-      'X-SDK-Version': '3.3.3',
-      cookie: 'secret=1',
-      'x-other': 'no',
-    });
+    await post(
+      h,
+      '/auth/v1/token',
+      { grant_type: 'client_credentials' },
+      {
+        authorization: basic,
+        'x-device-id': 'd'.repeat(32),
+        'x-request-id': 'a'.repeat(32),
+        'accept-language': 'en-US,en;q=0.9',
+        'x-captcha-token': 'cap',
+        'user-agent': 'ua/1',
+        'X-SDK-Version': '3.3.3',
+        cookie: 'secret=1',
+        'x-other': 'no',
+      },
+    );
     expect(last().ctx.metadata).toEqual({
       authorization: basic,
       'x-device-id': 'd'.repeat(32),
@@ -54,7 +59,11 @@ describe('CallContext', () => {
     const odd = await call(h, 'GET', '/.well-known/jwks.json', { headers: { 'x-request-id': 'a b<script>' } });
     expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
 
-    for (const [method, path] of [['GET', '/nope'], ['GET', '/auth/v1/signin'], ['OPTIONS', '/auth/v1/signin']]) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['GET', '/auth/v1/signin'],
+      ['OPTIONS', '/auth/v1/signin'],
+    ]) {
       const r = await call(h, method, path, { headers: { 'x-request-id': 'rid-1' } });
       expect(r.headers['x-request-id'], `${method} ${path}`).toBe('rid-1');
     }
@@ -129,7 +138,8 @@ describe('CORS', () => {
     try {
       const ok = await call(c, 'OPTIONS', '/auth/v1/token', {
         headers: {
-          origin: 'https://b.example', 'access-control-request-method': 'POST',
+          origin: 'https://b.example',
+          'access-control-request-method': 'POST',
           'access-control-request-headers': 'authorization,undefined,bad header,x-device-id',
         },
       });
@@ -159,19 +169,22 @@ describe('CORS', () => {
 
 describe('extra routes', () => {
   it('serves hand-written routes with the same context, limits and error rendering', async () => {
-    const x = await startHarness({ bodyLimitBytes: 1024 }, {
-      extraRoutes: [
-        {
-          method: 'post',
-          path: '/oauth/oauth/token',
-          async handle(ex) {
-            const body = (await ex.readBody()).toString();
-            if (body === 'fail') throw new SignetError('invalid_grant', 'test');
-            ex.sendJson(200, { body, query: ex.query, rid: ex.ctx.requestId });
+    const x = await startHarness(
+      { bodyLimitBytes: 1024 },
+      {
+        extraRoutes: [
+          {
+            method: 'post',
+            path: '/oauth/oauth/token',
+            async handle(ex) {
+              const body = (await ex.readBody()).toString();
+              if (body === 'fail') throw new SignetError('invalid_grant', 'test');
+              ex.sendJson(200, { body, query: ex.query, rid: ex.ctx.requestId });
+            },
           },
-        },
-      ],
-    });
+        ],
+      },
+    );
     try {
       const r = await call(x, 'POST', '/oauth/oauth/token?grant_type=password', { body: 'a=1', headers: { 'x-request-id': 'r1' } });
       expect(r.json).toEqual({ body: 'a=1', query: 'grant_type=password', rid: 'r1' });
@@ -187,7 +200,9 @@ describe('extra routes', () => {
   });
 
   it('refuses an extra route that shadows an annotated one', async () => {
-    await expect(startHarness({}, { extraRoutes: [{ method: 'POST', path: '/auth/v1/signin', handle() {} }] })).rejects.toThrow(/routed twice/);
+    await expect(startHarness({}, { extraRoutes: [{ method: 'POST', path: '/auth/v1/signin', handle() {} }] })).rejects.toThrow(
+      /routed twice/,
+    );
   });
 });
 

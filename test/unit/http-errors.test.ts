@@ -17,10 +17,16 @@ beforeEach(() => {
 
 const EN = { 'accept-language': 'en' };
 const errorInfo = (reason: string, extra: Record<string, unknown> = {}) => ({
-  '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'signet.auth.v1', metadata: {}, ...extra,
+  '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+  reason,
+  domain: 'signet.auth.v1',
+  metadata: {},
+  ...extra,
 });
 const localized = (locale: string, message: string) => ({
-  '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale, message,
+  '@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
+  locale,
+  message,
 });
 
 /** Raw bytes on a socket, for requests no client library would send. */
@@ -69,7 +75,11 @@ describe('error bodies', () => {
       code: 9,
       message,
       details: [
-        errorInfo('invalid_status', { metadata: { limit_remaining: '0', hzero_key: 'hoth.warn.accountLocked' }, limit_remaining: 0, retry_delay: '840s' }),
+        errorInfo('invalid_status', {
+          metadata: { limit_remaining: '0', hzero_key: 'hoth.warn.accountLocked' },
+          limit_remaining: 0,
+          retry_delay: '840s',
+        }),
         {
           '@type': 'type.googleapis.com/google.rpc.BadRequest',
           field_violations: [{ field: 'username', description: 'locked' }],
@@ -175,8 +185,9 @@ describe('bad input never crashes the server', () => {
     expect(await raw(h, 'GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
     expect(await raw(h, 'PROPFIND /auth/v1/signin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 405/);
     expect(await raw(h, 'GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 404/);
-    expect(await raw(h, `GET http://x.example/.well-known/jwks.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
-      .toMatch(/^HTTP\/1.1 200[\s\S]*\{"keys":\[\]\}$/);
+    expect(await raw(h, `GET http://x.example/.well-known/jwks.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(
+      /^HTTP\/1.1 200[\s\S]*\{"keys":\[\]\}$/,
+    );
     expect(await raw(h, 'garbage\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
     expect((await call(h, 'GET', '/.well-known/jwks.json')).status).toBe(200);
   });
@@ -197,9 +208,12 @@ describe('bad input never crashes the server', () => {
   });
 
   it('answers 501 for an annotated method without a handler', async () => {
-    const partial = await startHarness({}, {
-      services: [{ definition: AuthServiceDefinition, handlers: {} }],
-    });
+    const partial = await startHarness(
+      {},
+      {
+        services: [{ definition: AuthServiceDefinition, handlers: {} }],
+      },
+    );
     try {
       const r = await post(partial, '/auth/v1/signin', {});
       expect(r.status).toBe(501);

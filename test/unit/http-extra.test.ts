@@ -8,21 +8,38 @@ const noop = () => {};
 
 describe('extra routes with path variables', () => {
   it('matches {name} segments, decodes them, and prefers an exact path', async () => {
-    const x = await startHarness({}, {
-      extraRoutes: [
-        { method: 'GET', path: '/img/{key}', handle: (ex) => ex.send(200, Buffer.from([1, 2, 3]), { 'content-type': 'image/png', 'cache-control': 'no-cache' }) },
-        { method: 'GET', path: '/img/latest', handle: (ex) => ex.sendJson(200, { latest: true }) },
-        { method: 'GET', path: '/a/{x}/b/{y}', handle: (ex) => ex.sendJson(200, { ...ex.params }) },
-        { method: 'DELETE', path: '/a/{x}/b/{y}', handle: () => { throw new SignetError('permission_denied', 'test'); } },
-      ],
-    });
+    const x = await startHarness(
+      {},
+      {
+        extraRoutes: [
+          {
+            method: 'GET',
+            path: '/img/{key}',
+            handle: (ex) => ex.send(200, Buffer.from([1, 2, 3]), { 'content-type': 'image/png', 'cache-control': 'no-cache' }),
+          },
+          { method: 'GET', path: '/img/latest', handle: (ex) => ex.sendJson(200, { latest: true }) },
+          { method: 'GET', path: '/a/{x}/b/{y}', handle: (ex) => ex.sendJson(200, { ...ex.params }) },
+          {
+            method: 'DELETE',
+            path: '/a/{x}/b/{y}',
+            handle: () => {
+              throw new SignetError('permission_denied', 'test');
+            },
+          },
+        ],
+      },
+    );
     try {
       const img = await call(x, 'GET', '/img/abc', { headers: { 'x-request-id': 'rid-1', origin: 'https://a.example' } });
       expect(img.status).toBe(200);
       expect(Buffer.from(img.text, 'latin1')).toEqual(Buffer.from([1, 2, 3]));
       expect(img.headers).toMatchObject({
-        'content-type': 'image/png', 'content-length': '3', 'cache-control': 'no-cache', 'x-request-id': 'rid-1',
-        'access-control-allow-origin': '*', 'x-content-type-options': 'nosniff',
+        'content-type': 'image/png',
+        'content-length': '3',
+        'cache-control': 'no-cache',
+        'x-request-id': 'rid-1',
+        'access-control-allow-origin': '*',
+        'x-content-type-options': 'nosniff',
       });
       expect((await call(x, 'GET', '/img/latest')).json).toEqual({ latest: true });
       expect((await call(x, 'GET', '/a/one%20two/b/%E4%B8%89')).json).toEqual({ x: 'one two', y: '三' });

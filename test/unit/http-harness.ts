@@ -41,7 +41,8 @@ function fakeHandlers(def: GenericServiceDefinition, calls: Call[], answers: Rec
 }
 
 export async function startHarness(
-  config: Partial<HttpServerOptions['config']> = {}, extra: Partial<HttpServerOptions> = {},
+  config: Partial<HttpServerOptions['config']> = {},
+  extra: Partial<HttpServerOptions> = {},
 ): Promise<Harness> {
   const calls: Call[] = [];
   const answers: Record<string, unknown> = {};
@@ -70,10 +71,11 @@ export async function startHarness(
     answers,
     logs,
     server,
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -86,7 +88,9 @@ export interface Reply {
 
 /** A raw HTTP exchange (no fetch: it would normalise paths and refuse some headers). */
 export function call(
-  h: Harness, method: string, path: string,
+  h: Harness,
+  method: string,
+  path: string,
   opts: { headers?: Record<string, string | number>; body?: string | Buffer; chunked?: boolean } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {

@@ -20,15 +20,18 @@ function definition(rules: Record<string, Partial<HttpRule>>): GenericServiceDef
   const methods: GenericServiceDefinition['methods'] = {};
   for (const [name, rule] of Object.entries(rules)) {
     methods[name] = {
-      name, requestType: UpdateTenantRequest, responseType: Tenant, requestStream: false, responseStream: false,
+      name,
+      requestType: UpdateTenantRequest,
+      responseType: Tenant,
+      requestStream: false,
+      responseStream: false,
       options: annotated(rule),
     };
   }
   return { name: 'Test', fullName: 'test.Test', methods };
 }
 
-const compile = (rules: Record<string, Partial<HttpRule>>) =>
-  compileRoutes(new RouteTable(), definition(rules), {}, defaultRegistry());
+const compile = (rules: Record<string, Partial<HttpRule>>) => compileRoutes(new RouteTable(), definition(rules), {}, defaultRegistry());
 
 let h: Harness;
 const seen: Array<{ rpc: string; req: any }> = [];
@@ -41,10 +44,15 @@ beforeAll(async () => {
     Bound: { get: '/v1/a/{tenant_id}', additional_bindings: [HttpRule.fromPartial({ delete: '/v1/b/{tenant_id}:purge' })] },
     Wild: { custom: { kind: 'LINK', path: '/v1/*/x' } },
   });
-  const handlers = Object.fromEntries(Object.keys(def.methods).map((rpc) => [rpc, async (req: unknown, _ctx: CallContext) => {
-    seen.push({ rpc, req });
-    return { tenant_id: 'ok' };
-  }]));
+  const handlers = Object.fromEntries(
+    Object.keys(def.methods).map((rpc) => [
+      rpc,
+      async (req: unknown, _ctx: CallContext) => {
+        seen.push({ rpc, req });
+        return { tenant_id: 'ok' };
+      },
+    ]),
+  );
   h = await startHarness({}, { services: [{ definition: def, handlers }] });
 });
 afterAll(() => h.close());

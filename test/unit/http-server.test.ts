@@ -121,7 +121,8 @@ describe('bodies', () => {
 
   it('parses JSON whatever the content type, and without one; an empty body is {}', async () => {
     await call(h, 'POST', '/auth/v1/token', {
-      headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"grant_type":"refresh_token","refresh_token":"r"}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"grant_type":"refresh_token","refresh_token":"r"}',
     });
     expect(last().req).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'r' });
     await call(h, 'POST', '/auth/v1/token', { body: '\ufeff{"grant_type":"password"}' });
@@ -154,8 +155,15 @@ describe('responses', () => {
     h.answers.SignIn = { token_type: 'Bearer', access_token: 'a', expires_in: 7200, groups: ['g'] };
     const r = await post(h, '/auth/v1/signin', { username: 'u', password: 'p' });
     expect(r.json).toEqual({
-      token_type: 'Bearer', access_token: 'a', refresh_token: '', id_token: '', expires_in: 7200, scope: '', sub: '',
-      groups: ['g'], need_weda_resource: false,
+      token_type: 'Bearer',
+      access_token: 'a',
+      refresh_token: '',
+      id_token: '',
+      expires_in: 7200,
+      scope: '',
+      sub: '',
+      groups: ['g'],
+      need_weda_resource: false,
     });
     h.answers.GetUserInfo = { sub: 's', groups: [{ id: 'g' }], created_at: new Date('2024-01-02T03:04:05Z') };
     const me = await call(h, 'GET', '/auth/v1/user/me');

@@ -11,7 +11,7 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 function chunks(png: Buffer): Array<{ type: string; data: Buffer }> {
   expect(png.subarray(0, 8)).toEqual(SIGNATURE);
   const out = [];
-  for (let at = 8; at < png.length;) {
+  for (let at = 8; at < png.length; ) {
     const length = png.readUInt32BE(at);
     out.push({ type: png.toString('latin1', at + 4, at + 8), data: png.subarray(at + 8, at + 8 + length) });
     at += 12 + length;
@@ -20,7 +20,7 @@ function chunks(png: Buffer): Array<{ type: string; data: Buffer }> {
 }
 
 describe('the HZERO captcha picture', () => {
-  it('is a PNG of the captcha\'s size that decodes, with ink on a white ground', () => {
+  it("is a PNG of the captcha's size that decodes, with ink on a white ground", () => {
     const png = svgToPng(renderCaptcha().svg);
     const cs = chunks(png);
     expect(cs[0].type).toBe('IHDR');

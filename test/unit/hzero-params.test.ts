@@ -8,7 +8,12 @@ const ctx = (locale: CallContext['locale']): CallContext => ({ metadata: {}, cli
 describe('parseForm', () => {
   it('decodes pairs, + as space and percent-escapes; the first value of a name wins', () => {
     const m = parseForm('grant_type=password&username=a%40b.com&password=p+w%2Bx&username=second&flag&=x&&');
-    expect([...m]).toEqual([['grant_type', 'password'], ['username', 'a@b.com'], ['password', 'p w+x'], ['flag', '']]);
+    expect([...m]).toEqual([
+      ['grant_type', 'password'],
+      ['username', 'a@b.com'],
+      ['password', 'p w+x'],
+      ['flag', ''],
+    ]);
   });
 
   it('adds to what the query string gave without replacing it', () => {
@@ -31,7 +36,12 @@ describe('parseForm', () => {
 
 describe('Params', () => {
   it('answers the first present of several spellings, else empty', () => {
-    const p = new Params(new Map([['captcha_key', 'k'], ['captchaKey', 'K']]));
+    const p = new Params(
+      new Map([
+        ['captcha_key', 'k'],
+        ['captchaKey', 'K'],
+      ]),
+    );
     expect(p.get('captchaKey', 'captcha_key')).toBe('K');
     expect(p.get('missing', 'captcha_key')).toBe('k');
     expect(p.get('none')).toBe('');
@@ -40,7 +50,7 @@ describe('Params', () => {
 });
 
 describe('localeOf', () => {
-  it('takes HZERO\'s lang (en_US, zh_CN), else the Accept-Language locale of the call', () => {
+  it("takes HZERO's lang (en_US, zh_CN), else the Accept-Language locale of the call", () => {
     expect(localeOf(new Params(new Map([['lang', 'en_US']])), ctx('zh-CN'))).toBe('en');
     expect(localeOf(new Params(new Map([['lang', 'zh_CN']])), ctx('en'))).toBe('zh-CN');
     expect(localeOf(new Params(new Map([['lang', 'fr_FR']])), ctx('en'))).toBe('en');

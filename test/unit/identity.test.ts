@@ -8,7 +8,10 @@ describe('readIdentifier', () => {
     [{ username: 'Bob@Example.COM' }, { field: 'email', value: 'bob@example.com' }],
     [{ username: '+86 138 0000 0000' }, { field: 'phone', value: '+8613800000000' }],
     [{ username: '13800000000' }, { field: 'phone', value: '+8613800000000' }],
-    [{ username: '13800000000', loginField: 'username' }, { field: 'username', value: '13800000000' }],
+    [
+      { username: '13800000000', loginField: 'username' },
+      { field: 'username', value: '13800000000' },
+    ],
     [{ email: ' X@Y.io ' }, { field: 'email', value: 'x@y.io' }],
     [{ phoneNumber: '+1 (415) 555-2671' }, { field: 'phone', value: '+14155552671' }],
   ])('%j → %j', (input, expected) => {

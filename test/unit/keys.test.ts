@@ -20,7 +20,7 @@ describe.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'])('KeyRing %s', (alg)
     expect(b.payload.exp! - b.payload.iat!).toBe(600);
     expect(decodeProtectedHeader(before).kid).not.toBe(decodeProtectedHeader(after).kid);
     await expect(ring.verify(before, 'https://i', 'at+jwt')).resolves.toMatchObject({ sub: 'u1' });
-    await expect(ring.verify(before.slice(0, -3) + 'AAA', 'https://i', 'at+jwt')).rejects.toThrow();
+    await expect(ring.verify(`${before.slice(0, -3)}AAA`, 'https://i', 'at+jwt')).rejects.toThrow();
     await expect(ring.verify(before, 'https://other', 'at+jwt')).rejects.toThrow();
   });
 });

@@ -8,7 +8,13 @@ import { decodeJson, encodeJson } from '../../src/transport/protojson.js';
 import { createRegistry } from '../../src/transport/registry.js';
 
 const field = (name: string, number: number, type: number, typeName = '', label = 1) => ({
-  name, number, type, typeName, label, jsonName: name.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), proto3Optional: false,
+  name,
+  number,
+  type,
+  typeName,
+  label,
+  jsonName: name.replace(/_([a-z])/g, (_, c) => c.toUpperCase()),
+  proto3Optional: false,
 });
 
 const codec = {
@@ -17,41 +23,59 @@ const codec = {
   decode: () => ({}),
 };
 
-const reg = createRegistry([{
-  fileDescriptor: {
-    name: 'test/wkt.proto',
-    package: 'test',
-    messageType: [{
-      name: 'W',
-      field: [
-        field('s', 1, 11, '.google.protobuf.StringValue'),
-        field('big', 2, 11, '.google.protobuf.Int64Value'),
-        field('flag', 3, 11, '.google.protobuf.BoolValue'),
-        field('st', 4, 11, '.google.protobuf.Struct'),
-        field('v', 5, 11, '.google.protobuf.Value'),
-        field('lv', 6, 11, '.google.protobuf.ListValue'),
-        field('update_mask', 7, 11, '.google.protobuf.FieldMask'),
-        field('raw', 8, 11, '.google.protobuf.BytesValue'),
-        field('counts', 9, 11, '.test.W.CountsEntry', 3),
+const reg = createRegistry([
+  {
+    fileDescriptor: {
+      name: 'test/wkt.proto',
+      package: 'test',
+      messageType: [
+        {
+          name: 'W',
+          field: [
+            field('s', 1, 11, '.google.protobuf.StringValue'),
+            field('big', 2, 11, '.google.protobuf.Int64Value'),
+            field('flag', 3, 11, '.google.protobuf.BoolValue'),
+            field('st', 4, 11, '.google.protobuf.Struct'),
+            field('v', 5, 11, '.google.protobuf.Value'),
+            field('lv', 6, 11, '.google.protobuf.ListValue'),
+            field('update_mask', 7, 11, '.google.protobuf.FieldMask'),
+            field('raw', 8, 11, '.google.protobuf.BytesValue'),
+            field('counts', 9, 11, '.test.W.CountsEntry', 3),
+          ],
+          nestedType: [
+            {
+              name: 'CountsEntry',
+              field: [field('key', 1, 5), field('value', 2, 11, '.google.protobuf.Duration')],
+              options: { mapEntry: true },
+            },
+          ],
+        },
       ],
-      nestedType: [{
-        name: 'CountsEntry',
-        field: [field('key', 1, 5), field('value', 2, 11, '.google.protobuf.Duration')],
-        options: { mapEntry: true },
-      }],
-    }],
+    },
+    references: { '.test.W': codec },
+    dependencies: [anyMeta, durationMeta],
   },
-  references: { '.test.W': codec },
-  dependencies: [anyMeta, durationMeta],
-}]);
+]);
 
 const dec = (json: unknown) => decodeJson('test.W', json, '', reg);
 const enc = (msg: unknown) => encodeJson('test.W', msg, reg);
 
 describe('well-known types', () => {
   it('unwraps wrappers', () => {
-    expect(dec({ s: '', big: '12', flag: false, raw: 'AQI=' })).toEqual({ counts: {}, s: '', big: 12, flag: false, raw: Buffer.from([1, 2]) });
-    expect(enc({ s: 'x', big: 12, flag: true, raw: Buffer.from([1, 2]) })).toEqual({ s: 'x', big: '12', flag: true, raw: 'AQI=', counts: {} });
+    expect(dec({ s: '', big: '12', flag: false, raw: 'AQI=' })).toEqual({
+      counts: {},
+      s: '',
+      big: 12,
+      flag: false,
+      raw: Buffer.from([1, 2]),
+    });
+    expect(enc({ s: 'x', big: 12, flag: true, raw: Buffer.from([1, 2]) })).toEqual({
+      s: 'x',
+      big: '12',
+      flag: true,
+      raw: 'AQI=',
+      counts: {},
+    });
     expect(enc({})).toEqual({ counts: {} });
     expect(() => dec({ flag: 'yes' })).toThrow(SignetError);
   });
@@ -71,7 +95,10 @@ describe('well-known types', () => {
   });
 
   it('handles maps with integer keys and message values', () => {
-    expect(dec({ counts: { '1': '2s', '-3': '0.5s' } }).counts).toEqual({ '1': { seconds: 2, nanos: 0 }, '-3': { seconds: 0, nanos: 500_000_000 } });
+    expect(dec({ counts: { '1': '2s', '-3': '0.5s' } }).counts).toEqual({
+      '1': { seconds: 2, nanos: 0 },
+      '-3': { seconds: 0, nanos: 500_000_000 },
+    });
     expect(enc({ counts: { 1: { seconds: 2, nanos: 0 } } }).counts).toEqual({ '1': '2s' });
     let err: SignetError | undefined;
     try {

@@ -3,11 +3,9 @@ import { SignetError } from '../../src/domain/errors.js';
 import { Timestamp } from '../../src/gen/google/protobuf/timestamp.js';
 import { Duration } from '../../src/gen/google/protobuf/duration.js';
 import { ErrorInfo, RetryInfo } from '../../src/gen/google/rpc/error_details.js';
-import { UpdateClientRequest } from '../../src/gen/signet/auth/v1/admin.js';
+import type { UpdateClientRequest } from '../../src/gen/signet/auth/v1/admin.js';
 import { SignInRequest } from '../../src/gen/signet/auth/v1/token.js';
-import {
-  decodeJson, durationOf, encodeJson, formatDuration, formatTimestamp,
-} from '../../src/transport/protojson.js';
+import { decodeJson, durationOf, encodeJson, formatDuration, formatTimestamp } from '../../src/transport/protojson.js';
 import { createRegistry, defaultRegistry } from '../../src/transport/registry.js';
 
 /** The BadRequest field violations of what fn throws. */
@@ -27,8 +25,16 @@ function violation(fn: () => unknown): { field: string; description: string } {
 describe('registry', () => {
   it('indexes the services and everything they import', () => {
     const reg = defaultRegistry();
-    for (const t of ['signet.auth.v1.SignInRequest', 'signet.auth.v1.Tenant', 'google.rpc.Status', 'google.rpc.ErrorInfo',
-      'google.protobuf.Timestamp', 'google.protobuf.Any', 'google.api.HttpRule', 'google.protobuf.FieldDescriptorProto']) {
+    for (const t of [
+      'signet.auth.v1.SignInRequest',
+      'signet.auth.v1.Tenant',
+      'google.rpc.Status',
+      'google.rpc.ErrorInfo',
+      'google.protobuf.Timestamp',
+      'google.protobuf.Any',
+      'google.api.HttpRule',
+      'google.protobuf.FieldDescriptorProto',
+    ]) {
       expect(reg.messages.has(t), t).toBe(true);
     }
     expect(reg.message('.signet.auth.v1.SignInRequest').codec).toBe(SignInRequest);
@@ -61,13 +67,16 @@ describe('decodeJson', () => {
 
   it('rejects unknown fields with the full path', () => {
     expect(violation(() => decodeJson('signet.auth.v1.SignInRequest', { usernme: 'u' }))).toEqual({
-      field: 'usernme', description: 'unknown field',
+      field: 'usernme',
+      description: 'unknown field',
     });
     expect(violation(() => decodeJson('signet.auth.v1.CreateTenantRequest', { policy: { hide: true } }))).toEqual({
-      field: 'policy.hide', description: 'unknown field',
+      field: 'policy.hide',
+      description: 'unknown field',
     });
     expect(violation(() => decodeJson('signet.auth.v1.SignInRequest', { x: 1 }, 'body'))).toEqual({
-      field: 'body.x', description: 'unknown field',
+      field: 'body.x',
+      description: 'unknown field',
     });
   });
 
@@ -88,7 +97,11 @@ describe('decodeJson', () => {
   });
 
   it('reads integers given as strings (and exponent forms), as protojson does', () => {
-    const r = decodeJson('signet.auth.v1.CreateClientRequest', { max_sessions: '7', access_token_ttl_seconds: 3.6e3, refresh_token_ttl_seconds: '1e2' });
+    const r = decodeJson('signet.auth.v1.CreateClientRequest', {
+      max_sessions: '7',
+      access_token_ttl_seconds: 3.6e3,
+      refresh_token_ttl_seconds: '1e2',
+    });
     expect([r.max_sessions, r.access_token_ttl_seconds, r.refresh_token_ttl_seconds]).toEqual([7, 3600, 100]);
   });
 
@@ -119,8 +132,15 @@ describe('decodeJson', () => {
     expect(d('2024-03-01T08:00:00+08:00')).toEqual(new Date('2024-03-01T00:00:00Z'));
     expect(d('0001-01-01T00:00:00Z')).toEqual(new Date(-62135596800000));
     expect(d(null)).toBeUndefined();
-    for (const bad of ['2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01 00:00:00Z', '2024-01-01T00:00:00',
-      '2024-01-01T24:00:00Z', 1700000000, '']) {
+    for (const bad of [
+      '2023-02-29T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-01-01 00:00:00Z',
+      '2024-01-01T00:00:00',
+      '2024-01-01T24:00:00Z',
+      1700000000,
+      '',
+    ]) {
       expect(violation(() => d(bad)).field).toBe('expires_at');
     }
   });
@@ -133,7 +153,8 @@ describe('decodeJson', () => {
 
     expect(decodeJson('google.rpc.ErrorInfo', { metadata: { a: '1' } }).metadata).toEqual({ a: '1' });
     expect(violation(() => decodeJson('google.rpc.ErrorInfo', { metadata: { a: 1 } }))).toEqual({
-      field: 'metadata["a"]', description: 'expected a string',
+      field: 'metadata["a"]',
+      description: 'expected a string',
     });
     expect(violation(() => decodeJson('google.rpc.ErrorInfo', { metadata: [] })).description).toBe('expected a JSON object');
 
@@ -143,7 +164,9 @@ describe('decodeJson', () => {
     });
     expect(st.details[0].type_url).toBe('type.googleapis.com/google.rpc.ErrorInfo');
     expect(ErrorInfo.decode(st.details[0].value)).toEqual({ reason: 'not_found', domain: 'd', metadata: {} });
-    const anyTs = decodeJson('google.rpc.Status', { details: [{ '@type': 'type.googleapis.com/google.protobuf.Timestamp', value: '1970-01-01T00:00:01.5Z' }] });
+    const anyTs = decodeJson('google.rpc.Status', {
+      details: [{ '@type': 'type.googleapis.com/google.protobuf.Timestamp', value: '1970-01-01T00:00:01.5Z' }],
+    });
     expect(Timestamp.decode(anyTs.details[0].value)).toEqual({ seconds: 1, nanos: 500_000_000 });
     expect(violation(() => decodeJson('google.rpc.Status', { details: [{ '@type': 'x/no.Such' }] })).field).toBe('details[0].@type');
     expect(violation(() => decodeJson('google.rpc.Status', { details: [{ reason: 'x' }] })).field).toBe('details[0].@type');
@@ -154,7 +177,11 @@ describe('decodeJson', () => {
     expect(violation(() => decodeJson('google.protobuf.FieldDescriptorProto', { type: '9' })).field).toBe('type');
 
     const uo = decodeJson('google.protobuf.UninterpretedOption', {
-      positiveIntValue: '9007199254740991', negative_int_value: -5, double_value: 'NaN', string_value: 'aGk_', name: [{ namePart: 'x' }],
+      positiveIntValue: '9007199254740991',
+      negative_int_value: -5,
+      double_value: 'NaN',
+      string_value: 'aGk_',
+      name: [{ namePart: 'x' }],
     });
     expect(uo.positive_int_value).toBe(9007199254740991);
     expect(uo.negative_int_value).toBe(-5);
@@ -163,9 +190,12 @@ describe('decodeJson', () => {
     expect(uo.name).toEqual([{ name_part: 'x', is_extension: false }]);
     // forceLong=number: refuse what a double would round rather than change it.
     expect(violation(() => decodeJson('google.protobuf.UninterpretedOption', { positive_int_value: '9007199254740993' }))).toEqual({
-      field: 'positive_int_value', description: 'integer out of range',
+      field: 'positive_int_value',
+      description: 'integer out of range',
     });
-    expect(violation(() => decodeJson('google.protobuf.UninterpretedOption', { positive_int_value: -1 })).description).toBe('integer out of range');
+    expect(violation(() => decodeJson('google.protobuf.UninterpretedOption', { positive_int_value: -1 })).description).toBe(
+      'integer out of range',
+    );
     expect(violation(() => decodeJson('google.protobuf.UninterpretedOption', { string_value: 'a*b' })).field).toBe('string_value');
   });
 });
@@ -173,56 +203,109 @@ describe('decodeJson', () => {
 describe('encodeJson', () => {
   it('emits unpopulated scalars and lists, omits unset messages and optionals', () => {
     expect(encodeJson('signet.auth.v1.Client', { client_id: 'c', scopes: ['openid'] })).toEqual({
-      client_id: 'c', tenant_id: '', name: '', client_type: '', grant_types: [], scopes: ['openid'],
-      access_token_ttl_seconds: 0, refresh_token_ttl_seconds: 0, max_sessions: 0, status: '',
-      password_encryption: '', reject_replayed_passwords: false,
+      client_id: 'c',
+      tenant_id: '',
+      name: '',
+      client_type: '',
+      grant_types: [],
+      scopes: ['openid'],
+      access_token_ttl_seconds: 0,
+      refresh_token_ttl_seconds: 0,
+      max_sessions: 0,
+      status: '',
+      password_encryption: '',
+      reject_replayed_passwords: false,
     });
     expect(encodeJson('signet.auth.v1.UpdateClientRequest', { client_id: 'c', name: '', max_sessions: 0 })).toEqual({
-      client_id: 'c', name: '', max_sessions: 0,
+      client_id: 'c',
+      name: '',
+      max_sessions: 0,
     });
     expect(encodeJson('signet.auth.v1.TenantPolicy', {})).toEqual({});
   });
 
   it('writes Timestamps as RFC 3339 UTC, nested messages, maps and empty messages', () => {
-    expect(encodeJson('signet.auth.v1.Tenant', {
-      tenant_id: 't', policy: { hide_unknown_users: true },
-      created_at: new Date('2024-05-06T07:08:09Z'), updated_at: new Date('2024-05-06T07:08:09.120Z'),
-    })).toEqual({
-      tenant_id: 't', name: '', status: '', policy: { hide_unknown_users: true },
-      created_at: '2024-05-06T07:08:09Z', updated_at: '2024-05-06T07:08:09.120Z',
+    expect(
+      encodeJson('signet.auth.v1.Tenant', {
+        tenant_id: 't',
+        policy: { hide_unknown_users: true },
+        created_at: new Date('2024-05-06T07:08:09Z'),
+        updated_at: new Date('2024-05-06T07:08:09.120Z'),
+      }),
+    ).toEqual({
+      tenant_id: 't',
+      name: '',
+      status: '',
+      policy: { hide_unknown_users: true },
+      created_at: '2024-05-06T07:08:09Z',
+      updated_at: '2024-05-06T07:08:09.120Z',
     });
     expect(encodeJson('google.rpc.ErrorInfo', ErrorInfo.fromPartial({ reason: 'r', metadata: { k: 'v' } }))).toEqual({
-      reason: 'r', domain: '', metadata: { k: 'v' },
+      reason: 'r',
+      domain: '',
+      metadata: { k: 'v' },
     });
     expect(encodeJson('signet.auth.v1.RevokeResponse', {})).toEqual({});
   });
 
   it('writes int64 as strings, enums by name, bytes as base64, special doubles as strings', () => {
-    expect(encodeJson('google.protobuf.UninterpretedOption', {
-      name: [], positive_int_value: 12, negative_int_value: -3, double_value: Infinity, string_value: Buffer.from('hi?'),
-    })).toEqual({
-      name: [], identifier_value: '', positive_int_value: '12', negative_int_value: '-3', double_value: 'Infinity',
-      string_value: 'aGk/', aggregate_value: '',
+    expect(
+      encodeJson('google.protobuf.UninterpretedOption', {
+        name: [],
+        positive_int_value: 12,
+        negative_int_value: -3,
+        double_value: Infinity,
+        string_value: Buffer.from('hi?'),
+      }),
+    ).toEqual({
+      name: [],
+      identifier_value: '',
+      positive_int_value: '12',
+      negative_int_value: '-3',
+      double_value: 'Infinity',
+      string_value: 'aGk/',
+      aggregate_value: '',
     });
     expect(encodeJson('google.protobuf.FieldDescriptorProto', { name: 'f', type: 9, label: 1 })).toMatchObject({
-      name: 'f', type: 'TYPE_STRING', label: 'LABEL_OPTIONAL',
+      name: 'f',
+      type: 'TYPE_STRING',
+      label: 'LABEL_OPTIONAL',
     });
   });
 
   it('writes Any with @type and Durations as protojson strings', () => {
-    const any = { type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: Buffer.from(RetryInfo.encode({ retry_delay: { seconds: 840, nanos: 0 } }).finish()) };
+    const any = {
+      type_url: 'type.googleapis.com/google.rpc.RetryInfo',
+      value: Buffer.from(RetryInfo.encode({ retry_delay: { seconds: 840, nanos: 0 } }).finish()),
+    };
     expect(encodeJson('google.rpc.Status', { code: 8, message: 'm', details: [any] })).toEqual({
-      code: 8, message: 'm', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retry_delay: '840s' }],
+      code: 8,
+      message: 'm',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retry_delay: '840s' }],
     });
-    const anyDur = { type_url: 'type.googleapis.com/google.protobuf.Duration', value: Buffer.from(Duration.encode({ seconds: 1, nanos: 0 }).finish()) };
+    const anyDur = {
+      type_url: 'type.googleapis.com/google.protobuf.Duration',
+      value: Buffer.from(Duration.encode({ seconds: 1, nanos: 0 }).finish()),
+    };
     expect(encodeJson('google.rpc.Status', { details: [anyDur] }).details).toEqual([{ '@type': anyDur.type_url, value: '1s' }]);
   });
 
   it('round-trips through decodeJson', () => {
     const json = {
-      user_id: 'u', tenant_id: 't', user_type: 'P', username: 'n', email: 'e@x', email_verified: true, phone_number: '',
-      phone_number_verified: false, name: '张三', status: 'active', expires_at: '2030-01-01T00:00:00Z', groups: ['a', 'b'],
-      created_at: '2024-01-01T00:00:00.001Z', updated_at: '2024-01-01T00:00:00Z',
+      user_id: 'u',
+      tenant_id: 't',
+      user_type: 'P',
+      username: 'n',
+      email: 'e@x',
+      email_verified: true,
+      phone_number: '',
+      phone_number_verified: false,
+      name: '张三',
+      status: 'active',
+      expires_at: '2030-01-01T00:00:00Z',
+      groups: ['a', 'b'],
+      created_at: '2024-01-01T00:00:00.001Z',
+      updated_at: '2024-01-01T00:00:00Z',
     };
     expect(encodeJson('signet.auth.v1.User', decodeJson('signet.auth.v1.User', json))).toEqual(json);
   });

@@ -11,7 +11,13 @@ import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, publ
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import {
-  decryptFirstValid, rsaDecryptionKey, scanOaepDb, syntheticMessage, deriveKdk, unpadPkcs1v15, type RsaDecryptionKey,
+  decryptFirstValid,
+  rsaDecryptionKey,
+  scanOaepDb,
+  syntheticMessage,
+  deriveKdk,
+  unpadPkcs1v15,
+  type RsaDecryptionKey,
 } from '../../src/domain/crypto/rsa.js';
 import { decodeText } from '../../src/domain/signin/encrypted-password.js';
 
@@ -104,7 +110,12 @@ describe('implicit rejection', () => {
     ['second byte 00', ciphertextOf(em({ second: 0, msg: message }))],
     ['no zero separator', ciphertextOf(Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(K - 2, 0x5a)]))],
     ['padding of 7 bytes', ciphertextOf(em({ ps: Buffer.alloc(7, 0x5a), msg: Buffer.alloc(K - 3 - 7, 0x41) }))],
-    ['zero inside the padding', ciphertextOf(em({ ps: Buffer.concat([Buffer.alloc(5, 0x5a), Buffer.from([0]), Buffer.alloc(K - 3 - 6 - message.length, 0x5a)]), msg: message }))],
+    [
+      'zero inside the padding',
+      ciphertextOf(
+        em({ ps: Buffer.concat([Buffer.alloc(5, 0x5a), Buffer.from([0]), Buffer.alloc(K - 3 - 6 - message.length, 0x5a)]), msg: message }),
+      ),
+    ],
     ...[0, 1, 2, 64, 128, 254, 255].map((i): [string, Buffer] => {
       const c = Buffer.from(good);
       c[i] ^= 0x80;

@@ -11,7 +11,7 @@ describe('sealing', () => {
     expect(unseal(key, s, 'ctx-a')).toBe('payload');
     expect(() => unseal(key, s, 'ctx-b')).toThrow();
     expect(() => unseal(Buffer.alloc(32, 2), s, 'ctx-a')).toThrow();
-    expect(() => unseal(key, s.slice(0, -2) + 'AA', 'ctx-a')).toThrow();
+    expect(() => unseal(key, `${s.slice(0, -2)}AA`, 'ctx-a')).toThrow();
   });
   it('derives distinct keys per secret and purpose', () => {
     expect(deriveKey('t1', 'p').equals(deriveKey('t1', 'p'))).toBe(true);
@@ -28,7 +28,7 @@ describe('sealing', () => {
 });
 
 describe('client credentials', () => {
-  const basic = (s: string) => 'Basic ' + Buffer.from(s).toString('base64');
+  const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
   it('reads fields first, then HTTP Basic (form-urlencoded parts)', () => {
     expect(readClientCredentials({ client_id: 'a', client_secret: 'b' }, basic('x:y'))).toEqual({ clientId: 'a', clientSecret: 'b' });
     expect(readClientCredentials({}, basic('my%20app:p%3Ass'))).toEqual({ clientId: 'my app', clientSecret: 'p:ss' });

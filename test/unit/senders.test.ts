@@ -11,7 +11,13 @@ import type { CodeMessage } from '../../src/domain/senders.js';
 
 const SECRET = 'webhook-secret-0123456789';
 const MESSAGE: CodeMessage = {
-  channel: 'sms', to: '+8613800000000', code: '042042', usage: 'sign_in', tenantId: 'acme', expiresInSeconds: 300, locale: 'zh-CN',
+  channel: 'sms',
+  to: '+8613800000000',
+  code: '042042',
+  usage: 'sign_in',
+  tenantId: 'acme',
+  expiresInSeconds: 300,
+  locale: 'zh-CN',
 };
 
 interface Received {
@@ -63,7 +69,13 @@ describe('WebhookSender', () => {
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.headers['x-signet-timestamp']).toBe('1764000000');
     expect(JSON.parse(r.body)).toEqual({
-      channel: 'sms', to: '+8613800000000', code: '042042', usage: 'sign_in', tenant_id: 'acme', expires_in: 300, locale: 'zh-CN',
+      channel: 'sms',
+      to: '+8613800000000',
+      code: '042042',
+      usage: 'sign_in',
+      tenant_id: 'acme',
+      expires_in: 300,
+      locale: 'zh-CN',
     });
     expect(r.headers['x-signet-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(signatureValid(r)).toBe(true);

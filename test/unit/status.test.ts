@@ -4,13 +4,10 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { REASONS, SignetError, type Reason } from '../../src/domain/errors.js';
 import { hzeroKeyFor, MESSAGES, messageFor } from '../../src/transport/messages.js';
-import { Any } from '../../src/gen/google/protobuf/any.js';
+import type { Any } from '../../src/gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, LocalizedMessage, RetryInfo } from '../../src/gen/google/rpc/error_details.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
-import {
-  statusToGrpcDetailsBin, statusToJson, toGrpcServiceError, toStatus, TYPE_URLS,
-  HttpError,
-} from '../../src/transport/status.js';
+import { statusToGrpcDetailsBin, statusToJson, toGrpcServiceError, toStatus, TYPE_URLS, HttpError } from '../../src/transport/status.js';
 
 function capture() {
   const lines: any[] = [];
@@ -67,7 +64,11 @@ describe('toStatus', () => {
       messageId: 'invalid_password',
       hzeroKey: 'hoth.warn.passwordError',
       httpStatus: 401,
-      errorInfo: { reason: 'invalid_password', domain: 'signet.auth.v1', metadata: { limit_remaining: '4', hzero_key: 'hoth.warn.passwordError' } },
+      errorInfo: {
+        reason: 'invalid_password',
+        domain: 'signet.auth.v1',
+        metadata: { limit_remaining: '4', hzero_key: 'hoth.warn.passwordError' },
+      },
       localizedMessage: { locale: 'en', message: 'Account or password is wrong, 4 attempts left.' },
     });
   });
@@ -112,7 +113,9 @@ describe('grpc-status-details-bin', () => {
     expect(types).toEqual([TYPE_URLS.errorInfo, TYPE_URLS.badRequest, TYPE_URLS.retryInfo, TYPE_URLS.localizedMessage]);
     expect(types[0]).toBe('type.googleapis.com/google.rpc.ErrorInfo');
     expect(ErrorInfo.decode(st.details[0].value)).toEqual({
-      reason: 'invalid_status', domain: 'signet.auth.v1', metadata: { limit_remaining: '0', hzero_key: 'hoth.warn.accountLocked' },
+      reason: 'invalid_status',
+      domain: 'signet.auth.v1',
+      metadata: { limit_remaining: '0', hzero_key: 'hoth.warn.accountLocked' },
     });
     expect(BadRequest.decode(st.details[1].value).field_violations).toEqual([
       { field: 'username', description: 'locked', reason: '', localized_message: undefined },
@@ -125,7 +128,9 @@ describe('grpc-status-details-bin', () => {
     const plain = decodeDetails(statusToGrpcDetailsBin(toStatus(new SignetError('not_found', 'test'), 'zh-CN')));
     expect(plain.types).toEqual([TYPE_URLS.errorInfo, TYPE_URLS.localizedMessage]);
     expect(LocalizedMessage.decode(plain.st.details[1].value).locale).toBe('zh-CN');
-    const frac = decodeDetails(statusToGrpcDetailsBin(toStatus(new SignetError('resource_exhausted', 'test', { retryAfterSeconds: 1.5 }), 'en')));
+    const frac = decodeDetails(
+      statusToGrpcDetailsBin(toStatus(new SignetError('resource_exhausted', 'test', { retryAfterSeconds: 1.5 }), 'en')),
+    );
     expect(RetryInfo.decode(frac.st.details[1].value).retry_delay).toEqual({ seconds: 1, nanos: 500_000_000 });
   });
 
@@ -166,12 +171,18 @@ describe('statusToJson', () => {
   });
 
   it('adds no CloudBase extras to details[0] when there is nothing to say', () => {
-    const json = statusToJson(toStatus(new SignetError('invalid_argument', 'test', { fieldViolations: [{ field: 'a.b', description: 'x' }] }), 'en'));
+    const json = statusToJson(
+      toStatus(new SignetError('invalid_argument', 'test', { fieldViolations: [{ field: 'a.b', description: 'x' }] }), 'en'),
+    );
     expect(json.details[0]).toEqual({
-      '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'invalid_argument', domain: 'signet.auth.v1', metadata: {},
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'invalid_argument',
+      domain: 'signet.auth.v1',
+      metadata: {},
     });
     expect(json.details[1]).toEqual({
-      '@type': 'type.googleapis.com/google.rpc.BadRequest', field_violations: [{ field: 'a.b', description: 'x' }],
+      '@type': 'type.googleapis.com/google.rpc.BadRequest',
+      field_violations: [{ field: 'a.b', description: 'x' }],
     });
   });
 });

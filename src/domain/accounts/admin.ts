@@ -4,9 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { SignetError, invalidArgument } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { MAX_TOKEN_TTL_SECONDS } from '../deps.js';
-import type {
-  Client, ClientType, Page, PageRequest, PasswordEncryption, Tenant, TenantPolicy, User, UserStatus,
-} from '../model.js';
+import type { Client, ClientType, Page, PageRequest, PasswordEncryption, Tenant, TenantPolicy, User, UserStatus } from '../model.js';
 import { PASSWORD_ENCRYPTIONS } from '../model.js';
 import type { ClientPatch, TenantPatch, UserPatch } from '../ports.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
@@ -109,7 +107,7 @@ export async function createClient(deps: Deps, input: ClientInput): Promise<{ cl
   const passwordEncryption = checkPasswordEncryption(input.passwordEncryption || 'none');
   await must(deps.storage.tenants.get(input.tenantId), 'tenant');
   if (input.secret !== undefined && input.secret.length < 16) throw invalidArgument('client_secret', 'at least 16 characters');
-  const secret = type === 'confidential' ? input.secret ?? randomToken(32) : '';
+  const secret = type === 'confidential' ? (input.secret ?? randomToken(32)) : '';
   const client = await deps.storage.clients.create({
     id: input.id ? checkId('client_id', input.id) : randomUUID().replace(/-/g, ''),
     tenantId: input.tenantId,

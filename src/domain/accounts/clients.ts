@@ -25,7 +25,10 @@ export async function authenticateClient(
   requireSecret: boolean,
   admission?: Admission,
 ): Promise<ClientContext> {
-  if (!creds.clientId) throw new SignetError('invalid_client', 'client_id_missing', { fieldViolations: [{ field: 'client_id', description: 'client_id is required' }] });
+  if (!creds.clientId)
+    throw new SignetError('invalid_client', 'client_id_missing', {
+      fieldViolations: [{ field: 'client_id', description: 'client_id is required' }],
+    });
   admission?.refuseKnownLimits();
   const client = await directory.client(creds.clientId, admission?.limits);
   if (!client) throw new SignetError('invalid_client', 'client_unknown');
@@ -42,13 +45,12 @@ export async function authenticateClient(
 }
 
 export function requireGrant(client: Client, grant: string): void {
-  if (!client.grantTypes.includes(grant)) throw new SignetError('permission_denied', 'grant_not_allowed', { metadata: { grant_type: grant } });
+  if (!client.grantTypes.includes(grant))
+    throw new SignetError('permission_denied', 'grant_not_allowed', { metadata: { grant_type: grant } });
 }
 
 /** What a grant requires of the client, checked once at the endpoint. */
-export function authorizeClient(
-  cc: ClientContext, grant: { clientGrant: string; signsInUsers: boolean; confidentialOnly: boolean },
-): void {
+export function authorizeClient(cc: ClientContext, grant: { clientGrant: string; signsInUsers: boolean; confidentialOnly: boolean }): void {
   if (grant.confidentialOnly && cc.client.type !== 'confidential') {
     throw new SignetError('unauthorized_client', 'client_not_confidential', { metadata: { grant_type: grant.clientGrant } });
   }

@@ -17,7 +17,7 @@ export const normalizeEmail = (e: string): string => e.trim().toLowerCase();
  */
 export function normalizePhone(p: string, field = 'phone_number'): string {
   const parsed = parsePhoneNumberFromString(p.trim(), 'CN');
-  if (!parsed || !parsed.isPossible()) throw invalidArgument(field, 'not a valid phone number', 'invalid_argument.phone_format');
+  if (!parsed?.isPossible()) throw invalidArgument(field, 'not a valid phone number', 'invalid_argument.phone_format');
   return parsed.number;
 }
 

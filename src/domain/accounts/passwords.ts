@@ -48,12 +48,14 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.gate.run(() => argonHash(password, {
-      algorithm: Algorithm.Argon2id,
-      memoryCost: this.params.memoryCost,
-      timeCost: this.params.timeCost,
-      parallelism: this.params.parallelism,
-    }));
+    return this.gate.run(() =>
+      argonHash(password, {
+        algorithm: Algorithm.Argon2id,
+        memoryCost: this.params.memoryCost,
+        timeCost: this.params.timeCost,
+        parallelism: this.params.parallelism,
+      }),
+    );
   }
 
   async verify(stored: string, password: string): Promise<VerifyResult> {

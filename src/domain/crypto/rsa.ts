@@ -73,7 +73,7 @@ export function rsaDecryptionKey(key: KeyObject): RsaDecryptionKey {
 // ---- constant-time primitives on small non-negative integers (bytes, indexes < 2^31)
 
 /** 1 when x (0..255 or any int in [0, 2^31)) is zero, else 0. */
-const isZero = (x: number): number => ((x - 1) >>> 31) & ((~x) >>> 31) & 1;
+const isZero = (x: number): number => ((x - 1) >>> 31) & (~x >>> 31) & 1;
 /** 1 when a === b. */
 const eq = (a: number, b: number): number => isZero(a ^ b);
 /** 1 when a < b (both in [0, 2^31)). */
@@ -102,10 +102,16 @@ export function deriveKdk(key: RsaDecryptionKey, ciphertext: Uint8Array): Buffer
 
 /** OpenSSL's ossl_rsa_prf: HMAC-SHA256(kdk, BE16(i) || label || BE16(bits)), i = 0, 1, … */
 export function prf(kdk: Uint8Array, label: string, bytes: number): Buffer {
-  const bits = Buffer.from([(bytes * 8) >> 8 & 0xff, (bytes * 8) & 0xff]);
+  const bits = Buffer.from([((bytes * 8) >> 8) & 0xff, (bytes * 8) & 0xff]);
   const parts: Buffer[] = [];
   for (let i = 0, pos = 0; pos < bytes; i++, pos += HASH_LEN) {
-    parts.push(createHmac('sha256', kdk).update(Buffer.from([i >> 8 & 0xff, i & 0xff])).update(label).update(bits).digest());
+    parts.push(
+      createHmac('sha256', kdk)
+        .update(Buffer.from([(i >> 8) & 0xff, i & 0xff]))
+        .update(label)
+        .update(bits)
+        .digest(),
+    );
   }
   return Buffer.concat(parts).subarray(0, bytes);
 }
@@ -139,7 +145,10 @@ export function syntheticMessage(kdk: Uint8Array, k: number): { synthetic: Buffe
  * and `synthetic` exactly once in a fixed order, whatever they hold.
  */
 export function unpadPkcs1v15(
-  em: Uint8Array, synthetic: Uint8Array, syntheticStart: number, out: Uint8Array,
+  em: Uint8Array,
+  synthetic: Uint8Array,
+  syntheticStart: number,
+  out: Uint8Array,
 ): { start: number; good: number } {
   const k = em.length;
   let good = isZero(em[0]) & eq(em[1], 2);
@@ -265,9 +274,15 @@ export function decryptFirstValid(alternatives: Alternative[]): Buffer {
   const memo = new Map<RsaDecryptionKey, Map<Uint8Array, DecodedBlock>>();
   const decode = (key: RsaDecryptionKey, block: Uint8Array): DecodedBlock => {
     let byBlock = memo.get(key);
-    if (!byBlock) memo.set(key, (byBlock = new Map()));
+    if (!byBlock) {
+      byBlock = new Map();
+      memo.set(key, byBlock);
+    }
     let d = byBlock.get(block);
-    if (!d) byBlock.set(block, (d = decodeBlock(key, rawDecrypt(key, block), block)));
+    if (!d) {
+      d = decodeBlock(key, rawDecrypt(key, block), block);
+      byBlock.set(block, d);
+    }
     return d;
   };
   const decoded = alternatives.map((a) => a.blocks.map((block) => decode(a.key, block)));

@@ -37,5 +37,4 @@ export function unseal(key: Buffer, sealed: string, context: string): string {
 }
 
 /** A 256-bit key derived from a high-entropy secret (a refresh token) for one purpose. */
-export const deriveKey = (secret: string, purpose: string): Buffer =>
-  Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), purpose, 32));
+export const deriveKey = (secret: string, purpose: string): Buffer => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), purpose, 32));

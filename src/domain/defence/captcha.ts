@@ -59,7 +59,9 @@ export interface CaptchaChallenge {
  * another size for another dialect, or a known text in tests.
  */
 export async function createCaptchaChallenge(
-  deps: Deps, req: { state: string }, render: () => RenderedCaptcha = renderCaptcha,
+  deps: Deps,
+  req: { state: string },
+  render: () => RenderedCaptcha = renderCaptcha,
 ): Promise<CaptchaChallenge> {
   const ttl = deps.settings.defence.captchaTtlSeconds;
   const token = randomBytes(16).toString('hex');

@@ -77,7 +77,11 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const stored: StoredCode = {
     mac: suppress ? randomBytes(32).toString('hex') : codeMac(deps, id, code),
-    tenantId: req.tenant.id, userType: req.userType, channel: req.channel, destination: req.destination, usage: req.usage,
+    tenantId: req.tenant.id,
+    userType: req.userType,
+    channel: req.channel,
+    destination: req.destination,
+    usage: req.usage,
   };
   await deps.stores.codes.saveCode(id, stored, ttl);
   const pacing = pacingOf(deps.sender);
@@ -88,18 +92,32 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
     try {
       const started = deps.clock.now();
       await deps.sender.send({
-        channel: req.channel, to: req.destination, code, usage: req.usage, tenantId: req.tenant.id,
-        expiresInSeconds: ttl, locale: req.locale,
+        channel: req.channel,
+        to: req.destination,
+        code,
+        usage: req.usage,
+        tenantId: req.tenant.id,
+        expiresInSeconds: ttl,
+        locale: req.locale,
       });
       pacing.observe(deps.clock.now() - started);
     } catch (err) {
       await deps.stores.codes.releaseSend(destination, slot);
       await deps.stores.codes.deleteCode(id);
-      throw new SignetError('unavailable', 'code_send_failed', { metadata: { sender: deps.sender.name }, message: 'unavailable.code_send' }, err);
+      throw new SignetError(
+        'unavailable',
+        'code_send_failed',
+        { metadata: { sender: deps.sender.name }, message: 'unavailable.code_send' },
+        err,
+      );
     }
   }
   deps.audit.record({
-    event: suppress ? 'code_suppressed' : 'code_sent', tenantId: req.tenant.id, clientId: req.clientId, ip: req.ip, reason: req.channel,
+    event: suppress ? 'code_suppressed' : 'code_sent',
+    tenantId: req.tenant.id,
+    clientId: req.clientId,
+    ip: req.ip,
+    reason: req.channel,
   });
   // With hide_unknown_users, is_user would tell what the policy hides: it is always true then.
   return { verificationId: id, isUser: hide || user !== null, expiresIn: ttl };
@@ -107,24 +125,32 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
 
 async function reserveSend(deps: Deps, req: SendCodeRequest, destination: string, slot: string): Promise<void> {
   const s = deps.settings.codes;
-  const run = (captchaSolved: boolean) => deps.stores.codes.reserveSend(destination, slot, {
-    resendSeconds: s.resendSeconds, dailyLimit: s.dailyLimit, windowSeconds: SEND_WINDOW_SECONDS,
-    captchaAfter: CAPTCHA_AFTER_SENDS, captchaSolved,
-  });
+  const run = (captchaSolved: boolean) =>
+    deps.stores.codes.reserveSend(destination, slot, {
+      resendSeconds: s.resendSeconds,
+      dailyLimit: s.dailyLimit,
+      windowSeconds: SEND_WINDOW_SECONDS,
+      captchaAfter: CAPTCHA_AFTER_SENDS,
+      captchaSolved,
+    });
   let r = await run(false);
   if (r.outcome === 'captcha') {
     // Only now is the captcha token spent: a token sent along "just in case" survives.
     if (!req.captchaToken) throw new SignetError('captcha_required', 'code_captcha_missing');
-    if (!(await consumeCaptchaToken(deps, req.captchaToken, CODE_CAPTCHA_STATES))) throw new SignetError('captcha_invalid', 'code_captcha_invalid');
+    if (!(await consumeCaptchaToken(deps, req.captchaToken, CODE_CAPTCHA_STATES)))
+      throw new SignetError('captcha_invalid', 'code_captcha_invalid');
     r = await run(true);
   }
   if (r.outcome === 'gap' || r.outcome === 'day') {
     const gap = r.outcome === 'gap';
     const wait = r.retryAfterSeconds;
     throw new SignetError('resource_exhausted', 'code_send_limited', {
-      retryAfterSeconds: wait, metadata: { scope: gap ? 'code_resend' : 'code_daily' },
+      retryAfterSeconds: wait,
+      metadata: { scope: gap ? 'code_resend' : 'code_daily' },
       // "Wait {0} s" for the resend gap; the daily limit names no wait (it ends tomorrow).
-      ...(gap ? { message: 'resource_exhausted.code_resend' as const, params: [wait] } : { message: 'resource_exhausted.code_daily' as const }),
+      ...(gap
+        ? { message: 'resource_exhausted.code_resend' as const, params: [wait] }
+        : { message: 'resource_exhausted.code_daily' as const }),
     });
   }
 }
@@ -134,16 +160,26 @@ async function reserveSend(deps: Deps, req: SendCodeRequest, destination: string
  * left. Not `captcha_invalid`: the CloudBase SDK answers that one with an image captcha and a
  * retry of the request, which would spend a second attempt on the same typo.
  */
-async function check(deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string }): Promise<StoredCode> {
+async function check(
+  deps: Deps,
+  verificationId: string,
+  code: string,
+  expect: { tenantId: string; destination: string },
+): Promise<StoredCode> {
   // A wrong code knows the attempts left (the message then names them); a burned, unknown or
   // expired one answers 0 in the metadata and the message without a count.
-  const invalid = (left: number, known: boolean) => new SignetError('verification_invalid', known ? 'code_wrong' : 'code_unknown', {
-    metadata: { limit_remaining: String(left) }, ...(known ? { params: [left] } : { message: 'verification_invalid.expired' as const }),
-  });
+  const invalid = (left: number, known: boolean) =>
+    new SignetError('verification_invalid', known ? 'code_wrong' : 'code_unknown', {
+      metadata: { limit_remaining: String(left) },
+      ...(known ? { params: [left] } : { message: 'verification_invalid.expired' as const }),
+    });
   if (!VERIFICATION_ID.test(verificationId)) throw invalid(0, false);
   const s = deps.settings.codes;
   const r = await deps.stores.codes.checkCode(
-    verificationId, { mac: codeMac(deps, verificationId, code), ...expect }, s.maxAttempts, s.ttlSeconds,
+    verificationId,
+    { mac: codeMac(deps, verificationId, code), ...expect },
+    s.maxAttempts,
+    s.ttlSeconds,
   );
   if (r.outcome === 'ok') return r.code;
   if (r.outcome === 'wrong') throw invalid(r.attemptsLeft, true);
@@ -165,7 +201,10 @@ export async function verifyCode(deps: Deps, verificationId: string, code: strin
 
 /** HZERO's one step (SMS grant): the code must have been sent to `destination` for this tenant. */
 export async function checkCode(
-  deps: Deps, verificationId: string, code: string, expect: { tenantId: string; destination: string },
+  deps: Deps,
+  verificationId: string,
+  code: string,
+  expect: { tenantId: string; destination: string },
 ): Promise<VerifiedDestination & { usage: string }> {
   const r = await check(deps, verificationId, code, expect);
   return { channel: r.channel, destination: r.destination, userType: r.userType, usage: r.usage };
@@ -182,7 +221,9 @@ export interface VerifiedDestination {
  * `expect.usage` is given) issued for another usage; a code sent without a usage serves any.
  */
 export async function consumeVerificationToken(
-  deps: Deps, token: string, expect: { tenantId: string; usage?: string },
+  deps: Deps,
+  token: string,
+  expect: { tenantId: string; usage?: string },
 ): Promise<VerifiedDestination | null> {
   if (!token) return null;
   const r = await deps.stores.codes.takeToken(sha256Hex(token));

@@ -45,7 +45,10 @@ export interface Failure {
 export class Lockout {
   private readonly known: KnownRefusals;
 
-  constructor(private readonly store: LockoutStore, private readonly clock: Clock) {
+  constructor(
+    private readonly store: LockoutStore,
+    private readonly clock: Clock,
+  ) {
     this.known = new KnownRefusals(() => clock.now());
   }
 
@@ -62,7 +65,11 @@ export class Lockout {
   async reserve(s: Subject, p: EffectivePolicy): Promise<Place> {
     const r = await this.store.reserve(s, p.maxFailedAttempts, PENDING_TTL_SECONDS);
     if (r.outcome === 'locked') throw lockedError(r.seconds);
-    if (r.outcome === 'busy') throw new SignetError('resource_exhausted', 'attempts_in_flight', { retryAfterSeconds: 1, metadata: { scope: 'attempts_in_flight' } });
+    if (r.outcome === 'busy')
+      throw new SignetError('resource_exhausted', 'attempts_in_flight', {
+        retryAfterSeconds: 1,
+        metadata: { scope: 'attempts_in_flight' },
+      });
     return { failures: r.failures, inFlight: r.inFlight };
   }
 

@@ -47,10 +47,18 @@ export function exclusiveChannel(p: EffectivePolicy, channel: string): boolean {
  */
 export function channelOf(v: string): 'web' | 'app' | '' | undefined {
   switch (v.trim().toLowerCase()) {
-    case '': return '';
-    case 'web': case 'pc': return 'web';
-    case 'app': case 'ios': case 'android': case 'pad': return 'app';
-    default: return undefined;
+    case '':
+      return '';
+    case 'web':
+    case 'pc':
+      return 'web';
+    case 'app':
+    case 'ios':
+    case 'android':
+    case 'pad':
+      return 'app';
+    default:
+      return undefined;
   }
 }
 
@@ -69,7 +77,10 @@ function checkLoginWays(ways: OpenLoginWay[]): OpenLoginWay[] {
     if (seen.has(w.appCode)) throw invalidArgument(field('app_code'), 'app_code must be unique');
     seen.add(w.appCode);
     if (w.appName.length > 128) throw invalidArgument(field('app_name'), 'at most 128 characters');
-    for (const [name, url] of [['app_image', w.appImage], ['authorize_url', w.authorizeUrl]] as const) {
+    for (const [name, url] of [
+      ['app_image', w.appImage],
+      ['authorize_url', w.authorizeUrl],
+    ] as const) {
       if (url !== '' && (url.length > 2048 || !SAFE_URL.test(url))) throw invalidArgument(field(name), 'an http(s) URL or a path');
     }
     const channel = channelOf(w.channel);

@@ -13,7 +13,10 @@ import type { Admission } from './request-checks.js';
 import { systemClock, type Clock } from '../clock.js';
 
 function exhausted(retryAfterSeconds: number, scope: string): SignetError {
-  return new SignetError('resource_exhausted', `rate_limited_${scope}`, { retryAfterSeconds: Math.max(1, retryAfterSeconds), metadata: { scope } });
+  return new SignetError('resource_exhausted', `rate_limited_${scope}`, {
+    retryAfterSeconds: Math.max(1, retryAfterSeconds),
+    metadata: { scope },
+  });
 }
 
 /** An IP's failed sign-ins in one window, with the window they were read in. */
@@ -82,13 +85,15 @@ export class RateLimiter {
     const checks: Promise<void>[] = [];
     for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
       const key = requestKey(scope, id, end);
-      checks.push(this.kv.incr(key, 61).then((n) => {
-        // What every instance counted so far: a burst spread over instances turns busy here too.
-        this.seeAtLeast(key, end, n);
-        if (n <= limit) return;
-        this.known.remember(key, end);
-        throw exhausted(this.secondsUntil(end), scope);
-      }));
+      checks.push(
+        this.kv.incr(key, 61).then((n) => {
+          // What every instance counted so far: a burst spread over instances turns busy here too.
+          this.seeAtLeast(key, end, n);
+          if (n <= limit) return;
+          this.known.remember(key, end);
+          throw exhausted(this.secondsUntil(end), scope);
+        }),
+      );
     }
     await Promise.all(checks);
   }
@@ -174,4 +179,3 @@ export class RateLimiter {
 
 /** The key of a one-minute window, named by its minute: rl:<scope>:{id}:<minute>. */
 const requestKey = (scope: string, id: string, windowEnd: number) => `rl:${scope}:{${id}}:${windowEnd / 60_000 - 1}`;
-

@@ -63,7 +63,11 @@ export const isRateLimited = (err: unknown): boolean =>
  * burst from one IP or client waits for its verdict.
  */
 export async function refuseKnownBeforeLookup(
-  deps: Deps, checks: Admission, policy: EffectivePolicy, tenantId: string, idKey: string,
+  deps: Deps,
+  checks: Admission,
+  policy: EffectivePolicy,
+  tenantId: string,
+  idKey: string,
 ): Promise<void> {
   checks.refuseKnownLimits();
   checks.refuseKnownIpBlock();
@@ -79,7 +83,12 @@ export async function refuseKnownBeforeLookup(
  * refused by either gives its place back.
  */
 export async function admitAndReserve(
-  deps: Deps, checks: Admission, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string,
+  deps: Deps,
+  checks: Admission,
+  policy: EffectivePolicy,
+  subject: Subject,
+  tenantId: string,
+  idKey: string,
 ): Promise<{ ipFailures: number; place: Place }> {
   const [limits, ipFailures, reserved] = await Promise.allSettled([
     checks.limits(),

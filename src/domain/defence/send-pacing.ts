@@ -29,6 +29,9 @@ const pacings = new WeakMap<CodeSender, SendPacing>();
 
 export function pacingOf(sender: CodeSender): SendPacing {
   let p = pacings.get(sender);
-  if (!p) pacings.set(sender, (p = new SendPacing()));
+  if (!p) {
+    p = new SendPacing();
+    pacings.set(sender, p);
+  }
   return p;
 }

@@ -78,7 +78,12 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
   /** Verifies signature, expiry, issuer and type; throws on any failure. */
   async verify(token: string, issuer: string, typ: string): Promise<JWTPayload> {
     await this.fresh();
-    const { payload } = await jwtVerify(token, this.verifySet!, { issuer, typ, algorithms: [this.alg, ...this.algs()], currentDate: this.now() });
+    const { payload } = await jwtVerify(token, this.verifySet!, {
+      issuer,
+      typ,
+      algorithms: [this.alg, ...this.algs()],
+      currentDate: this.now(),
+    });
     return payload;
   }
 

@@ -30,7 +30,9 @@ interface LoadedKey {
 
 /** base64url SHA-256 of the SubjectPublicKeyInfo DER. */
 export function thumbprintOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url');
 }
 
 const generateRsa = promisify(generateKeyPair);
@@ -124,7 +126,8 @@ export class TransportKeyRing extends SealedKeyRing<TransportKey, LoadedKey> {
     const pem = unseal(this.kek, record.privateKeySealed, `${SEAL_CONTEXT}/${record.thumbprint}`);
     const key = createPrivateKey(pem);
     // The thumbprint names the key in requests: it must be the key's own.
-    if (thumbprintOf(createPublicKey(key)) !== record.thumbprint) throw new Error(`transport key ${record.thumbprint} does not match its thumbprint`);
+    if (thumbprintOf(createPublicKey(key)) !== record.thumbprint)
+      throw new Error(`transport key ${record.thumbprint} does not match its thumbprint`);
     return { record, decryption: rsaDecryptionKey(key) };
   }
 }

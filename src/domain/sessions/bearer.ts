@@ -29,7 +29,8 @@ export async function authenticateBearer(deps: Deps, authorization: string | und
   // A disabled client or tenant stops its tokens at once, not when they expire (both cached).
   const client = await deps.directory.client(claims.client_id);
   const tenant = client && (await deps.directory.tenant(client.tenantId));
-  if (!client || client.status !== 'enabled' || !tenant || tenant.status !== 'enabled') throw new SignetError('unauthenticated', 'client_or_tenant_disabled');
+  if (client?.status !== 'enabled' || !tenant || tenant.status !== 'enabled')
+    throw new SignetError('unauthenticated', 'client_or_tenant_disabled');
   return claims as BearerClaims;
 }
 

@@ -18,7 +18,14 @@ export async function revokeToken(deps: Deps, token: string, hint: string, creds
     const found = await deps.storage.sessions.findRefreshToken(sha256Hex(token));
     if (!found || (client && found.session.clientId !== client.id)) return false;
     await revokeSession(deps, found.session.id, 'revoked');
-    deps.audit.record({ event: 'revoke', tenantId: found.session.tenantId, userId: found.session.userId, clientId: found.session.clientId, ip, reason: 'refresh_token' });
+    deps.audit.record({
+      event: 'revoke',
+      tenantId: found.session.tenantId,
+      userId: found.session.userId,
+      clientId: found.session.clientId,
+      ip,
+      reason: 'refresh_token',
+    });
     return true;
   };
   const tryAccess = async () => {

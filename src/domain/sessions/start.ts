@@ -21,7 +21,12 @@ export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedT
   const now = deps.now();
   const sessionId = randomUUID();
   const tokens = await mintUserTokens(deps, {
-    tenant: s.tenant, client: s.client, user: s.user, sessionId, scope: s.scope, authTime: now,
+    tenant: s.tenant,
+    client: s.client,
+    user: s.user,
+    sessionId,
+    scope: s.scope,
+    authTime: now,
   });
   const expiresAt = new Date(now.getTime() + s.client.refreshTokenTtl * 1000);
   const revoked = await deps.storage.sessions.start(

@@ -53,15 +53,14 @@ async function verificationSteps(deps: Deps, cc: ClientContext, req: Verificatio
   const user = await findVerifiedUser(deps, cc.tenant, proof.userType, proof.channel === 'sms' ? 'phone' : 'email', proof.destination);
   audit.userId = user.id;
   // An identifier sent along must name the same user: a token for one account never opens another.
-  if (named && !identifies(named, user)) throw new SignetError('invalid_grant', 'account_mismatch', { message: 'invalid_grant.account_mismatch' });
+  if (named && !identifies(named, user))
+    throw new SignetError('invalid_grant', 'account_mismatch', { message: 'invalid_grant.account_mismatch' });
   checkUsable(user, deps.now());
   return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: req.deviceId, channel });
 }
 
 /** The user whose phone or e-mail received the code; unknown → not_found, or invalid_grant when hidden. */
-export async function findVerifiedUser(
-  deps: Deps, tenant: Tenant, userType: UserType, field: LoginField, value: string,
-): Promise<User> {
+export async function findVerifiedUser(deps: Deps, tenant: Tenant, userType: UserType, field: LoginField, value: string): Promise<User> {
   const user = await deps.storage.users.findByLogin(tenant.id, userType, field, value);
   if (user) return user;
   if (tenant.policy.hideUnknownUsers) throw new SignetError('invalid_grant', 'user_unknown');
@@ -86,8 +85,11 @@ export async function startVerifiedSession(deps: Deps, cc: ClientContext, v: Ver
 
 function identifies(id: Identifier, user: User): boolean {
   switch (id.field) {
-    case 'phone': return user.phoneNumber === id.value;
-    case 'email': return user.email === id.value;
-    default: return user.username === id.value;
+    case 'phone':
+      return user.phoneNumber === id.value;
+    case 'email':
+      return user.email === id.value;
+    default:
+      return user.username === id.value;
   }
 }

@@ -66,7 +66,10 @@ export function candidateSplits(ct: Buffer, k: number, maxBlocks: number): Buffe
   const slice = (start: number, length: number): Buffer => {
     const id = `${start}:${length}`;
     let b = slices.get(id);
-    if (!b) slices.set(id, (b = leftPad(ct.subarray(start, start + length), k)));
+    if (!b) {
+      b = leftPad(ct.subarray(start, start + length), k);
+      slices.set(id, b);
+    }
     return b;
   };
   if (missing === 0) return [Array.from({ length: n }, (_, i) => slice(i * k, k))];
@@ -139,8 +142,13 @@ export function decodeText(b: Uint8Array): string {
   let out: number[] | undefined;
   for (let i = 0; i < b.length; i++) {
     if (
-      b[i] === 0xed && i + 5 < b.length && (b[i + 1] & 0xf0) === 0xa0 && (b[i + 2] & 0xc0) === 0x80 &&
-      b[i + 3] === 0xed && (b[i + 4] & 0xf0) === 0xb0 && (b[i + 5] & 0xc0) === 0x80
+      b[i] === 0xed &&
+      i + 5 < b.length &&
+      (b[i + 1] & 0xf0) === 0xa0 &&
+      (b[i + 2] & 0xc0) === 0x80 &&
+      b[i + 3] === 0xed &&
+      (b[i + 4] & 0xf0) === 0xb0 &&
+      (b[i + 5] & 0xc0) === 0x80
     ) {
       out ??= Array.from(b.subarray(0, i));
       const hi = 0xd000 | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f);
@@ -165,9 +173,7 @@ const NO_PASSWORD = '\u0000';
  * The password a password sign-in compares, per the client's `password_encryption`, with the
  * replay marks it set. See withPassword.
  */
-export async function decryptPassword(
-  deps: Deps, client: Client, password: string,
-): Promise<{ password: string; replayKeys: string[] }> {
+export async function decryptPassword(deps: Deps, client: Client, password: string): Promise<{ password: string; replayKeys: string[] }> {
   if (client.passwordEncryption === 'none' || !password) return { password, replayKeys: [] };
   const ct = decodeBase64(password);
   const groups = ct ? bySize(await deps.transportKeys.decryptionKeys()) : new Map<number, RsaDecryptionKey[]>();
@@ -179,7 +185,11 @@ export async function decryptPassword(
     return { password: text === '' ? NO_PASSWORD : text, replayKeys };
   }
   if (client.passwordEncryption === 'rsa') return { password, replayKeys: [] };
-  throw invalidArgument('password', 'must be the base64 RSA ciphertext of the password (one block of the transport key)', 'invalid_argument.password_undecodable');
+  throw invalidArgument(
+    'password',
+    'must be the base64 RSA ciphertext of the password (one block of the transport key)',
+    'invalid_argument.password_undecodable',
+  );
 }
 
 export interface EncryptedSignIn {
@@ -214,7 +224,10 @@ const IDENTIFIER_FIELDS = ['username', 'email', 'phone_number'] as const;
  * someone who knows the plaintext can make one, so it is no oracle.)
  */
 export async function readEncryptedParams(
-  deps: Deps, client: Client, params: string, thumbprint: string,
+  deps: Deps,
+  client: Client,
+  params: string,
+  thumbprint: string,
 ): Promise<EncryptedSignIn & { replayKeys: string[] }> {
   const ct = decodeBase64(params);
   if (!ct) throw invalidArgument('params', 'must be base64 of RSA ciphertext blocks');
@@ -251,7 +264,11 @@ export interface ObtainedPassword {
  * ciphertext's replay marks.
  */
 export async function obtainPassword<T>(
-  deps: Deps, client: Client, input: PasswordInput, checks: Admission, signIn: (p: ObtainedPassword) => Promise<T>,
+  deps: Deps,
+  client: Client,
+  input: PasswordInput,
+  checks: Admission,
+  signIn: (p: ObtainedPassword) => Promise<T>,
 ): Promise<T> {
   if (input.kind === 'field') {
     if (client.passwordEncryption !== 'none') await checks.limits();
@@ -260,12 +277,14 @@ export async function obtainPassword<T>(
   }
   await checks.limits();
   const { replayKeys, ...p } = await readEncryptedParams(deps, client, input.params, input.thumbprint);
-  return releaseIfUnused(deps, replayKeys, () => signIn({
-    password: p.password,
-    identifier: { username: p.username, email: p.email, phoneNumber: p.phone_number },
-    verificationToken: p.verification_token,
-    undecodable: p.undecodable,
-  }));
+  return releaseIfUnused(deps, replayKeys, () =>
+    signIn({
+      password: p.password,
+      identifier: { username: p.username, email: p.email, phoneNumber: p.phone_number },
+      verificationToken: p.verification_token,
+      undecodable: p.undecodable,
+    }),
+  );
 }
 
 function parseSignIn(text: string): EncryptedSignIn | undefined {
@@ -282,8 +301,12 @@ function parseSignIn(text: string): EncryptedSignIn | undefined {
   const given = IDENTIFIER_FIELDS.filter((f) => str(f) !== undefined);
   if (!password || given.length !== 1) return undefined;
   return {
-    username: str('username'), email: str('email'), phone_number: str('phone_number'), password,
-    verification_token: str('verification_token'), undecodable: false,
+    username: str('username'),
+    email: str('email'),
+    phone_number: str('phone_number'),
+    password,
+    verification_token: str('verification_token'),
+    undecodable: false,
   };
 }
 

@@ -17,9 +17,7 @@ import { lockedError, type Subject } from '../defence/lockout.js';
 import { captchaDueFor, failureSubject, identifierKey } from '../defence/gate.js';
 import { answerCaptcha, consumeCaptchaToken } from '../defence/captcha.js';
 import { consumeVerificationToken } from '../defence/codes.js';
-import {
-  admitAndReserve, isRateLimited, refuseKnownBeforeLookup, type Admission,
-} from '../defence/request-checks.js';
+import { admitAndReserve, isRateLimited, refuseKnownBeforeLookup, type Admission } from '../defence/request-checks.js';
 import { checkUsable, readChannel, readUserType } from './rules.js';
 
 /** Captcha flows a password sign-in accepts a token of (CloudBase names them after the route). */
@@ -55,13 +53,18 @@ export async function passwordSignIn(deps: Deps, cc: ClientContext, a: PasswordA
     deps.audit.record({ ...audit, reason: a.method });
     return tokens;
   } catch (err) {
-    if (isSignetError(err) && !isRateLimited(err)) deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });
+    if (isSignetError(err) && !isRateLimited(err))
+      deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });
     throw err;
   }
 }
 
 async function passwordSteps(
-  deps: Deps, cc: ClientContext, a: PasswordAttempt, checks: Admission, audit: AuditEventInput,
+  deps: Deps,
+  cc: ClientContext,
+  a: PasswordAttempt,
+  checks: Admission,
+  audit: AuditEventInput,
 ): Promise<IssuedTokens> {
   const scope = grantScope(cc.client, a.scope);
   if (!a.password) throw invalidArgument('password', 'password is required');
@@ -108,7 +111,13 @@ async function passwordSteps(
  * attempts are left.
  */
 async function failed(
-  deps: Deps, policy: EffectivePolicy, subject: Subject, tenantId: string, idKey: string, err: SignetError, audit: AuditEventInput,
+  deps: Deps,
+  policy: EffectivePolicy,
+  subject: Subject,
+  tenantId: string,
+  idKey: string,
+  err: SignetError,
+  audit: AuditEventInput,
 ): Promise<never> {
   const { failures, lockedFor } = await deps.lockout.fail(subject, policy);
   if (lockedFor > 0) {
@@ -121,7 +130,8 @@ async function failed(
   if (err.reason !== 'invalid_password') throw err;
   const remaining = policy.maxFailedAttempts - failures;
   throw new SignetError('invalid_password', err.detail, {
-    metadata: { limit_remaining: String(remaining), failed_attempts: String(failures) }, params: [remaining],
+    metadata: { limit_remaining: String(remaining), failed_attempts: String(failures) },
+    params: [remaining],
   });
 }
 
@@ -130,17 +140,19 @@ async function requireCaptcha(deps: Deps, a: PasswordAttempt): Promise<void> {
   let ok = false;
   if (c.token) ok = await consumeCaptchaToken(deps, c.token, a.captchaStates);
   else if (c.key && c.answer) ok = await answerCaptcha(deps, c.key, c.answer);
-  if (!ok) throw c.token || c.key ? new SignetError('captcha_invalid', 'captcha_wrong') : new SignetError('captcha_required', 'captcha_missing');
+  if (!ok)
+    throw c.token || c.key ? new SignetError('captcha_invalid', 'captcha_wrong') : new SignetError('captcha_required', 'captcha_missing');
 }
 
 /** A code sent to the user's phone on top of the password, when the tenant asks for it. */
 async function secondFactor(deps: Deps, policy: EffectivePolicy, cc: ClientContext, user: User, a: PasswordAttempt): Promise<void> {
   if (policy.secondFactor === 'off') return;
   if (policy.secondFactor === 'new_device' && a.deviceId && (await deps.storage.sessions.hasDevice(user.id, a.deviceId))) return;
-  const required = () => new SignetError('phone_required', 'second_factor_missing', { metadata: { phone_number: maskPhone(user.phoneNumber) } });
+  const required = () =>
+    new SignetError('phone_required', 'second_factor_missing', { metadata: { phone_number: maskPhone(user.phoneNumber) } });
   if (!a.verificationToken) throw required();
   const proof = await consumeVerificationToken(deps, a.verificationToken, { tenantId: cc.tenant.id });
-  if (!proof || proof.channel !== 'sms' || proof.destination !== user.phoneNumber) throw required();
+  if (proof?.channel !== 'sms' || proof.destination !== user.phoneNumber) throw required();
 }
 
 /** "+86138****0000": enough for the user to recognise, too little to harvest. */
@@ -154,9 +166,10 @@ function maskPhone(p: string | null): string {
  * without a password and a wrong password take the same time.
  */
 async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: PasswordAttempt): Promise<void> {
-  if (!user || !user.passwordHash) {
+  if (!user?.passwordHash) {
     await deps.hasher.verifyDummy(a.password);
-    if (!user && !tenant.policy.hideUnknownUsers && !a.hideUnknownUser) throw new SignetError('not_found', 'user_unknown', { message: 'not_found.user' });
+    if (!user && !tenant.policy.hideUnknownUsers && !a.hideUnknownUser)
+      throw new SignetError('not_found', 'user_unknown', { message: 'not_found.user' });
     throw new SignetError('invalid_password', user ? 'user_without_password' : 'user_unknown');
   }
   const result = await deps.hasher.verify(user.passwordHash, a.password);

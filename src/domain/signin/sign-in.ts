@@ -28,12 +28,18 @@ export async function signIn(deps: Deps, cmd: SignInCommand): Promise<IssuedToke
     }
     authorizeClient(cc, PASSWORD);
     return obtainPassword(deps, cc.client, { kind: 'field', value: cmd.password }, checks, (p) =>
-      passwordSignIn(deps, cc, {
-        ...cmd,
-        password: p.password,
-        captchaStates: PASSWORD_CAPTCHA_STATES,
-        method: 'signin',
-      }, checks));
+      passwordSignIn(
+        deps,
+        cc,
+        {
+          ...cmd,
+          password: p.password,
+          captchaStates: PASSWORD_CAPTCHA_STATES,
+          method: 'signin',
+        },
+        checks,
+      ),
+    );
   });
 }
 
@@ -43,15 +49,21 @@ export async function signInEncrypted(deps: Deps, cmd: EncryptedSignInCommand): 
     const cc = await authenticateClient(deps.directory, cmd.client, true, checks);
     authorizeClient(cc, PASSWORD);
     return obtainPassword(deps, cc.client, { kind: 'params', params: cmd.params, thumbprint: cmd.thumbprint }, checks, (p) =>
-      passwordSignIn(deps, cc, {
-        ...cmd,
-        identifier: p.identifier ?? {},
-        password: p.password,
-        verificationToken: p.verificationToken ?? '',
-        scope: '',
-        captchaStates: ENCRYPTED_CAPTCHA_STATES,
-        method: 'signin_encrypted',
-        hideUnknownUser: p.undecodable,
-      }, checks));
+      passwordSignIn(
+        deps,
+        cc,
+        {
+          ...cmd,
+          identifier: p.identifier ?? {},
+          password: p.password,
+          verificationToken: p.verificationToken ?? '',
+          scope: '',
+          captchaStates: ENCRYPTED_CAPTCHA_STATES,
+          method: 'signin_encrypted',
+          hideUnknownUser: p.undecodable,
+        },
+        checks,
+      ),
+    );
   });
 }

@@ -1,9 +1,7 @@
 // CodeStore over the key-value store: send slots per destination, codes with their attempt
 // counts, verification tokens. The keys one script touches share a hash tag (one Redis Cluster
 // slot): a destination's gap and daily count, a code and its attempts.
-import type {
-  CodeCheck, CodeStore, SendLimits, SendReservation, StoredCode, VerifiedCode,
-} from '../../domain/ports.js';
+import type { CodeCheck, CodeStore, SendLimits, SendReservation, StoredCode, VerifiedCode } from '../../domain/ports.js';
 import type { AtomicScript, ScriptableKeyValueStore } from '../kv.js';
 
 type Outcome = [string, number | string];
@@ -125,7 +123,12 @@ export class KvCodeStore implements CodeStore {
 
   async reserveSend(destination: string, slot: string, l: SendLimits): Promise<SendReservation> {
     const [outcome, value] = await this.reserveScript(sendKeys(destination), [
-      l.resendSeconds, l.dailyLimit, l.windowSeconds, l.captchaAfter, l.captchaSolved ? 1 : 0, slot,
+      l.resendSeconds,
+      l.dailyLimit,
+      l.windowSeconds,
+      l.captchaAfter,
+      l.captchaSolved ? 1 : 0,
+      slot,
     ]);
     if (outcome === 'gap' || outcome === 'day') return { outcome, retryAfterSeconds: Number(value) };
     return { outcome: outcome === 'ok' ? 'ok' : 'captcha', sends: Number(value) };
@@ -144,10 +147,17 @@ export class KvCodeStore implements CodeStore {
   }
 
   async checkCode(
-    id: string, attempt: { mac: string; tenantId: string; destination: string }, maxAttempts: number, ttlSeconds: number,
+    id: string,
+    attempt: { mac: string; tenantId: string; destination: string },
+    maxAttempts: number,
+    ttlSeconds: number,
   ): Promise<CodeCheck> {
     const [outcome, value] = await this.checkScript(codeKeys(id), [
-      attempt.mac, maxAttempts, ttlSeconds, attempt.tenantId, attempt.destination,
+      attempt.mac,
+      maxAttempts,
+      ttlSeconds,
+      attempt.tenantId,
+      attempt.destination,
     ]);
     if (outcome === 'ok') return { outcome, code: fromRecord(JSON.parse(String(value)) as CodeRecord) };
     if (outcome === 'wrong') return { outcome, attemptsLeft: Number(value) };

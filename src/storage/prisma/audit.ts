@@ -46,7 +46,9 @@ export function createAuditRepository(prisma: PrismaClient, sql: SqlExecutor): A
       for (const e of events) {
         columns[0].push(e.time.toISOString());
         columns[1].push(e.event);
-        OPTIONAL.forEach((k, i) => columns[i + 2].push(orNull(e[k])));
+        OPTIONAL.forEach((k, i) => {
+          columns[i + 2].push(orNull(e[k]));
+        });
       }
       await sql.execute('signet_audit_append', APPEND, columns);
     },

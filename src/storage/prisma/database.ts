@@ -9,9 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger } from 'pino';
 import { PrismaClient } from '../../gen/prisma/client.js';
 import type { Storage } from '../../domain/ports.js';
-import {
-  defaultMigrationsDir, readMigrations, runMigrations, type MigrationConnection, type MigrationResult,
-} from './migrate.js';
+import { defaultMigrationsDir, readMigrations, runMigrations, type MigrationConnection, type MigrationResult } from './migrate.js';
 import type { SqlExecutor } from './sessions.js';
 import { createPrismaStorage } from './storage.js';
 

@@ -1,16 +1,32 @@
 // Tenants, clients and users: plain rows through Prisma's query API, one statement per call
 // (create … RETURNING, UPDATE … RETURNING via updateManyAndReturn, keyset-paged findMany).
 import type {
-  Client, ClientStatus, ClientType, LoginField, Page, PageRequest, PasswordEncryption, Tenant, TenantPolicy,
-  TenantStatus, User, UserStatus, UserType,
+  Client,
+  ClientStatus,
+  ClientType,
+  LoginField,
+  Page,
+  PageRequest,
+  PasswordEncryption,
+  Tenant,
+  TenantPolicy,
+  TenantStatus,
+  User,
+  UserStatus,
+  UserType,
 } from '../../domain/model.js';
 import type {
-  ClientPatch, ClientRepository, NewClient, NewTenant, NewUser, TenantPatch, TenantRepository, UserPatch,
+  ClientPatch,
+  ClientRepository,
+  NewClient,
+  NewTenant,
+  NewUser,
+  TenantPatch,
+  TenantRepository,
+  UserPatch,
   UserRepository,
 } from '../../domain/ports.js';
-import type {
-  Client as ClientRow, Prisma, PrismaClient, Tenant as TenantRow, User as UserRow,
-} from '../../gen/prisma/client.js';
+import type { Client as ClientRow, Prisma, PrismaClient, Tenant as TenantRow, User as UserRow } from '../../gen/prisma/client.js';
 import { guard } from './errors.js';
 import { pageQuery, toPage } from './paging.js';
 
@@ -66,18 +82,16 @@ function pick<T extends object, K extends keyof T>(patch: T, keys: readonly K[])
   return out;
 }
 
-const LOGIN_COLUMNS = { username: 'username', email: 'email', phone: 'phoneNumber' } as const satisfies Record<
-  LoginField,
-  keyof UserRow
->;
+const LOGIN_COLUMNS = { username: 'username', email: 'email', phone: 'phoneNumber' } as const satisfies Record<LoginField, keyof UserRow>;
 
 export function createTenantRepository(prisma: PrismaClient): TenantRepository {
   return {
     async create(t: NewTenant) {
       const row = await guard(
-        () => prisma.tenant.create({
-          data: { id: t.id, name: t.name, status: t.status, policy: t.policy as Prisma.InputJsonObject },
-        }),
+        () =>
+          prisma.tenant.create({
+            data: { id: t.id, name: t.name, status: t.status, policy: t.policy as Prisma.InputJsonObject },
+          }),
         'tenant_id',
       );
       return toTenant(row);
@@ -118,14 +132,24 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
   return {
     async create(c: NewClient) {
       const row = await guard(
-        () => prisma.client.create({
-          data: {
-            id: c.id, tenantId: c.tenantId, name: c.name, type: c.type, secretHash: c.secretHash,
-            grantTypes: c.grantTypes, scopes: c.scopes, accessTokenTtl: c.accessTokenTtl,
-            refreshTokenTtl: c.refreshTokenTtl, maxSessions: c.maxSessions, status: c.status,
-            passwordEncryption: c.passwordEncryption, rejectReplayedPasswords: c.rejectReplayedPasswords,
-          },
-        }),
+        () =>
+          prisma.client.create({
+            data: {
+              id: c.id,
+              tenantId: c.tenantId,
+              name: c.name,
+              type: c.type,
+              secretHash: c.secretHash,
+              grantTypes: c.grantTypes,
+              scopes: c.scopes,
+              accessTokenTtl: c.accessTokenTtl,
+              refreshTokenTtl: c.refreshTokenTtl,
+              maxSessions: c.maxSessions,
+              status: c.status,
+              passwordEncryption: c.passwordEncryption,
+              rejectReplayedPasswords: c.rejectReplayedPasswords,
+            },
+          }),
         'client_id',
       );
       return toClient(row);
@@ -148,8 +172,15 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
     },
     async update(id, patch: ClientPatch) {
       const data = pick(patch, [
-        'name', 'status', 'grantTypes', 'scopes', 'accessTokenTtl', 'refreshTokenTtl', 'maxSessions',
-        'passwordEncryption', 'rejectReplayedPasswords',
+        'name',
+        'status',
+        'grantTypes',
+        'scopes',
+        'accessTokenTtl',
+        'refreshTokenTtl',
+        'maxSessions',
+        'passwordEncryption',
+        'rejectReplayedPasswords',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);
       const rows = await prisma.client.updateManyAndReturn({ where: { id }, data });
@@ -162,14 +193,24 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
   return {
     async create(u: NewUser) {
       const row = await guard(
-        () => prisma.user.create({
-          data: {
-            id: u.id, tenantId: u.tenantId, userType: u.userType, username: u.username, email: u.email,
-            emailVerified: u.emailVerified, phoneNumber: u.phoneNumber, phoneVerified: u.phoneVerified,
-            name: u.name, passwordHash: u.passwordHash, status: u.status, expiresAt: u.expiresAt,
-            groups: u.groups,
-          },
-        }),
+        () =>
+          prisma.user.create({
+            data: {
+              id: u.id,
+              tenantId: u.tenantId,
+              userType: u.userType,
+              username: u.username,
+              email: u.email,
+              emailVerified: u.emailVerified,
+              phoneNumber: u.phoneNumber,
+              phoneVerified: u.phoneVerified,
+              name: u.name,
+              passwordHash: u.passwordHash,
+              status: u.status,
+              expiresAt: u.expiresAt,
+              groups: u.groups,
+            },
+          }),
         'user_id',
       );
       return toUser(row);
@@ -198,7 +239,14 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
     },
     async update(id, patch: UserPatch) {
       const data = pick(patch, [
-        'status', 'passwordHash', 'groups', 'name', 'email', 'emailVerified', 'phoneNumber', 'phoneVerified',
+        'status',
+        'passwordHash',
+        'groups',
+        'name',
+        'email',
+        'emailVerified',
+        'phoneNumber',
+        'phoneVerified',
         'expiresAt',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);

@@ -77,7 +77,9 @@ export function translateError(e: unknown, idField?: string): never {
     throw new SignetError('already_exists', 'unique_violation', { metadata: { field } });
   }
   if (cause && (cause.kind === 'ForeignKeyConstraintViolation' || code === '23503')) {
-    throw new SignetError('not_found', 'reference_missing', { metadata: { field: fieldOf(constraintName(cause), cause.constraint?.fields) } });
+    throw new SignetError('not_found', 'reference_missing', {
+      metadata: { field: fieldOf(constraintName(cause), cause.constraint?.fields) },
+    });
   }
   throw e;
 }

@@ -9,7 +9,11 @@
 export { openDatabase, postgresConnection, PGLITE_MEMORY } from './database.js';
 export type { Database, OpenDatabaseOptions } from './database.js';
 export {
-  defaultMigrationsDir, MigrationError, PRISMA_MIGRATE_LOCK_ID, readMigrations, runMigrations,
+  defaultMigrationsDir,
+  MigrationError,
+  PRISMA_MIGRATE_LOCK_ID,
+  readMigrations,
+  runMigrations,
 } from './migrate.js';
 export type { LocalMigration, MigrationConnection, MigrationResult } from './migrate.js';
 export { createPrismaStorage } from './storage.js';

@@ -1,9 +1,7 @@
 // Token-signing keys and transport keys: few rows, read at start, on rotation and every 30 s.
 import type { SigningKey, SigningKeyStatus, TransportKey, TransportKeyStatus } from '../../domain/model.js';
 import type { SigningKeyRepository, TransportKeyRepository } from '../../domain/ports.js';
-import type {
-  Prisma, PrismaClient, SigningKey as SigningKeyRow, TransportKey as TransportKeyRow,
-} from '../../gen/prisma/client.js';
+import type { Prisma, PrismaClient, SigningKey as SigningKeyRow, TransportKey as TransportKeyRow } from '../../gen/prisma/client.js';
 import { guard } from './errors.js';
 
 export const toSigningKey = (r: SigningKeyRow): SigningKey => ({
@@ -27,12 +25,18 @@ export function createSigningKeyRepository(prisma: PrismaClient): SigningKeyRepo
     },
     async insert(k) {
       await guard(
-        () => prisma.signingKey.create({
-          data: {
-            kid: k.kid, alg: k.alg, status: k.status, privateKeySealed: k.privateKeySealed,
-            publicJwk: k.publicJwk as Prisma.InputJsonObject, createdAt: k.createdAt, retireAt: k.retireAt,
-          },
-        }),
+        () =>
+          prisma.signingKey.create({
+            data: {
+              kid: k.kid,
+              alg: k.alg,
+              status: k.status,
+              privateKeySealed: k.privateKeySealed,
+              publicJwk: k.publicJwk as Prisma.InputJsonObject,
+              createdAt: k.createdAt,
+              retireAt: k.retireAt,
+            },
+          }),
         'kid',
       );
     },
@@ -68,12 +72,18 @@ export function createTransportKeyRepository(prisma: PrismaClient): TransportKey
     },
     async insert(k) {
       await guard(
-        () => prisma.transportKey.create({
-          data: {
-            thumbprint: k.thumbprint, bits: k.bits, status: k.status, privateKeySealed: k.privateKeySealed,
-            publicKeyPem: k.publicKeyPem, createdAt: k.createdAt, retireAt: k.retireAt,
-          },
-        }),
+        () =>
+          prisma.transportKey.create({
+            data: {
+              thumbprint: k.thumbprint,
+              bits: k.bits,
+              status: k.status,
+              privateKeySealed: k.privateKeySealed,
+              publicKeyPem: k.publicKeyPem,
+              createdAt: k.createdAt,
+              retireAt: k.retireAt,
+            },
+          }),
         'thumbprint',
       );
     },

@@ -65,7 +65,7 @@ export function defaultMigrationsDir(): string {
     const candidate = path.join(dir, 'prisma', 'migrations');
     if (existsSync(path.join(candidate, 'migration_lock.toml'))) return candidate;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('prisma/migrations not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`prisma/migrations not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }
@@ -160,10 +160,7 @@ async function applyOne(conn: MigrationConnection, m: LocalMigration, logger?: L
   const id = randomUUID();
   // Recorded before the script runs, as Prisma does: a crash mid-way leaves a failed row that
   // stops every instance until someone looks at the database.
-  await conn.query(
-    'INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)',
-    [id, m.checksum, m.name],
-  );
+  await conn.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [id, m.checksum, m.name]);
   try {
     await conn.exec('BEGIN');
     await conn.exec(m.script);

@@ -9,7 +9,9 @@ import { guard } from './errors.js';
 
 /** revoke_reason written by start(). */
 export const REVOKE_REASONS = {
-  deviceReplaced: 'device_replaced', channelReplaced: 'channel_replaced', maxSessions: 'max_sessions',
+  deviceReplaced: 'device_replaced',
+  channelReplaced: 'channel_replaced',
+  maxSessions: 'max_sessions',
 } as const;
 
 /**
@@ -151,10 +153,24 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
       // One round trip: the function (migration 20251125300000_start_session) takes the per-user
       // lock, then runs one statement that replaces, inserts and evicts (see its comment).
       const revoked = await guard(
-        () => sql.query<{ id: string }>('signet_start_session', START_SESSION, [
-          s.id, s.tenantId, s.userId, s.clientId, s.deviceId, s.channel, s.scope, s.expiresAt, token.hash, keep,
-          exclusive, USER_LOCK_CLASS, REVOKE_REASONS.deviceReplaced, REVOKE_REASONS.channelReplaced, REVOKE_REASONS.maxSessions,
-        ]),
+        () =>
+          sql.query<{ id: string }>('signet_start_session', START_SESSION, [
+            s.id,
+            s.tenantId,
+            s.userId,
+            s.clientId,
+            s.deviceId,
+            s.channel,
+            s.scope,
+            s.expiresAt,
+            token.hash,
+            keep,
+            exclusive,
+            USER_LOCK_CLASS,
+            REVOKE_REASONS.deviceReplaced,
+            REVOKE_REASONS.channelReplaced,
+            REVOKE_REASONS.maxSessions,
+          ]),
         'session_id',
       );
       return revoked.map((r) => r.id);
@@ -192,10 +208,21 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
       // The user rides along: a refresh re-checks the account and mints its claims, and a
       // second round trip through Prisma was an eighth of a refresh's CPU.
       const user = toUser({
-        id: r.s_user_id, tenantId: r.u_tenant_id, userType: r.u_user_type, username: r.u_username, email: r.u_email,
-        emailVerified: r.u_email_verified, phoneNumber: r.u_phone_number, phoneVerified: r.u_phone_verified, name: r.u_name,
-        passwordHash: r.u_password_hash, status: r.u_status, expiresAt: r.u_expires_at, groups: r.u_groups ?? [],
-        createdAt: r.u_created_at, updatedAt: r.u_updated_at,
+        id: r.s_user_id,
+        tenantId: r.u_tenant_id,
+        userType: r.u_user_type,
+        username: r.u_username,
+        email: r.u_email,
+        emailVerified: r.u_email_verified,
+        phoneNumber: r.u_phone_number,
+        phoneVerified: r.u_phone_verified,
+        name: r.u_name,
+        passwordHash: r.u_password_hash,
+        status: r.u_status,
+        expiresAt: r.u_expires_at,
+        groups: r.u_groups ?? [],
+        createdAt: r.u_created_at,
+        updatedAt: r.u_updated_at,
       });
       return { token, session, user };
     },

@@ -124,9 +124,13 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
     clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
     this.heldDeadline = Infinity;
-    return Promise.all(held.map((run) => run().catch((err: unknown) => {
-      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'held-back Redis script failed');
-    })));
+    return Promise.all(
+      held.map((run) =>
+        run().catch((err: unknown) => {
+          this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'held-back Redis script failed');
+        }),
+      ),
+    );
   }
 
   async close(): Promise<void> {

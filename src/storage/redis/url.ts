@@ -52,9 +52,7 @@ export function parseRedisUrl(raw: string): RedisTarget {
   const url = raw.trim();
   const m = SCHEME.exec(url);
   if (!m) {
-    throw new RedisUrlError(
-      'expected redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://',
-    );
+    throw new RedisUrlError('expected redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://');
   }
   const tls = m[1].toLowerCase() === 'rediss';
   const mode = m[2]?.toLowerCase();
@@ -130,7 +128,10 @@ export function parseRedisUrl(raw: string): RedisTarget {
 }
 
 function parseHosts(list: string, defaultPort: number): HostPort[] {
-  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new RedisUrlError('no host');
   return items.map((item) => {
     let host: string;
@@ -163,7 +164,6 @@ function decode(s: string): string {
   }
 }
 
-const formatHosts = (hosts: HostPort[]) =>
-  hosts.map((h) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`).join(',');
+const formatHosts = (hosts: HostPort[]) => hosts.map((h) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`).join(',');
 
 const dbSuffix = (pathname: string) => (pathname && pathname !== '/' ? pathname : '');

@@ -8,7 +8,6 @@ import { pickLocale } from '../locale.js';
 import { toGrpcServiceError, toStatus } from '../status.js';
 import { peerAddress, type TrustedProxies } from '../clientip.js';
 
-
 export interface GrpcOptions {
   log: Logger;
   defaultLocale: Locale;
@@ -31,12 +30,7 @@ function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>, opts: GrpcOptio
   };
 }
 
-export function addService(
-  server: grpc.Server,
-  definition: grpc.ServiceDefinition,
-  handlers: ServiceHandlers,
-  opts: GrpcOptions,
-): void {
+export function addService(server: grpc.Server, definition: grpc.ServiceDefinition, handlers: ServiceHandlers, opts: GrpcOptions): void {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [key, method] of Object.entries(definition)) {
     const rpc = method.path.slice(method.path.lastIndexOf('/') + 1);

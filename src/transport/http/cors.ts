@@ -1,8 +1,7 @@
 // CORS for browser clients such as the CloudBase JS SDK, whose custom headers force a preflight.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-export const CORS_ALLOW_HEADERS =
-  'authorization, content-type, x-request-id, x-device-id, x-sdk-version, accept-language, x-captcha-token';
+export const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-device-id, x-sdk-version, accept-language, x-captcha-token';
 /** Browsers cap it lower (Chrome: 2 h); this is Firefox's cap, so preflights are as rare as allowed. */
 export const CORS_MAX_AGE_SECONDS = 86400;
 
@@ -15,7 +14,10 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
  * every call whose preflight does not allow it.
  */
 function allowHeaders(requested: string | undefined): string {
-  const extra = (requested ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => TOKEN.test(h));
+  const extra = (requested ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => TOKEN.test(h));
   const fixed = CORS_ALLOW_HEADERS.split(', ');
   return [...fixed, ...extra.filter((h) => !fixed.includes(h)).slice(0, 32)].join(', ');
 }

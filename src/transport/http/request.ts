@@ -118,7 +118,11 @@ export function parseJsonBody(buf: Buffer): unknown {
 
 /** The request message of route from its three sources. */
 export function buildRequest(
-  route: Route, reg: Registry, query: string, body: unknown, params: Record<string, unknown> | undefined,
+  route: Route,
+  reg: Registry,
+  query: string,
+  body: unknown,
+  params: Record<string, unknown> | undefined,
 ): unknown {
   const info = route.request;
   let partial: Record<string, unknown> | undefined;
@@ -128,9 +132,12 @@ export function buildRequest(
     if (typeof route.body === 'object') delete partial[route.body.name];
   }
   if (body !== undefined) {
-    const fromBody = route.body === '*' ? readMessage(info, body, '', 'json', reg)
-      : typeof route.body === 'object' ? { [route.body.name]: readField(route.body, body, route.body.name, 'json', reg) }
-      : undefined;
+    const fromBody =
+      route.body === '*'
+        ? readMessage(info, body, '', 'json', reg)
+        : typeof route.body === 'object'
+          ? { [route.body.name]: readField(route.body, body, route.body.name, 'json', reg) }
+          : undefined;
     if (fromBody) partial = partial ? merge(info, partial, fromBody) : fromBody;
   }
   if (params) {
@@ -146,9 +153,7 @@ function merge(info: MessageInfo, base: Record<string, unknown>, over: Record<st
     const f = info.byName.get(name)!;
     const a = base[name];
     const b = over[name];
-    base[name] = f.message && !f.wellKnown && !f.map && !f.repeated && isPlain(a) && isPlain(b)
-      ? merge(f.message, { ...a }, b)
-      : b;
+    base[name] = f.message && !f.wellKnown && !f.map && !f.repeated && isPlain(a) && isPlain(b) ? merge(f.message, { ...a }, b) : b;
   }
   return base;
 }

@@ -25,8 +25,15 @@ export interface GenericServiceDefinition {
   methods: { [key: string]: GenericMethodDefinition };
 }
 
-const enum Seg { Literal, Any, Deep }
-interface Segment { kind: Seg; value: string }
+enum Seg {
+  Literal,
+  Any,
+  Deep,
+}
+interface Segment {
+  kind: Seg;
+  value: string;
+}
 
 interface PathVar {
   /** The field chain of `{a.b}`; the last is the one set. */
@@ -78,7 +85,10 @@ export class RouteTable {
     this.methods.add(route.httpMethod);
     if (route.vars.length === 0 && route.segments.every((s) => s.kind === Seg.Literal)) this.literal.set(key, route);
     let list = this.templates.get(route.httpMethod);
-    if (!list) this.templates.set(route.httpMethod, (list = []));
+    if (!list) {
+      list = [];
+      this.templates.set(route.httpMethod, list);
+    }
     list.push(route);
   }
 
@@ -142,7 +152,8 @@ function matchRoute(route: Route, parts: string[]): Record<string, unknown> | nu
     let node = params;
     for (let i = 0; i < v.fields.length - 1; i++) {
       const name = v.fields[i].name;
-      node = (node[name] ??= Object.create(null)) as Record<string, unknown>;
+      node[name] ??= Object.create(null);
+      node = node[name] as Record<string, unknown>;
     }
     node[v.fields[v.fields.length - 1].name] = end - v.start === 1 ? comps[v.start] : comps.slice(v.start, end).join('/');
   }
@@ -151,7 +162,10 @@ function matchRoute(route: Route, parts: string[]): Record<string, unknown> | nu
 
 /** Every annotated, unary method of the definition as a route. */
 export function compileRoutes(
-  table: RouteTable, def: GenericServiceDefinition, handlers: Record<string, UnaryHandler>, reg: Registry,
+  table: RouteTable,
+  def: GenericServiceDefinition,
+  handlers: Record<string, UnaryHandler>,
+  reg: Registry,
 ): void {
   for (const [key, m] of Object.entries(def.methods)) {
     const rules = httpRulesOf(m);
@@ -162,9 +176,14 @@ export function compileRoutes(
     const request = reg.message(reqName);
     const response = reg.message(resName);
     for (const rule of rules) {
-      table.add(compileRule(rule, {
-        rpc: `${def.fullName}/${m.name}`, request, response, handler: handlers[m.name] ?? handlers[key],
-      }));
+      table.add(
+        compileRule(rule, {
+          rpc: `${def.fullName}/${m.name}`,
+          request,
+          response,
+          handler: handlers[m.name] ?? handlers[key],
+        }),
+      );
     }
   }
 }
@@ -182,13 +201,19 @@ type RouteBase = Pick<Route, 'rpc' | 'request' | 'response' | 'handler'>;
 
 function compileRule(rule: HttpRule, base: RouteBase): Route {
   const [httpMethod, template] =
-    rule.get !== undefined ? ['GET', rule.get]
-    : rule.put !== undefined ? ['PUT', rule.put]
-    : rule.post !== undefined ? ['POST', rule.post]
-    : rule.delete !== undefined ? ['DELETE', rule.delete]
-    : rule.patch !== undefined ? ['PATCH', rule.patch]
-    : rule.custom ? [rule.custom.kind.toUpperCase(), rule.custom.path]
-    : ['', ''];
+    rule.get !== undefined
+      ? ['GET', rule.get]
+      : rule.put !== undefined
+        ? ['PUT', rule.put]
+        : rule.post !== undefined
+          ? ['POST', rule.post]
+          : rule.delete !== undefined
+            ? ['DELETE', rule.delete]
+            : rule.patch !== undefined
+              ? ['PATCH', rule.patch]
+              : rule.custom
+                ? [rule.custom.kind.toUpperCase(), rule.custom.path]
+                : ['', ''];
   if (!httpMethod || !template.startsWith('/')) throw new Error(`http: ${base.rpc} has no usable pattern`);
   // Silently answering the whole message where the proto asks for one field would be wrong.
   if (rule.response_body) throw new Error(`http: ${base.rpc}: response_body is not supported yet`);
@@ -201,7 +226,14 @@ function compileRule(rule: HttpRule, base: RouteBase): Route {
     body = f;
   }
   return {
-    ...base, httpMethod, template, body, responseKind: 'json', segments, verb, vars,
+    ...base,
+    httpMethod,
+    template,
+    body,
+    responseKind: 'json',
+    segments,
+    verb,
+    vars,
     deep: segments.length > 0 && segments[segments.length - 1].kind === Seg.Deep,
   };
 }

@@ -18,8 +18,14 @@ import { ExtraRoutes } from './extra.js';
 
 /** The headers handlers see as metadata, under the same (lower-case) names as gRPC metadata. */
 export const METADATA_HEADERS = [
-  'authorization', 'x-device-id', 'x-request-id', 'accept-language', 'x-captcha-token', 'x-forwarded-for',
-  'user-agent', 'x-sdk-version',
+  'authorization',
+  'x-device-id',
+  'x-request-id',
+  'accept-language',
+  'x-captcha-token',
+  'x-forwarded-for',
+  'user-agent',
+  'x-sdk-version',
 ] as const;
 
 /** What an extra (hand-written, non-proto) route gets: the raw exchange plus Signet's helpers. */
@@ -130,7 +136,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const ctx = contextOf(req);
     const headers: OutgoingHttpHeaders = {
-      'x-request-id': ctx.requestId, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
+      'x-request-id': ctx.requestId,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     };
     let route: Route | undefined;
     try {
@@ -150,7 +158,11 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       const x = extra.size > 0 ? extra.match(method, path) : undefined;
       if (x) {
         await x.route.handle({
-          req, res, ctx, query, params: x.params,
+          req,
+          res,
+          ctx,
+          query,
+          params: x.params,
           readBody: () => readBody(req, limit),
           sendJson: (status, body, more) => send(res, status, { ...headers, ...more }, body),
           send: (status, body, more) => sendRaw(res, status, { ...headers, ...more }, body),

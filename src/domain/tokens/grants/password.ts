@@ -10,17 +10,23 @@ export const passwordGrant: Grant = {
   passwordSignIn: true,
   run: (deps, cc, cmd, checks) =>
     obtainPassword(deps, cc.client, { kind: 'field', value: cmd.password }, checks, (p) =>
-      passwordSignIn(deps, cc, {
-        identifier: cmd.identifier,
-        password: p.password,
-        userType: cmd.userType,
-        scope: cmd.scope,
-        sourceType: cmd.sourceType,
-        deviceId: cmd.deviceId,
-        ip: cmd.ip,
-        verificationToken: cmd.verificationToken,
-        captcha: cmd.captcha,
-        captchaStates: PASSWORD_CAPTCHA_STATES,
-        method: 'password',
-      }, checks)),
+      passwordSignIn(
+        deps,
+        cc,
+        {
+          identifier: cmd.identifier,
+          password: p.password,
+          userType: cmd.userType,
+          scope: cmd.scope,
+          sourceType: cmd.sourceType,
+          deviceId: cmd.deviceId,
+          ip: cmd.ip,
+          verificationToken: cmd.verificationToken,
+          captcha: cmd.captcha,
+          captchaStates: PASSWORD_CAPTCHA_STATES,
+          method: 'password',
+        },
+        checks,
+      ),
+    ),
 };

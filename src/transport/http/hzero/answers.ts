@@ -21,15 +21,24 @@ export function oauthToken(t: TokenResponse): Record<string, unknown> {
 /** OAuth's error code and HTTP status of a reason (RFC 6749 5.2; HZERO's "unauthorized" for sign-in refusals). */
 function oauthError(rs: RenderedStatus): { error: string; status: number } {
   switch (rs.reason) {
-    case 'invalid_client': return { error: 'invalid_client', status: 401 };
-    case 'unauthorized_client': return { error: 'unauthorized_client', status: 401 };
-    case 'invalid_grant': return { error: 'invalid_grant', status: 400 };
-    case 'unsupported_grant_type': return { error: 'unsupported_grant_type', status: 400 };
-    case 'invalid_scope': return { error: 'invalid_scope', status: 400 };
-    case 'invalid_argument': return { error: 'invalid_request', status: 400 };
-    case 'internal': case 'unavailable': return { error: 'server_error', status: 500 };
+    case 'invalid_client':
+      return { error: 'invalid_client', status: 401 };
+    case 'unauthorized_client':
+      return { error: 'unauthorized_client', status: 401 };
+    case 'invalid_grant':
+      return { error: 'invalid_grant', status: 400 };
+    case 'unsupported_grant_type':
+      return { error: 'unsupported_grant_type', status: 400 };
+    case 'invalid_scope':
+      return { error: 'invalid_scope', status: 400 };
+    case 'invalid_argument':
+      return { error: 'invalid_request', status: 400 };
+    case 'internal':
+    case 'unavailable':
+      return { error: 'server_error', status: 500 };
     // A wrong password, a lock, a captcha, an account state: HZERO answers all as a failed login.
-    default: return { error: 'unauthorized', status: 401 };
+    default:
+      return { error: 'unauthorized', status: 401 };
   }
 }
 
@@ -54,23 +63,39 @@ export function oauthFailure(rs: RenderedStatus): { status: number; body: Record
 /** /oauth/token/mobile: always HTTP 200, success or not, in one shape. */
 export function mobileToken(t: TokenResponse): Record<string, unknown> {
   return {
-    success: true, code: null, message: null,
-    accessToken: t.access_token, refreshToken: t.refresh_token || null, expiresIn: t.expires_in, scope: t.scope,
+    success: true,
+    code: null,
+    message: null,
+    accessToken: t.access_token,
+    refreshToken: t.refresh_token || null,
+    expiresIn: t.expires_in,
+    scope: t.scope,
   };
 }
 
 export function mobileFailure(rs: RenderedStatus): Record<string, unknown> {
   return {
-    success: false, code: hzeroCode(rs), message: rs.message,
-    accessToken: null, refreshToken: null, expiresIn: null, scope: null,
+    success: false,
+    code: hzeroCode(rs),
+    message: rs.message,
+    accessToken: null,
+    refreshToken: null,
+    expiresIn: null,
+    scope: null,
   };
 }
 
 /** HZERO's CaptchaResult of /oauth/public/captcha-code. */
 export function captchaResult(captchaKey: string | null, rs?: RenderedStatus): Record<string, unknown> {
   return {
-    captchaKey, success: rs === undefined, captcha: null, code: rs ? hzeroCode(rs) : null, message: rs ? rs.message : null,
-    interval: 0, errorTimes: 0, surplusTimes: 0,
+    captchaKey,
+    success: rs === undefined,
+    captcha: null,
+    code: rs ? hzeroCode(rs) : null,
+    message: rs ? rs.message : null,
+    interval: 0,
+    errorTimes: 0,
+    surplusTimes: 0,
   };
 }
 

@@ -18,7 +18,10 @@ export class HzeroCall {
   private read?: Promise<Params>;
   private lang?: Locale;
 
-  constructor(readonly x: HttpExchange, private readonly deps: Deps) {}
+  constructor(
+    readonly x: HttpExchange,
+    private readonly deps: Deps,
+  ) {}
 
   async params(): Promise<Params> {
     this.read ??= readParams(this.x);
@@ -50,7 +53,9 @@ export class HzeroCall {
 /** The routes; `auth` are the AuthService handlers the gRPC and REST servers serve. */
 export function hzeroRoutes(deps: Deps, auth: ServiceHandlers): ExtraRoute[] {
   const route = (method: string, path: string, fn: (c: HzeroCall) => Promise<void>): ExtraRoute => ({
-    method, path, handle: (x) => fn(new HzeroCall(x, deps)),
+    method,
+    path,
+    handle: (x) => fn(new HzeroCall(x, deps)),
   });
   return [
     route('POST', '/oauth/oauth/token', (c) => oauthTokenRoute(c, auth)),

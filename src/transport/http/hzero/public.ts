@@ -21,8 +21,13 @@ const hzeroChannel = (c: string) => (c === 'web' ? 'pc' : c);
  * pages sort by orderSeq and link by appCode), and scope is null.
  */
 const openLoginWay = (w: OpenLoginWay, i: number) => ({
-  openAppId: i + 1, channel: hzeroChannel(w.channel), appCode: w.app_code, appName: w.app_name, appImage: w.app_image,
-  scope: null, orderSeq: i + 1,
+  openAppId: i + 1,
+  channel: hzeroChannel(w.channel),
+  appCode: w.app_code,
+  appName: w.app_name,
+  appImage: w.app_image,
+  scope: null,
+  orderSeq: i + 1,
 });
 
 /** GET /oauth/login/init-params: the same answer as GetSignInOptions, in HZERO's names. */
@@ -30,7 +35,10 @@ export async function initParamsRoute(c: HzeroCall, auth: ServiceHandlers): Prom
   try {
     const p = await c.params();
     const req = GetSignInOptionsRequest.fromPartial({
-      client_id: p.get('client_id'), username: p.get('username'), channel: p.get('channel'), user_type: p.get('user_type', 'userType'),
+      client_id: p.get('client_id'),
+      username: p.get('username'),
+      channel: p.get('channel'),
+      user_type: p.get('user_type', 'userType'),
     });
     const o: GetSignInOptionsResponse = await auth.GetSignInOptions(req, c.ctx());
     c.x.sendJson(200, { isNeedCaptcha: o.is_need_captcha, openLoginWays: o.open_login_ways.map(openLoginWay) });
@@ -59,7 +67,10 @@ export async function captchaImageRoute(c: HzeroCall, deps: Deps): Promise<void>
     return;
   }
   c.x.send(200, png, {
-    'content-type': 'image/png', 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache', expires: '0',
+    'content-type': 'image/png',
+    'cache-control': 'no-cache, no-store, must-revalidate',
+    pragma: 'no-cache',
+    expires: '0',
   });
 }
 
@@ -80,13 +91,19 @@ export async function sendPhoneCaptchaRoute(c: HzeroCall, deps: Deps, auth: Serv
   try {
     const p = await c.params();
     const req = SendVerificationRequest.fromPartial({
-      phone_number: phoneNumber(p.get('phone'), p.get('internationalTelCode')), target: 'USER', usage: SIGN_IN_USAGE,
-      user_type: p.get('user_type', 'userType'), client_id: p.get('client_id'),
+      phone_number: phoneNumber(p.get('phone'), p.get('internationalTelCode')),
+      target: 'USER',
+      usage: SIGN_IN_USAGE,
+      user_type: p.get('user_type', 'userType'),
+      client_id: p.get('client_id'),
     });
     const sent: SendVerificationResponse = await auth.SendVerification(req, c.ctx());
     const ok = MESSAGES['ok.code_sent'];
     c.x.sendJson(200, {
-      success: true, code: ok.hzeroKey, message: formatMessage(ok, c.locale()), captchaKey: sent.verification_id,
+      success: true,
+      code: ok.hzeroKey,
+      message: formatMessage(ok, c.locale()),
+      captchaKey: sent.verification_id,
       interval: deps.settings.codes.resendSeconds,
     });
   } catch (err) {

@@ -39,7 +39,8 @@ export async function oauthTokenRoute(c: HzeroCall, auth: ServiceHandlers): Prom
     const p = await c.params();
     const grantType = p.get('grant_type');
     if (!grantType) throw invalidArgument('grant_type', 'grant_type is required');
-    if (!TOKEN_GRANTS.has(grantType)) throw new SignetError('unsupported_grant_type', 'grant_not_on_route', { metadata: { grant_type: grantType } });
+    if (!TOKEN_GRANTS.has(grantType))
+      throw new SignetError('unsupported_grant_type', 'grant_not_on_route', { metadata: { grant_type: grantType } });
     const t: TokenResponse = await auth.Token(tokenRequest(p, grantType), c.ctx());
     c.x.sendJson(200, oauthToken(t));
   } catch (err) {
@@ -54,7 +55,8 @@ export async function mobileTokenRoute(c: HzeroCall, auth: ServiceHandlers): Pro
   try {
     const p = await c.params();
     const grantType = p.get('grant_type');
-    if (!MOBILE_GRANTS.has(grantType)) throw new SignetError('unsupported_grant_type', 'grant_not_on_route', { metadata: { grant_type: grantType } });
+    if (!MOBILE_GRANTS.has(grantType))
+      throw new SignetError('unsupported_grant_type', 'grant_not_on_route', { metadata: { grant_type: grantType } });
     const t: TokenResponse = await auth.Token(tokenRequest(p, 'sms'), c.ctx());
     c.x.sendJson(200, mobileToken(t));
   } catch (err) {
