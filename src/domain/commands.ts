@@ -1,6 +1,7 @@
 // What the transports hand the domain: plain camelCase commands, whichever dialect (gRPC, REST,
-// HZERO) carried the request. Transports build them in named functions (src/transport/*_in.ts)
-// after checking the text at the line; no proto message crosses into the domain.
+// HZERO) carried the request. Transports build them in named functions (src/transport/auth-in.ts)
+// after checking the text at the line (line.ts); no proto message crosses into the domain.
+import type { Locale } from './model.js';
 
 /** The client as the request names it: fields, query or HTTP Basic, already reconciled. */
 export interface ClientCredentials {
@@ -75,4 +76,36 @@ export interface TokenCommand extends RequestOrigin {
   phone: string;
   code: string;
   codeId: string;
+}
+
+/**
+ * A call that names its client by id (fields, query or Basic) or, once a user is signed in, only
+ * by the access token it carries (all the CloudBase SDK sends then).
+ */
+export interface ClientCall {
+  client: ClientCredentials;
+  /** The bearer access token presented, '' for none. */
+  accessToken: string;
+  ip: string;
+}
+
+export interface GetCaptchaCommand extends ClientCall {
+  /** The flow the captcha is for (CloudBase names it after the route, e.g. "POST:/v1/signin"). */
+  state: string;
+}
+
+export interface SendVerificationCommand extends ClientCall {
+  phoneNumber: string;
+  email: string;
+  target: string;
+  usage: string;
+  userType: string;
+  captchaToken: string;
+  locale: Locale;
+}
+
+export interface SignInOptionsCommand extends ClientCall {
+  username: string;
+  channel: string;
+  userType: string;
 }

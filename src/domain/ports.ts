@@ -310,6 +310,9 @@ export interface CaptchaStore {
   saveToken(tokenHash: string, state: string, ttlSeconds: number): Promise<void>;
   /** One-time: the token's state, deleted in the same step. */
   takeToken(tokenHash: string): Promise<string | null>;
+  /** A challenge's picture, kept beside it for its life (read as often as a page reloads it). */
+  saveImage(idHash: string, image: Buffer, ttlSeconds: number): Promise<void>;
+  image(idHash: string): Promise<Buffer | null>;
 }
 
 export interface RevocationMarks {
@@ -324,7 +327,19 @@ export interface ReplayMemory {
   forget(digests: string[]): Promise<void>;
 }
 
+/**
+ * Fixed-window counters (request rates, failed sign-ins per IP), named by kind, id and window
+ * number. Each hit is one atomic increment.
+ */
+export interface RateCounters {
+  /** Counts one more; the window's count after it. The count expires ttlSeconds after its first hit. */
+  hit(kind: string, id: string, window: number, ttlSeconds: number): Promise<number>;
+  /** The window's count so far (0 when none). */
+  count(kind: string, id: string, window: number): Promise<number>;
+}
+
 export interface SharedStores {
+  counters: RateCounters;
   lockout: LockoutStore;
   codes: CodeStore;
   captcha: CaptchaStore;

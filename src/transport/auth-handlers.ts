@@ -13,7 +13,7 @@ import { countRefused } from '../domain/defence/request-checks.js';
 import { verificationHandlers } from './verification-handlers.js';
 import { signInOptionsHandlers } from './signin-options-handlers.js';
 import { encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
-import { readClientCredentials } from './credentials.js';
+import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
 
 /** The RPCs whose every request counts against the rate limits, whatever its answer. */
@@ -66,7 +66,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
     },
 
     async GetUserInfo(_req, ctx): Promise<UserInfo> {
-      const u = await currentUser(deps, ctx.metadata.authorization);
+      const u = await currentUser(deps, bearerOf(ctx.metadata.authorization));
       return {
         sub: u.id,
         name: u.name ?? u.username ?? '',
@@ -90,7 +90,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
     },
 
     async SignOut(_req, ctx) {
-      await signOut(deps, ctx.metadata.authorization, ctx.clientIp);
+      await signOut(deps, bearerOf(ctx.metadata.authorization), ctx.clientIp);
       return {};
     },
 

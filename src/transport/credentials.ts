@@ -31,3 +31,11 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/**
+ * The access token of `Authorization: Bearer <token>`, '' when there is none; a malformed
+ * header counts as none, which the domain answers as unauthenticated where a token is needed.
+ */
+export function bearerOf(authorization: string | undefined): string {
+  return /^bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '';
+}

@@ -5,9 +5,8 @@ import type { HandlersOf } from './context.js';
 import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
 import type { GetSignInOptionsRequest, GetSignInOptionsResponse, OpenLoginWay as OpenLoginWayPb } from '../gen/signet/auth/v1/transport.js';
 import type { OpenLoginWay } from '../domain/model.js';
-import { authenticateClient } from '../domain/accounts/clients.js';
 import { readClientCredentials } from './credentials.js';
-import { getSignInOptions } from '../domain/signin/options.js';
+import { signInOptions } from '../domain/signin/options.js';
 
 export const loginWayOut = (w: OpenLoginWay): OpenLoginWayPb => ({
   app_code: w.appCode,
@@ -20,15 +19,13 @@ export const loginWayOut = (w: OpenLoginWay): OpenLoginWayPb => ({
 export function signInOptionsHandlers(deps: Deps): Pick<HandlersOf<typeof AuthServiceDefinition>, 'GetSignInOptions'> {
   return {
     async GetSignInOptions(req: GetSignInOptionsRequest, ctx): Promise<GetSignInOptionsResponse> {
-      const creds = readClientCredentials(req, ctx.metadata.authorization);
-      // It reads the user table: rate-limited like a sign-in, so it cannot be used to probe faster.
-      await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
-      const cc = await authenticateClient(deps.directory, creds, false);
-      const o = await getSignInOptions(deps, cc, {
+      const o = await signInOptions(deps, {
+        client: readClientCredentials(req, ctx.metadata.authorization),
+        accessToken: '',
+        ip: ctx.clientIp,
         username: req.username,
         channel: req.channel,
         userType: req.user_type,
-        ip: ctx.clientIp,
       });
       return { is_need_captcha: o.needCaptcha, open_login_ways: o.openLoginWays.map(loginWayOut) };
     },

@@ -1,115 +1,51 @@
-// AuthService's captcha and verification-code RPCs: convert the request, call the domain, convert
-// the answer. The rules live in domain/defence/captcha.ts and codes.ts.
+// AuthService's captcha and verification-code RPCs: convert the request, call one domain
+// endpoint (domain/defence/endpoints.ts), convert the answer.
 import type { Deps } from '../domain/deps.js';
 import type { CallContext, HandlersOf } from './context.js';
 import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
-import type {
-  GetCaptchaRequest,
-  GetCaptchaResponse,
-  SendVerificationRequest,
-  SendVerificationResponse,
-  VerifyCaptchaRequest,
-  VerifyCaptchaResponse,
-  VerifyVerificationRequest,
-  VerifyVerificationResponse,
-} from '../gen/signet/auth/v1/verification.js';
-import { authenticateClient, type ClientContext } from '../domain/accounts/clients.js';
-import { readClientCredentials } from './credentials.js';
-import { authenticateBearer } from '../domain/sessions/bearer.js';
-import { invalidArgument } from '../domain/errors.js';
-import { EMAIL, normalizeEmail, normalizePhone } from '../domain/accounts/identity.js';
-import { readUserType } from '../domain/signin/rules.js';
-import { createCaptcha, verifyCaptcha } from '../domain/defence/captcha.js';
-import { sendCode, verifyCode } from '../domain/defence/codes.js';
-
-const MAX_STATE = 256;
-const MAX_USAGE = 64;
-
-/**
- * The client of the call: client_id (body, query or HTTP Basic), else the client of a bearer
- * token, which is all the CloudBase SDK sends once a user is signed in.
- */
-async function clientOf(deps: Deps, fields: { client_id?: string }, ctx: CallContext): Promise<ClientContext> {
-  const creds = readClientCredentials(fields, ctx.metadata.authorization);
-  if (!creds.clientId && /^bearer\s/i.test(ctx.metadata.authorization ?? '')) {
-    creds.clientId = (await authenticateBearer(deps, ctx.metadata.authorization)).client_id;
-  }
-  await deps.limiter.checkRequest(ctx.clientIp, creds.clientId);
-  return authenticateClient(deps.directory, creds, false);
-}
-
-function required(value: string, field: string, max = 128): string {
-  if (!value) throw invalidArgument(field, `${field} is required`);
-  if (value.length > max) throw invalidArgument(field, `at most ${max} characters`);
-  return value;
-}
-
-function readTarget(v: string): 'ANY' | 'USER' {
-  const t = v.trim().toUpperCase();
-  if (t === '' || t === 'ANY') return 'ANY';
-  if (t === 'USER') return 'USER';
-  throw invalidArgument('target', 'must be ANY or USER');
-}
-
-function readDestination(req: SendVerificationRequest): { channel: 'sms' | 'email'; destination: string } {
-  const phone = req.phone_number.trim();
-  const email = req.email.trim();
-  if (phone && email) throw invalidArgument('phone_number', 'give only one of phone_number or email');
-  if (phone) return { channel: 'sms', destination: normalizePhone(phone) };
-  if (!email) throw invalidArgument('phone_number', 'one of phone_number or email is required', 'invalid_argument.destination_missing');
-  if (email.length > 254 || !EMAIL.test(email))
-    throw invalidArgument('email', 'not a valid e-mail address', 'invalid_argument.email_format');
-  return { channel: 'email', destination: normalizeEmail(email) };
-}
+import type { ClientCall } from '../domain/commands.js';
+import { answerCaptcha, getCaptcha, sendVerification, verifyVerification } from '../domain/defence/endpoints.js';
+import { bearerOf, readClientCredentials } from './credentials.js';
 
 type Handlers = HandlersOf<typeof AuthServiceDefinition>;
+
+/** The client as a browser call names it: client_id (body, query, Basic) or its access token. */
+export const clientCallOf = (fields: { client_id?: string }, ctx: CallContext): ClientCall => ({
+  client: readClientCredentials(fields, ctx.metadata.authorization),
+  accessToken: bearerOf(ctx.metadata.authorization),
+  ip: ctx.clientIp,
+});
 
 export function verificationHandlers(
   deps: Deps,
 ): Pick<Handlers, 'GetCaptcha' | 'VerifyCaptcha' | 'SendVerification' | 'VerifyVerification'> {
   return {
-    async GetCaptcha(req: GetCaptchaRequest, ctx): Promise<GetCaptchaResponse> {
-      const state = required(req.state, 'state', MAX_STATE);
-      await clientOf(deps, req, ctx);
-      const c = await createCaptcha(deps, { state });
+    async GetCaptcha(req, ctx) {
+      const c = await getCaptcha(deps, { ...clientCallOf(req, ctx), state: req.state });
       return { token: c.token, data: c.data, type: c.type, expires_in: c.expiresIn };
     },
 
-    async VerifyCaptcha(req: VerifyCaptchaRequest, ctx): Promise<VerifyCaptchaResponse> {
-      required(req.token, 'token');
-      required(req.key, 'key');
-      await deps.limiter.checkRequest(ctx.clientIp, '');
-      const t = await verifyCaptcha(deps, req.token, req.key);
+    async VerifyCaptcha(req, ctx) {
+      const t = await answerCaptcha(deps, { ip: ctx.clientIp, token: req.token, answer: req.key });
       return { captcha_token: t.captchaToken, expires_in: t.expiresIn };
     },
 
-    async SendVerification(req: SendVerificationRequest, ctx): Promise<SendVerificationResponse> {
-      const { channel, destination } = readDestination(req);
-      const target = readTarget(req.target);
-      const userType = readUserType(req.user_type);
-      const usage = req.usage.trim().toLowerCase();
-      if (usage.length > MAX_USAGE) throw invalidArgument('usage', `at most ${MAX_USAGE} characters`);
-      const cc = await clientOf(deps, req, ctx);
-      const sent = await sendCode(deps, {
-        tenant: cc.tenant,
-        userType,
-        channel,
-        destination,
-        target,
-        usage,
-        captchaToken: req.captcha_token || ctx.metadata['x-captcha-token'] || undefined,
+    async SendVerification(req, ctx) {
+      const sent = await sendVerification(deps, {
+        ...clientCallOf(req, ctx),
+        phoneNumber: req.phone_number,
+        email: req.email,
+        target: req.target,
+        usage: req.usage,
+        userType: req.user_type,
+        captchaToken: req.captcha_token || ctx.metadata['x-captcha-token'] || '',
         locale: ctx.locale,
-        ip: ctx.clientIp,
-        clientId: cc.client.id,
       });
       return { verification_id: sent.verificationId, is_user: sent.isUser, expires_in: sent.expiresIn };
     },
 
-    async VerifyVerification(req: VerifyVerificationRequest, ctx): Promise<VerifyVerificationResponse> {
-      required(req.verification_id, 'verification_id');
-      required(req.verification_code, 'verification_code', 16);
-      await deps.limiter.checkRequest(ctx.clientIp, '');
-      const t = await verifyCode(deps, req.verification_id, req.verification_code);
+    async VerifyVerification(req, ctx) {
+      const t = await verifyVerification(deps, { ip: ctx.clientIp, verificationId: req.verification_id, code: req.verification_code });
       return { verification_token: t.verificationToken, expires_in: t.expiresIn };
     },
   };

@@ -251,7 +251,7 @@ export async function fakeDeps(
   };
   deps.audit = new AuditLog(storage.audit, deps.log, clock, 0);
   deps.lockout = new Lockout(stores.lockout, clock);
-  deps.limiter = new RateLimiter(deps.kv, deps.settings.defence);
+  deps.limiter = new RateLimiter(deps.stores.counters, deps.settings.defence, deps.clock);
   await deps.keys.init();
   return deps;
 }

@@ -6,7 +6,13 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPost, dropSchema, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 import { postForm, withQuery } from '../helpers/hzero.js';
-import { createCaptchaImage } from '../../src/transport/http/hzero/captcha.js';
+import { HZERO_CAPTCHA_STATE, svgToPng } from '../../src/transport/http/hzero/captcha.js';
+import { createCaptchaWithImage } from '../../src/domain/defence/captcha.js';
+import type { Deps } from '../../src/domain/deps.js';
+import type { RenderedCaptcha } from '../../src/domain/defence/captcha.js';
+
+const createCaptchaImage = (deps: Deps, render?: () => RenderedCaptcha) =>
+  createCaptchaWithImage(deps, { ip: '', state: HZERO_CAPTCHA_STATE }, svgToPng, render);
 
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const REFRESH = /^[\w-]{43}$/;

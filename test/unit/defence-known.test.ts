@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KnownRefusals } from '../../src/domain/defence/refusals.js';
 import { RateLimiter } from '../../src/domain/defence/ratelimit.js';
+import { KvRateCounters } from '../../src/storage/kv/counters.js';
 import { admitted } from '../../src/domain/defence/request-checks.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
@@ -65,7 +66,7 @@ describe('KnownRefusals', () => {
 describe('RateLimiter admission', () => {
   it('counts every request until the limit, then refuses the rest of the minute without the store', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 3 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 3 }));
     const incr = vi.spyOn(kv, 'incr');
     await clearOfMinuteEnd(5_000);
     const answers = [];
@@ -83,7 +84,7 @@ describe('RateLimiter admission', () => {
 
   it('runs its checks once however often it is asked, and reads the IP failure count only when asked', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 100, ipFailuresCaptcha: 2, ipFailuresBlock: 3 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 100, ipFailuresCaptcha: 2, ipFailuresBlock: 3 }));
     await limiter.recordIpFailure('10.0.0.3');
     const incr = vi.spyOn(kv, 'incr');
     const get = vi.spyOn(kv, 'get');
@@ -100,7 +101,7 @@ describe('RateLimiter admission', () => {
 
   it('remembers a blocked IP for the rest of its failure window', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipFailuresBlock: 2 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipFailuresBlock: 2 }));
     await limiter.recordIpFailure('10.0.0.4');
     await limiter.recordIpFailure('10.0.0.4');
     const admission = limiter.admit('10.0.0.4', '');
@@ -115,15 +116,18 @@ describe('RateLimiter admission', () => {
 
   it('remembers a block until the end of the window the count was read in, not a later one', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipFailuresBlock: 1, ipFailureWindowSeconds: 900 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipFailuresBlock: 1, ipFailureWindowSeconds: 900 }));
     // A count read in a window that has ended since: the block it shows is over.
-    const stale = { count: 5, key: 'ipf:{10.0.0.9}:1', end: Date.now() - 1 };
+    const stale = { count: 5, key: 'ipf:10.0.0.9:1', window: 1, end: Date.now() - 1 };
     expect(await reasonOf(() => limiter.checkIpFailures(stale))).toBe('resource_exhausted:ip_failures');
     expect(await reasonOf(() => limiter.admit('10.0.0.9', '').refuseKnownIpBlock())).toBe('passed');
   });
 
   it('calls an IP or client busy once half its limit was counted here this minute', async () => {
-    const limiter = new RateLimiter(new MemoryKeyValueStore({ sweepIntervalMs: 0 }), defence({ ipPerMinute: 10, clientPerMinute: 1000 }));
+    const limiter = new RateLimiter(
+      new KvRateCounters(new MemoryKeyValueStore({ sweepIntervalMs: 0 })),
+      defence({ ipPerMinute: 10, clientPerMinute: 1000 }),
+    );
     await clearOfMinuteEnd(5_000);
     const busy = Array.from({ length: 7 }, () => limiter.admit('10.0.1.1', 'web').busy());
     expect(busy).toEqual([false, false, false, false, false, true, true]);
@@ -132,7 +136,7 @@ describe('RateLimiter admission', () => {
 
   it('does not refuse a request the limits already admitted, whatever others learned since', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 1 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 1 }));
     await clearOfMinuteEnd(5_000);
     const first = limiter.admit('10.0.3.1', '');
     await first.limits();
@@ -144,10 +148,10 @@ describe('RateLimiter admission', () => {
 
   it('turns busy on what Redis reports every instance counted, not only on its own count', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 10 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10 }));
     await clearOfMinuteEnd(5_000);
     // Another instance has counted 6 requests from this IP this minute.
-    const other = new RateLimiter(kv, defence({ ipPerMinute: 10 }));
+    const other = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10 }));
     for (let i = 0; i < 6; i++) await other.admit('10.0.3.2', '').limits();
     const a = limiter.admit('10.0.3.2', '');
     expect(a.busy()).toBe(false);
@@ -157,7 +161,7 @@ describe('RateLimiter admission', () => {
 
   it('counts a request that fails on its own, and lets a refusal by the limits win', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 2 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 2 }));
     await clearOfMinuteEnd(5_000);
     const incr = vi.spyOn(kv, 'incr');
     const own = () => Promise.reject(new Error('bad request'));
@@ -173,7 +177,7 @@ describe('RateLimiter admission', () => {
 
   it('leaves no unobserved rejection behind when the request fails before waiting for it', async () => {
     const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(kv, defence({ ipPerMinute: 1 }));
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 1 }));
     await limiter.admit('10.0.0.6', '').limits();
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);

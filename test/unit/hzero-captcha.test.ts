@@ -3,7 +3,12 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fakeDeps } from '../helpers/fakes.js';
 import { answerCaptcha, renderCaptcha } from '../../src/domain/defence/captcha.js';
-import { captchaImage, createCaptchaImage, svgToPng } from '../../src/transport/http/hzero/captcha.js';
+import { HZERO_CAPTCHA_STATE, svgToPng } from '../../src/transport/http/hzero/captcha.js';
+import { captchaImage, createCaptchaWithImage, type RenderedCaptcha } from '../../src/domain/defence/captcha.js';
+import type { Deps } from '../../src/domain/deps.js';
+
+const createCaptchaImage = (deps: Deps, render?: () => RenderedCaptcha) =>
+  createCaptchaWithImage(deps, { ip: '', state: HZERO_CAPTCHA_STATE }, svgToPng, render);
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

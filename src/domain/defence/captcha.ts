@@ -126,3 +126,29 @@ export async function consumeCaptchaToken(deps: Deps, captchaToken: string, stat
 export async function answerCaptcha(deps: Deps, challengeToken: string, answer: string): Promise<boolean> {
   return (await burn(deps, challengeToken, answer)) !== null;
 }
+
+const CHALLENGE_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * A challenge whose picture is fetched separately (HZERO's captchaKey, then its image): the
+ * request is counted against the IP's rate limit first (each challenge costs a render and a
+ * stored picture), and the picture, drawn by `toImage` (the dialect's format), is kept beside the
+ * challenge for its life. Fetching it neither reveals the answer (stored only as an HMAC) nor
+ * spends the challenge. Returns the challenge id.
+ */
+export async function createCaptchaWithImage(
+  deps: Deps,
+  req: { ip: string; state: string },
+  toImage: (svg: string) => Buffer,
+  render?: () => RenderedCaptcha,
+): Promise<string> {
+  await deps.limiter.checkRequest(req.ip, '');
+  const c = await createCaptchaChallenge(deps, { state: req.state }, render);
+  await deps.stores.captcha.saveImage(sha256Hex(c.token), toImage(c.svg), c.expiresIn);
+  return c.token;
+}
+
+/** The picture of a live challenge, or null (unknown, expired, or not a challenge id at all). */
+export async function captchaImage(deps: Deps, id: string): Promise<Buffer | null> {
+  return CHALLENGE_ID.test(id) ? deps.stores.captcha.image(sha256Hex(id)) : null;
+}

@@ -5,7 +5,7 @@
 // lockout reservation (see Admission), and refusals already known here cost no write at all
 // (refusals.ts). Knowing is exact: within a fixed window a count only grows, so a key over its
 // limit stays over it until the window ends.
-import type { KeyValueStore } from '../ports.js';
+import type { RateCounters } from '../ports.js';
 import type { DefenceSettings } from '../../config.js';
 import { SignetError } from '../errors.js';
 import { KnownRefusals } from './refusals.js';
@@ -22,7 +22,9 @@ function exhausted(retryAfterSeconds: number, scope: string): SignetError {
 /** An IP's failed sign-ins in one window, with the window they were read in. */
 export interface IpFailures {
   count: number;
+  /** This instance's name of the window (known refusals). */
   key: string;
+  window: number;
   /** When the window ends (ms). */
   end: number;
 }
@@ -36,7 +38,7 @@ export class RateLimiter {
   private seenMinuteEnd = 0;
 
   constructor(
-    private readonly kv: KeyValueStore,
+    private readonly counters: RateCounters,
     private readonly s: DefenceSettings,
     private readonly clock: Clock = systemClock,
   ) {
@@ -86,7 +88,7 @@ export class RateLimiter {
     for (const [scope, id, limit] of this.requestLimits(ip, clientId)) {
       const key = requestKey(scope, id, end);
       checks.push(
-        this.kv.incr(key, 61).then((n) => {
+        this.counters.hit(`rl:${scope}`, id, minuteOf(end), 61).then((n) => {
           // What every instance counted so far: a burst spread over instances turns busy here too.
           this.seeAtLeast(key, end, n);
           if (n <= limit) return;
@@ -106,7 +108,7 @@ export class RateLimiter {
   async readIpFailures(ip: string): Promise<IpFailures> {
     const w = this.ipFailureWindow(ip);
     if (!ip || (this.s.ipFailuresCaptcha === 0 && this.s.ipFailuresBlock === 0)) return { count: 0, ...w };
-    return { count: Number((await this.kv.get(w.key)) ?? 0), ...w };
+    return { count: await this.counters.count('ipf', ip, w.window), ...w };
   }
 
   /** Refuses an IP past the block threshold, for the rest of the window the count was read in. */
@@ -123,7 +125,7 @@ export class RateLimiter {
 
   async recordIpFailure(ip: string): Promise<void> {
     if (ip && (this.s.ipFailuresCaptcha > 0 || this.s.ipFailuresBlock > 0)) {
-      await this.kv.incr(this.ipFailureWindow(ip).key, this.s.ipFailureWindowSeconds);
+      await this.counters.hit('ipf', ip, this.ipFailureWindow(ip).window, this.s.ipFailureWindowSeconds);
     }
   }
 
@@ -170,12 +172,15 @@ export class RateLimiter {
     if (left > 0) throw exhausted(left, 'ip_failures');
   }
 
-  private ipFailureWindow(ip: string): { key: string; end: number } {
+  private ipFailureWindow(ip: string): { key: string; window: number; end: number } {
     const ms = this.s.ipFailureWindowSeconds * 1000;
     const window = Math.floor(this.clock.now() / ms);
-    return { key: `ipf:{${ip}}:${window}`, end: (window + 1) * ms };
+    return { key: `ipf:${ip}:${window}`, window, end: (window + 1) * ms };
   }
 }
 
-/** The key of a one-minute window, named by its minute: rl:<scope>:{id}:<minute>. */
-const requestKey = (scope: string, id: string, windowEnd: number) => `rl:${scope}:{${id}}:${windowEnd / 60_000 - 1}`;
+/** A one-minute window is numbered by its minute since the epoch. */
+const minuteOf = (windowEnd: number) => windowEnd / 60_000 - 1;
+
+/** This instance's name of a limit's window (known refusals, requests seen). */
+const requestKey = (scope: string, id: string, windowEnd: number) => `${scope}:${id}:${minuteOf(windowEnd)}`;

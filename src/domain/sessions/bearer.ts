@@ -14,13 +14,15 @@ export interface BearerClaims extends JWTPayload {
   scope?: string;
 }
 
-/** The claims of a valid, unrevoked access token; `unauthenticated` for anything else. */
-export async function authenticateBearer(deps: Deps, authorization: string | undefined): Promise<BearerClaims> {
-  const m = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!m) throw new SignetError('unauthenticated', 'bearer_missing');
+/**
+ * The claims of a valid, unrevoked access token (as the request presented it: '' for none);
+ * `unauthenticated` for anything else.
+ */
+export async function authenticateBearer(deps: Deps, accessToken: string): Promise<BearerClaims> {
+  if (!accessToken) throw new SignetError('unauthenticated', 'bearer_missing');
   let claims: JWTPayload;
   try {
-    claims = await deps.keys.verify(m[1], deps.settings.issuer, ACCESS_TOKEN_TYP);
+    claims = await deps.keys.verify(accessToken, deps.settings.issuer, ACCESS_TOKEN_TYP);
   } catch (err) {
     throw new SignetError('unauthenticated', 'bearer_invalid', {}, err);
   }
@@ -35,8 +37,8 @@ export async function authenticateBearer(deps: Deps, authorization: string | und
 }
 
 /** The user behind a user access token (client_credentials tokens have none). */
-export async function currentUser(deps: Deps, authorization: string | undefined): Promise<User> {
-  const claims = await authenticateBearer(deps, authorization);
+export async function currentUser(deps: Deps, accessToken: string): Promise<User> {
+  const claims = await authenticateBearer(deps, accessToken);
   if (!claims.sid) throw new SignetError('unauthenticated', 'bearer_not_user');
   const user = await deps.storage.users.get(claims.sub);
   if (!user) throw new SignetError('unauthenticated', 'user_unknown');

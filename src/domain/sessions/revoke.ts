@@ -44,8 +44,8 @@ export async function revokeToken(deps: Deps, token: string, hint: string, creds
   for (const attempt of order) if (await attempt()) return;
 }
 
-export async function signOut(deps: Deps, authorization: string | undefined, ip: string): Promise<void> {
-  const claims = await authenticateBearer(deps, authorization);
+export async function signOut(deps: Deps, accessToken: string, ip: string): Promise<void> {
+  const claims = await authenticateBearer(deps, accessToken);
   if (claims.sid) await revokeSession(deps, claims.sid, 'signed_out');
   deps.audit.record({ event: 'sign_out', userId: claims.sub, clientId: claims.client_id, ip });
 }

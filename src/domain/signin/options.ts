@@ -3,6 +3,8 @@
 // /oauth/login/init-params). The captcha answer comes from the same rule the sign-in enforces
 // (defence/gate.ts), so the page and the sign-in never disagree.
 import type { Deps } from '../deps.js';
+import type { SignInOptionsCommand } from '../commands.js';
+import { identifyClient } from '../defence/endpoints.js';
 import type { ClientContext } from '../accounts/clients.js';
 import type { OpenLoginWay } from '../model.js';
 import { invalidArgument } from '../errors.js';
@@ -32,6 +34,12 @@ export interface SignInOptions {
  * identifiers count failures like accounts (see failureSubject), and both cost one user lookup
  * and one counter read.
  */
+/** GetSignInOptions: it reads the user table, so it is rate-limited like a sign-in and cannot probe faster. */
+export async function signInOptions(deps: Deps, cmd: SignInOptionsCommand): Promise<SignInOptions> {
+  const cc = await identifyClient(deps, cmd);
+  return getSignInOptions(deps, cc, { username: cmd.username, channel: cmd.channel, userType: cmd.userType, ip: cmd.ip });
+}
+
 export async function getSignInOptions(deps: Deps, cc: ClientContext, req: SignInOptionsRequest): Promise<SignInOptions> {
   const channel = channelOf(req.channel ?? '');
   if (channel === undefined) throw invalidArgument('channel', 'web, app, pc, ios, android, pad or empty');

@@ -5,6 +5,8 @@ import type { KeyValueStore } from '../../domain/ports.js';
 
 const challengeKey = (idHash: string) => `captcha:{${idHash}}`;
 const tokenKey = (tokenHash: string) => `captcha-token:{${tokenHash}}`;
+// The key the HZERO dialect used before the port existed, so images outlive an upgrade.
+const imageKey = (idHash: string) => `hzero-captcha-png:{${idHash}}`;
 
 export class KvCaptchaStore implements CaptchaStore {
   constructor(private readonly kv: KeyValueStore) {}
@@ -30,5 +32,14 @@ export class KvCaptchaStore implements CaptchaStore {
 
   takeToken(tokenHash: string): Promise<string | null> {
     return this.kv.getDel(tokenKey(tokenHash));
+  }
+
+  async saveImage(idHash: string, image: Buffer, ttlSeconds: number): Promise<void> {
+    await this.kv.set(imageKey(idHash), image.toString('base64'), ttlSeconds);
+  }
+
+  async image(idHash: string): Promise<Buffer | null> {
+    const b64 = await this.kv.get(imageKey(idHash));
+    return b64 === null ? null : Buffer.from(b64, 'base64');
   }
 }

@@ -3,14 +3,16 @@
 import type { SharedStores } from '../../domain/ports.js';
 import type { ScriptableKeyValueStore } from '../kv.js';
 import { KvCaptchaStore } from './captcha.js';
+import { KvRateCounters } from './counters.js';
 import { KvCodeStore } from './codes.js';
 import { KvLockoutStore } from './lockout.js';
 import { KvReplayMemory, KvRevocationMarks } from './marks.js';
 
-export { KvCaptchaStore, KvCodeStore, KvLockoutStore, KvReplayMemory, KvRevocationMarks };
+export { KvCaptchaStore, KvCodeStore, KvLockoutStore, KvRateCounters, KvReplayMemory, KvRevocationMarks };
 
 export function sharedStores(kv: ScriptableKeyValueStore): SharedStores {
   return {
+    counters: new KvRateCounters(kv),
     lockout: new KvLockoutStore(kv),
     codes: new KvCodeStore(kv),
     captcha: new KvCaptchaStore(kv),

@@ -10,7 +10,8 @@ import { SendVerificationRequest, type SendVerificationResponse } from '../../..
 import { SIGN_IN_USAGE } from '../../../domain/signin/code.js';
 import type { HzeroCall } from './index.js';
 import { captchaResult, hzeroCode, plainFailure } from './answers.js';
-import { captchaImage, createCaptchaImage } from './captcha.js';
+import { HZERO_CAPTCHA_STATE, svgToPng } from './captcha.js';
+import { captchaImage, createCaptchaWithImage } from '../../../domain/defence/captcha.js';
 
 /** HZERO's names for a channel: its pages say "pc" where Signet says "web". */
 const hzeroChannel = (c: string) => (c === 'web' ? 'pc' : c);
@@ -51,9 +52,8 @@ export async function initParamsRoute(c: HzeroCall, auth: ServiceHandlers): Prom
 /** GET /oauth/public/captcha-code: a new challenge; HZERO's CaptchaResult, HTTP 200 either way. */
 export async function captchaCodeRoute(c: HzeroCall, deps: Deps): Promise<void> {
   try {
-    // Each challenge costs a render and a stored image: limited per IP like sign-ins.
-    await deps.limiter.checkRequest(c.x.ctx.clientIp, '');
-    c.x.sendJson(200, captchaResult(await createCaptchaImage(deps)));
+    const key = await createCaptchaWithImage(deps, { ip: c.x.ctx.clientIp, state: HZERO_CAPTCHA_STATE }, svgToPng);
+    c.x.sendJson(200, captchaResult(key));
   } catch (err) {
     c.x.sendJson(200, captchaResult(null, c.status(err)));
   }
