@@ -45,8 +45,8 @@ function validFields(m: RegExpExecArray): boolean {
 export function auditTable(events: AuditEvent[]): string {
   if (events.length === 0) return 'no audit events';
   return table(
-    ['TIME', 'EVENT', 'TENANT', 'USER', 'CLIENT', 'DEVICE', 'IP', 'REASON'],
-    events.map((e) => [date(e.time), e.event, e.tenant_id, e.user_id, e.client_id, e.device_id, e.ip, e.reason]),
+    ['TIME', 'EVENT', 'TENANT', 'USER', 'CLIENT', 'DEVICE', 'IP', 'REASON', 'DETAIL'],
+    events.map((e) => [date(e.time), e.event, e.tenant_id, e.user_id, e.client_id, e.device_id, e.ip, e.reason, e.detail]),
   );
 }
 

@@ -61,6 +61,7 @@ const auditOut = (e: AuditEvent): pb.AuditEvent => ({
   device_id: e.deviceId ?? '',
   ip: e.ip ?? '',
   reason: e.reason ?? '',
+  detail: e.detail ?? '',
 });
 
 const tenantOut = (t: Tenant): pb.Tenant => ({

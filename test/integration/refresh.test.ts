@@ -45,6 +45,24 @@ describe('refresh tokens across two instances (PostgreSQL + Redis)', () => {
     expect((await get(b.http, '/auth/v1/user/me', { authorization: `Bearer ${next.access_token}` })).status).toBe(401);
   });
 
+  it('refuses a token two generations old inside the window, ends the session, and audits why', async () => {
+    const t0 = (await signin(a)).body;
+    const t1 = (await refresh(a, t0.refresh_token)).body;
+    const t2 = (await refresh(b, t1.refresh_token)).body;
+    expect(t2.refresh_token).toBeTruthy();
+    const replay = await refresh(b, t0.refresh_token);
+    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(JSON.stringify(replay.body)).not.toContain('replay');
+    expect((await refresh(a, t2.refresh_token)).body.error).toBe('invalid_grant');
+    await Promise.all([a.running.deps.audit.flush(), b.running.deps.audit.flush()]);
+    const events = await get(a.admin, '/admin/v1/audit-events?event=token_failed&page_size=50', {
+      authorization: `Bearer ${a.running.adminToken}`,
+    });
+    const details = (events.body.events as Array<{ detail: string }>).map((e) => e.detail);
+    expect(details).toContain('replay_superseded');
+    expect(details).toContain('session_revoked');
+  });
+
   it('sees a session revoked on one instance as revoked on the other at once', async () => {
     const t = (await signin(a)).body;
     await post(a.http, '/auth/v1/user/signout', {}, { authorization: `Bearer ${t.access_token}` });

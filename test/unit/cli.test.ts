@@ -81,6 +81,7 @@ const auditEvent = (id: number, extra: Partial<AuditEvent> = {}): AuditEvent => 
   device_id: '',
   ip: '203.0.113.7',
   reason: 'password',
+  detail: '',
   ...extra,
 });
 
@@ -505,7 +506,7 @@ describe('requests', () => {
     const h = harness({
       listAuditEvents: async () => ({
         events: [
-          auditEvent(12, { event: 'sign_in_failed', reason: 'invalid_password', device_id: 'phone-1' }),
+          auditEvent(12, { event: 'sign_in_failed', reason: 'invalid_password', detail: 'password_wrong', device_id: 'phone-1' }),
           auditEvent(11, { time: new Date('2026-01-02T03:00:00Z'), ip: '2001:db8::1', client_id: '' }),
         ],
         next_page_token: '',
@@ -526,9 +527,9 @@ describe('requests', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe(
       [
-        'TIME                  EVENT           TENANT  USER  CLIENT  DEVICE   IP           REASON',
-        '2026-01-02T03:04:05Z  sign_in_failed  acme    u1    web     phone-1  203.0.113.7  invalid_password',
-        '2026-01-02T03:00:00Z  sign_in         acme    u1    -       -        2001:db8::1  password',
+        'TIME                  EVENT           TENANT  USER  CLIENT  DEVICE   IP           REASON            DETAIL',
+        '2026-01-02T03:04:05Z  sign_in_failed  acme    u1    web     phone-1  203.0.113.7  invalid_password  password_wrong',
+        '2026-01-02T03:00:00Z  sign_in         acme    u1    -       -        2001:db8::1  password          -',
         '',
       ].join('\n'),
     );
@@ -610,6 +611,7 @@ describe('requests', () => {
       deviceId: '',
       ip: '203.0.113.7',
       reason: 'password',
+      detail: '',
     });
 
     h.calls.length = 0;
