@@ -1,6 +1,7 @@
 // AdminService: convert, call the domain (src/domain/accounts/admin.ts), convert back.
 import type { Deps } from '../domain/deps.js';
-import type { ServiceHandlers, UnaryHandler } from './context.js';
+import type { HandlersOf, ServiceHandlers, UnaryHandler } from './context.js';
+import type { AdminServiceDefinition } from '../gen/signet/auth/v1/admin_service.js';
 import type * as pb from '../gen/signet/auth/v1/admin.js';
 import type { OpenLoginWay as OpenLoginWayPb } from '../gen/signet/auth/v1/transport.js';
 import { loginWayOut } from './signin-options-handlers.js';
@@ -126,7 +127,7 @@ const transportKeyOut = (k: TransportKey): pb.TransportKey => ({
 const page = (r: { page_size: number; page_token: string }) => ({ pageSize: r.page_size, pageToken: r.page_token });
 const listOut = <T, U>(p: Page<T>, f: (t: T) => U) => ({ items: p.items.map(f), next_page_token: p.nextPageToken });
 
-export function adminHandlers(deps: Deps): ServiceHandlers {
+export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinition> {
   return {
     CreateTenant: async (r: pb.CreateTenantRequest) => tenantOut(await admin.createTenant(deps, r.tenant_id, r.name, policyIn(r.policy))),
     GetTenant: async (r: pb.GetTenantRequest) => tenantOut(await admin.getTenant(deps, r.tenant_id)),
