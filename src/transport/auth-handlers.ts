@@ -16,6 +16,9 @@ import { encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from '
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
 
+/** How clients authenticate at the token and revocation endpoints (RFC 6749 2.3.1; none: public clients). */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+
 /** The RPCs whose every request counts against the rate limits, whatever its answer. */
 const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams']);
 
@@ -119,12 +122,14 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         token_endpoint: `${iss}/auth/v1/token`,
         userinfo_endpoint: `${iss}/auth/v1/user/me`,
         revocation_endpoint: `${iss}/auth/v1/revoke`,
-        response_types_supported: ['token'],
+        // No authorization endpoint (yet): no response type works, so none is listed.
+        response_types_supported: [],
         grant_types_supported: Object.keys(GRANTS),
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [...new Set((await deps.keys.list()).map((k) => k.alg))],
         scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         claims_supported: [
           'sub',
           'iss',

@@ -77,8 +77,8 @@ export function tokenBody(t: IssuedTokens): TokenResponse {
   return {
     token_type: t.tokenType,
     access_token: t.accessToken,
-    refresh_token: t.refreshToken,
-    id_token: t.idToken,
+    refresh_token: t.refreshToken || undefined,
+    id_token: t.idToken || undefined,
     expires_in: t.expiresIn,
     scope: t.scope,
     sub: t.sub,

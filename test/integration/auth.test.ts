@@ -133,10 +133,11 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
     const body = { grant_type: 'client_credentials', client_id: 'svc', client_secret: fx.secret, scope: 'orders.read' };
     const r = await post(s.http, '/auth/v1/token', body);
     expect(r.status).toBe(200);
+    // No refresh or id token: the fields are absent, not empty (RFC 6749 5.1 clients refuse "").
+    expect(r.body).not.toHaveProperty('refresh_token');
+    expect(r.body).not.toHaveProperty('id_token');
     expect(r.body).toMatchObject({
       token_type: 'Bearer',
-      refresh_token: '',
-      id_token: '',
       sub: 'svc',
       scope: 'orders.read',
       expires_in: 7200,

@@ -29,11 +29,15 @@ describe('sealing', () => {
 
 describe('client credentials', () => {
   const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
-  it('reads fields first, then HTTP Basic (form-urlencoded parts)', () => {
-    expect(readClientCredentials({ client_id: 'a', client_secret: 'b' }, basic('x:y'))).toEqual({ clientId: 'a', clientSecret: 'b' });
+  it('reads fields and HTTP Basic (form-urlencoded parts), and refuses them when they disagree', () => {
+    expect(readClientCredentials({ client_id: 'a', client_secret: 'b' }, undefined)).toEqual({ clientId: 'a', clientSecret: 'b' });
     expect(readClientCredentials({}, basic('my%20app:p%3Ass'))).toEqual({ clientId: 'my app', clientSecret: 'p:ss' });
+    expect(readClientCredentials({}, basic('svc:a%3Ab%25c%2Bd+e'))).toEqual({ clientId: 'svc', clientSecret: 'a:b%c+d e' });
     expect(readClientCredentials({}, basic('web:'))).toEqual({ clientId: 'web', clientSecret: '' });
-    expect(readClientCredentials({ client_id: 'a' }, basic('b:secret'))).toEqual({ clientId: 'a', clientSecret: '' });
+    expect(readClientCredentials({ client_id: 'web' }, basic('web:s'))).toEqual({ clientId: 'web', clientSecret: 's' });
+    expect(readClientCredentials({ client_id: 'web', client_secret: 's' }, basic('web:s'))).toEqual({ clientId: 'web', clientSecret: 's' });
+    expect(() => readClientCredentials({ client_id: 'a' }, basic('b:secret'))).toThrow(/invalid_argument/);
+    expect(() => readClientCredentials({ client_id: 'x', client_secret: 'y' }, basic('x:z'))).toThrow(/invalid_argument/);
     expect(readClientCredentials({}, 'Bearer x')).toEqual({ clientId: '', clientSecret: '' });
   });
   it('grants the requested scopes only when all are allowed', () => {

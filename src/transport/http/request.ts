@@ -116,6 +116,36 @@ export function parseJsonBody(buf: Buffer): unknown {
   }
 }
 
+/** RPCs whose body may also be a form, as OAuth 2.0 clients send it (RFC 6749 3.2, RFC 7009 2.1). */
+export const FORM_RPCS: ReadonlySet<string> = new Set(['signet.auth.v1.AuthService/Token', 'signet.auth.v1.AuthService/Revoke']);
+
+const isForm = (contentType: string | undefined) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');
+
+/**
+ * The body: a form where the RPC takes one and the Content-Type says so, else JSON whatever the
+ * Content-Type (the CloudBase SDK posts JSON as text/plain).
+ */
+export function parseBody(buf: Buffer, contentType: string | undefined, rpc: string, info: MessageInfo): unknown {
+  return FORM_RPCS.has(rpc) && isForm(contentType) ? parseFormBody(buf, info) : parseJsonBody(buf);
+}
+
+/**
+ * An OAuth form body (RFC 6749 appendix B): UTF-8, form-urlencoded. A parameter sent twice is
+ * refused (RFC 6749 3.1); parameters the message does not have are ignored, as OAuth servers
+ * must; values are strings, as every field of the token and revocation requests is.
+ */
+export function parseFormBody(buf: Buffer, info: MessageInfo): Record<string, string> | undefined {
+  const text = buf.toString('utf8');
+  if (text.trim() === '') return undefined;
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(out, key)) throw invalidArgument(key, 'a parameter may be given only once');
+    out[key] = value;
+  }
+  for (const key of Object.keys(out)) if (!info.byName.has(key)) delete out[key];
+  return out;
+}
+
 /** The request message of route from its three sources. */
 export function buildRequest(
   route: Route,
@@ -138,6 +168,7 @@ export function buildRequest(
         : typeof route.body === 'object'
           ? { [route.body.name]: readField(route.body, body, route.body.name, 'json', reg) }
           : undefined;
+    if (fromBody && partial) agree(partial, fromBody);
     if (fromBody) partial = partial ? merge(info, partial, fromBody) : fromBody;
   }
   if (params) {
@@ -145,6 +176,19 @@ export function buildRequest(
     partial = partial ? merge(info, partial, fromPath) : fromPath;
   }
   return info.codec!.fromPartial(partial ?? {});
+}
+
+/**
+ * A field in both the query and the body must say the same (the CloudBase SDK repeats client_id
+ * in both): two different client ids in one request are refused rather than one picked.
+ */
+function agree(query: Record<string, unknown>, body: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(body)) {
+    const q = query[name];
+    if (q !== undefined && typeof q !== 'object' && typeof v !== 'object' && q !== v) {
+      throw invalidArgument(name, 'given in the query and in the body with different values');
+    }
+  }
 }
 
 /** over's fields replace base's, except that two sub-messages merge field by field. */

@@ -12,7 +12,7 @@ import { encodeMessage } from '../protojson.js';
 import { defaultRegistry, type Registry } from '../registry.js';
 import { HttpError, statusToJson, toStatus } from '../status.js';
 import { Cors } from './cors.js';
-import { BodyTooLarge, buildRequest, parseJsonBody, readBody } from './request.js';
+import { BodyTooLarge, buildRequest, parseBody, readBody } from './request.js';
 import { compileRoutes, RouteTable, type GenericServiceDefinition, type Route } from './routes.js';
 import { ExtraRoutes } from './extra.js';
 
@@ -66,6 +66,8 @@ export interface HttpServerOptions {
   proxies?: TrustedProxies;
   extraRoutes?: ExtraRoute[];
 }
+
+const CLIENT_AUTH_FAILURES: ReadonlySet<string> = new Set(['invalid_client', 'unauthorized_client']);
 
 export function createHttpServer(opts: HttpServerOptions): Server {
   const reg = opts.registry ?? defaultRegistry();
@@ -130,6 +132,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const rs = toStatus(err, ctx.locale, log.child({ requestId: ctx.requestId, rpc: route?.rpc }));
     // The unread rest of an oversized body is not worth reading just to keep the connection.
     if (err instanceof BodyTooLarge) headers.connection = 'close';
+    // RFC 6749 5.2: a client that authenticated with HTTP Basic and failed is told the scheme.
+    if (CLIENT_AUTH_FAILURES.has(rs.reason) && /^basic /i.test(ctx.metadata.authorization ?? '')) {
+      headers['www-authenticate'] = 'Basic realm="signet", charset="UTF-8"';
+    }
     send(res, rs.httpStatus, headers, statusToJson(rs));
   };
 
@@ -137,7 +143,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const ctx = contextOf(req);
     const headers: OutgoingHttpHeaders = {
       'x-request-id': ctx.requestId,
+      // Every answer may carry a token or a user's data (RFC 6749 5.1 for the token endpoint).
       'cache-control': 'no-store',
+      pragma: 'no-cache',
       'x-content-type-options': 'nosniff',
     };
     let route: Route | undefined;
@@ -179,7 +187,8 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       route = m.route;
       // Like grpc-js for a method the service does not implement: UNIMPLEMENTED, hence 501.
       if (!route.handler) throw new SignetError('method_not_allowed', 'rpc_unimplemented');
-      const body = route.body === '' ? undefined : parseJsonBody(await readBody(req, limit));
+      const body =
+        route.body === '' ? undefined : parseBody(await readBody(req, limit), req.headers['content-type'], route.rpc, route.request);
       const request = buildRequest(route, reg, query, body, m.params);
       const response = await route.handler(request, ctx);
       send(res, 200, headers, encodeMessage(route.response, response, reg));
