@@ -1,9 +1,10 @@
 // The transport key ring (rotation, grace period, races between instances) and the decision what
-// an incoming password is (src/domain/signin/encrypted-password.ts), on the in-memory fakes.
+// an incoming password is (src/domain/signin/encrypted-password.ts), on the in-memory storage.
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fakeDeps, fakeStorage } from '../helpers/fakes.js';
+import { fakeDeps } from '../helpers/fakes.js';
+import { memoryStorage } from '../helpers/memory-storage.js';
 import { TransportKeyRing, thumbprintOf } from '../../src/domain/keys/transport-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { FakeClock } from '../helpers/clock.js';
@@ -37,7 +38,7 @@ async function failure(p: Promise<unknown>): Promise<SignetError> {
 
 describe('TransportKeyRing', () => {
   it('creates one key on first start, publishes it and names it by its SPKI thumbprint', async () => {
-    const storage = fakeStorage();
+    const storage = memoryStorage();
     const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock);
     await ring.init();
     const current = await ring.current();
@@ -58,11 +59,11 @@ describe('TransportKeyRing', () => {
   });
 
   it('refuses keys under 2048 bits', () => {
-    expect(() => new TransportKeyRing(fakeStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 }, systemClock)).toThrow(/2048/);
+    expect(() => new TransportKeyRing(memoryStorage().transportKeys, KEK, { bits: 1024, graceSeconds: 60 }, systemClock)).toThrow(/2048/);
   });
 
   it('survives instances racing on an empty table: each key decrypts, all publish the newest, a rotation tidies up', async () => {
-    const storage = fakeStorage();
+    const storage = memoryStorage();
     const rings = [0, 1, 2].map(() => new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 3600 }, systemClock));
     // All three see an empty table, then each creates its key.
     await Promise.all(rings.map((r) => r.init()));
@@ -83,7 +84,7 @@ describe('TransportKeyRing', () => {
 
   it('rotates: the new key is published, the old one decrypts until its grace period ends, then not at all', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
-    const storage = fakeStorage();
+    const storage = memoryStorage();
     const ring = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, { now: () => now.getTime() });
     await ring.init();
     const old = await ring.current();
@@ -103,7 +104,7 @@ describe('TransportKeyRing', () => {
   });
 
   it('picks up a key rotated on another instance when a request names it', async () => {
-    const storage = fakeStorage();
+    const storage = memoryStorage();
     const clock = new FakeClock(Date.now());
     const a = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, clock);
     const b = new TransportKeyRing(storage.transportKeys, KEK, { bits: 2048, graceSeconds: 600 }, clock);

@@ -66,6 +66,8 @@ describe('grants', () => {
     token(deps, tokenCmd({ grant_type: 'password', client_id: 'c1', client_secret: secret, username, password: pw, device_id: deviceId }));
   const refresh = (rt: string) =>
     token(deps, tokenCmd({ grant_type: 'refresh_token', client_id: 'c1', client_secret: secret, refresh_token: rt }));
+  /** The session a refresh token was issued with, read through the storage port. */
+  const sessionOf = async (rt: string) => (await deps.storage.sessions.findRefreshToken(sha256Hex(rt)))!.session;
 
   beforeEach(async () => {
     deps = await fakeDeps();
@@ -86,8 +88,8 @@ describe('grants', () => {
 
   it('stores only the hash of refresh tokens', async () => {
     const t = await password('u1', 'pw');
-    expect(deps.storage.tokenRows.has(t.refreshToken)).toBe(false);
-    expect(deps.storage.tokenRows.has(sha256Hex(t.refreshToken))).toBe(true);
+    expect(await deps.storage.sessions.findRefreshToken(t.refreshToken)).toBeNull();
+    expect(await deps.storage.sessions.findRefreshToken(sha256Hex(t.refreshToken))).not.toBeNull();
   });
 
   it('rotates, answers a retry within the window with the same pair, and revokes on a late replay', async () => {
@@ -99,7 +101,7 @@ describe('grants', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(await reasonOf(refresh(t0.refreshToken))).toBe('invalid_grant');
     expect(await reasonOf(refresh(t1.refreshToken))).toBe('invalid_grant');
-    expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
+    expect((await sessionOf(t0.refreshToken)).revokeReason).toBe('refresh_token_replay');
   });
 
   it("shares the pair only with the live token's immediate predecessor: two generations back is a replay", async () => {
@@ -110,7 +112,7 @@ describe('grants', () => {
     expect(await refresh(t1.refreshToken)).toEqual(t2);
     // t0's successor t1 was itself rotated: inside the window or not, t0 is a replay.
     expect(await detailOf(refresh(t0.refreshToken))).toBe('invalid_grant:replay_superseded');
-    expect(deps.storage.sessionRows[0].revokeReason).toBe('refresh_token_replay');
+    expect((await sessionOf(t0.refreshToken)).revokeReason).toBe('refresh_token_replay');
     expect(await detailOf(refresh(t2.refreshToken))).toBe('invalid_grant:session_revoked');
   });
 
@@ -159,12 +161,15 @@ describe('grants', () => {
   });
 
   it('keeps at most max_sessions and replaces the same device', async () => {
-    await password('u1', 'pw', 'd1');
-    await password('u1', 'pw', 'd1');
-    expect(deps.storage.sessionRows.filter((s) => !s.revokedAt)).toHaveLength(1);
-    await password('u1', 'pw', 'd2');
-    await password('u1', 'pw', 'd3');
-    expect(deps.storage.sessionRows.filter((s) => !s.revokedAt).map((s) => s.deviceId)).toEqual(['d2', 'd3']);
+    // Every session the user has, in the order started, through the refresh token each came with.
+    const issued: string[] = [];
+    const live = async () => (await Promise.all(issued.map(sessionOf))).filter((s) => !s.revokedAt);
+    issued.push((await password('u1', 'pw', 'd1')).refreshToken);
+    issued.push((await password('u1', 'pw', 'd1')).refreshToken);
+    expect(await live()).toHaveLength(1);
+    issued.push((await password('u1', 'pw', 'd2')).refreshToken);
+    issued.push((await password('u1', 'pw', 'd3')).refreshToken);
+    expect((await live()).map((s) => s.deviceId)).toEqual(['d2', 'd3']);
   });
 
   it('issues client_credentials only to the confidential client with its secret', async () => {

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { KeyRing } from '../../src/domain/keys/signing-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
-import { fakeStorage } from '../helpers/fakes.js';
+import { memoryStorage } from '../helpers/memory-storage.js';
 
 describe.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'])('KeyRing %s', (alg) => {
   it('signs tokens that jose verifies through the published JWKS, across a rotation', async () => {
-    const ring = new KeyRing(fakeStorage().signingKeys, Buffer.alloc(32, 5), alg, 3600, systemClock);
+    const ring = new KeyRing(memoryStorage().signingKeys, Buffer.alloc(32, 5), alg, 3600, systemClock);
     await ring.init();
     const before = await ring.sign({ iss: 'https://i', sub: 'u1', scope: 'a b' }, 600, 'at+jwt');
     await ring.rotate();

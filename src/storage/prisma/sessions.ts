@@ -86,7 +86,8 @@ interface TokenSessionRow {
  *  5. Answer the ids revoked in 2 and 4.
  *
  * 2 to 4 are one statement (data-modifying CTEs over one snapshot), hence "not replaced in 2"
- * spelled out in 4. The fake in test/helpers/fakes.ts follows the same order.
+ * spelled out in 4. The in-memory storage of the unit tests (test/helpers/memory-storage.ts) follows
+ * the same order, and runs the same contract suite.
  */
 const START_SESSION = `
   SELECT id FROM signet_start_session($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
