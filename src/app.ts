@@ -35,6 +35,9 @@ import { AuthServiceDefinition, AuthServiceService } from './gen/signet/auth/v1/
 import { AdminServiceDefinition, AdminServiceService } from './gen/signet/auth/v1/admin_service.js';
 import type { ServiceHandlers } from './transport/context.js';
 
+/** Metadata (headers) a gRPC call may carry: ample for a bearer token and the x-* headers. */
+const GRPC_MAX_METADATA_BYTES = 16 * 1024;
+
 export interface RunningSignet {
   ports: { grpc: number; http: number; admin: number; adminHttp: number };
   adminToken: string;
@@ -105,9 +108,12 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   // The admin token is checked before anything of the request is looked at.
   const adminH: ServiceHandlers = requireAdminToken(checkedAtTheLine(AdminServiceDefinition, adminHandlers(deps), registry), token);
 
-  const grpcServer = new grpc.Server();
+  // The same budget as the REST body limit; metadata bounded too. grpc-js answers what is over
+  // either with RESOURCE_EXHAUSTED before any handler runs.
+  const grpcLimits = { 'grpc.max_receive_message_length': config.bodyLimitBytes, 'grpc.max_metadata_size': GRPC_MAX_METADATA_BYTES };
+  const grpcServer = new grpc.Server(grpcLimits);
   addService(grpcServer, AuthServiceService, auth, grpcOpts);
-  const adminGrpc = new grpc.Server();
+  const adminGrpc = new grpc.Server(grpcLimits);
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
   const httpOpts = { registry, config, logger: log, proxies };
   const http = createHttpServer({

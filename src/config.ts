@@ -191,7 +191,12 @@ export const SETTINGS = {
     doc: 'comma-separated IPs/CIDRs whose `x-forwarded-for` is believed',
   }),
   corsOrigins: setting({ env: 'SIGNET_CORS_ORIGINS', schema: list, default: ['*'], doc: 'comma-separated allowed origins' }),
-  bodyLimitBytes: setting({ env: 'SIGNET_BODY_LIMIT_BYTES', schema: int(1024), default: 65536, doc: 'largest REST body' }),
+  bodyLimitBytes: setting({
+    env: 'SIGNET_BODY_LIMIT_BYTES',
+    schema: int(1024),
+    default: 65536,
+    doc: 'largest REST body, and gRPC message',
+  }),
   defaultLocale: setting({
     env: 'SIGNET_DEFAULT_LOCALE',
     schema: z.enum(['zh-CN', 'en']),

@@ -1,14 +1,82 @@
 // The protocol line: every request message of every RPC, whichever dialect carried it, is
 // checked here before its handler sees it. Text that is not text (a NUL byte or another control
 // character) is refused as invalid_argument naming the field, so that it never fails deeper as
-// `internal` (PostgreSQL refuses NUL outright). Passwords and ciphertexts are the user's bytes
-// and are left alone.
+// `internal` (PostgreSQL refuses NUL outright); passwords and ciphertexts are the user's bytes
+// and may hold anything. Every text field has a maximum length and every list a maximum size, the
+// same on both dialects, so no field can make a request, a log line or an answer grow.
 import { invalidArgument } from '../domain/errors.js';
 import type { CallContext, ServiceHandlers, UnaryHandler } from './context.js';
 import { T, type MessageInfo, type Registry } from './registry.js';
 
 /** Fields whose content is the user's own and may hold anything. */
 const OPAQUE_FIELDS = new Set(['password', 'new_password', 'old_password', 'params']);
+
+/**
+ * The longest value of each field, by name, in characters: identifiers, e-mails and phones
+ * short; passwords long enough for any passphrase or an RSA ciphertext of one (4096-bit key:
+ * 684 base64 characters), as OWASP asks, yet bounded; tokens and CloudBase `params` sized to what
+ * Signet itself issues and accepts (an access token with many groups; 8 RSA blocks of a 4096-bit
+ * key, hex then base64).
+ */
+const MAX_LENGTH: Readonly<Record<string, number>> = {
+  user_type: 8,
+  login_field: 16,
+  source_type: 16,
+  channel: 16,
+  target: 16,
+  client_type: 16,
+  password_encryption: 16,
+  status: 16,
+  token_type_hint: 32,
+  phone_number: 32,
+  phone: 32,
+  verification_code: 32,
+  captcha: 32,
+  grant_type: 64,
+  usage: 64,
+  event: 64,
+  key: 64,
+  second_factor: 32,
+  client_id: 128,
+  tenant_id: 128,
+  user_id: 128,
+  username: 128,
+  device_id: 128,
+  app_code: 128,
+  id: 128,
+  kid: 128,
+  public_key_thumbprint: 128,
+  verification_id: 128,
+  captcha_key: 128,
+  sub: 128,
+  thumbprint: 128,
+  email: 254,
+  name: 256,
+  app_name: 256,
+  captcha_token: 256,
+  verification_token: 256,
+  page_token: 256,
+  client_secret: 256,
+  refresh_token: 256,
+  ip: 256,
+  state: 512,
+  password: 1024,
+  new_password: 1024,
+  old_password: 1024,
+  password_hash: 1024,
+  scope: 1024,
+  redirect_uri: 2048,
+  authorize_url: 2048,
+  app_image: 2048,
+  token: 8192,
+  params: 16384,
+};
+/** Any other text field. */
+const DEFAULT_MAX_LENGTH = 256;
+/** Any list: groups, scopes, grant types, login ways. */
+const MAX_ITEMS = 64;
+
+const maxLengthOf = (field: string) => MAX_LENGTH[field] ?? DEFAULT_MAX_LENGTH;
 
 /** C0 and C1 controls and DEL: nothing an identifier, token, key or name ever contains. */
 const CONTROL = /[\p{Cc}]/u;
@@ -25,14 +93,17 @@ export function plain(value: string, field: string): string {
 export function checkMessage(msg: Record<string, unknown>, info: MessageInfo, path = ''): void {
   for (const f of info.fields) {
     const v = msg[f.name];
-    if (v === undefined || v === null || OPAQUE_FIELDS.has(f.name)) continue;
+    if (v === undefined || v === null) continue;
     const name = path + f.name;
+    if (f.repeated && (v as unknown[]).length > MAX_ITEMS) throw invalidArgument(name, `at most ${MAX_ITEMS} items`);
     if (f.type === T.STRING) {
-      for (const s of f.repeated ? (v as string[]) : [v as string]) plain(s, name);
+      for (const s of f.repeated ? (v as string[]) : [v as string]) text(s, f.name, name);
     } else if (f.map) {
-      for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
-        plain(k, name);
-        if (typeof item === 'string') plain(item, name);
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (entries.length > MAX_ITEMS) throw invalidArgument(name, `at most ${MAX_ITEMS} entries`);
+      for (const [k, item] of entries) {
+        text(k, f.name, name);
+        if (typeof item === 'string') text(item, f.name, name);
       }
     } else if (f.message && !f.wellKnown) {
       for (const item of f.repeated ? (v as Record<string, unknown>[]) : [v as Record<string, unknown>]) {
@@ -40,6 +111,12 @@ export function checkMessage(msg: Record<string, unknown>, info: MessageInfo, pa
       }
     }
   }
+}
+
+function text(value: string, field: string, path: string): void {
+  const max = maxLengthOf(field);
+  if (value.length > max) throw invalidArgument(path, `at most ${max} characters`);
+  if (!OPAQUE_FIELDS.has(field)) plain(value, path);
 }
 
 interface MethodDefinition {

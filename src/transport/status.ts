@@ -107,10 +107,24 @@ export function httpStatusFor(code: number): number {
   }
 }
 
+/** The longest piece of any detail: it may hold client input (a field name, a grant type). */
+const EXCERPT = 96;
+
+/**
+ * A detail as it may be sent back: control characters replaced and long values cut, so that no
+ * answer grows with the request (a trailer of gRPC's, for one, must fit HTTP/2's header limits).
+ */
+export function excerpt(s: string): string {
+  const clean = s.replace(/\p{Cc}/gu, '\uFFFD');
+  return clean.length <= EXCERPT ? clean : `${clean.slice(0, EXCERPT - 1)}…`;
+}
+
 function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale, httpStatus?: number): RenderedStatus {
   const { id, entry } = resolveMessage(reason, d.message, d.params);
-  const message = formatMessage(entry, locale, d.params);
-  const metadata: Record<string, string> = { ...d.metadata };
+  const params = d.params?.map((p) => (typeof p === 'string' ? excerpt(p) : p));
+  const message = formatMessage(entry, locale, params);
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.metadata ?? {})) metadata[excerpt(k)] = excerpt(v);
   // The key is in the metadata for every dialect, so a gRPC or CloudBase client can switch on
   // the same catalogue key an HZERO front end does.
   if (entry.hzeroKey) metadata.hzero_key = entry.hzeroKey;
@@ -124,7 +138,11 @@ function render(reason: Reason, code: number, d: ErrorDetails, locale: Locale, h
     errorInfo: { reason, domain: ERROR_DOMAIN, metadata },
     localizedMessage: { locale, message },
   };
-  if (d.fieldViolations?.length) rs.badRequest = { fieldViolations: d.fieldViolations.map((v) => ({ ...v })) };
+  if (d.fieldViolations?.length) {
+    rs.badRequest = {
+      fieldViolations: d.fieldViolations.slice(0, 8).map((v) => ({ field: excerpt(v.field), description: excerpt(v.description) })),
+    };
+  }
   if (d.retryAfterSeconds !== undefined && d.retryAfterSeconds >= 0) rs.retryInfo = { seconds: d.retryAfterSeconds };
   return rs;
 }

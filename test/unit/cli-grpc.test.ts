@@ -79,6 +79,7 @@ beforeAll(async () => {
         device_id: '',
         ip: '::1',
         reason: 'max_failed_attempts',
+        detail: '',
       };
       cb(null, { events: [event], next_page_token: '' });
     },
@@ -141,6 +142,7 @@ describe('signet CLI over gRPC', () => {
         deviceId: '',
         ip: '::1',
         reason: 'max_failed_attempts',
+        detail: '',
       },
     ]);
     expect(auditRequests).toEqual([

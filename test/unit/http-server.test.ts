@@ -112,19 +112,33 @@ describe('query parameters', () => {
 });
 
 describe('bodies', () => {
-  it('parses JSON sent as text/plain, with client_id from the query string (body wins)', async () => {
+  it('parses JSON sent as text/plain, with client_id from the query string (the same in both is fine, two are refused)', async () => {
     await post(h, '/auth/v1/signin?client_id=from-query', { username: 'alice', password: 'pw' });
     expect(last().req).toMatchObject({ username: 'alice', password: 'pw', client_id: 'from-query' });
-    await post(h, '/auth/v1/signin?client_id=from-query', { username: 'alice', clientId: 'from-body' });
-    expect(last().req.client_id).toBe('from-body');
+    await post(h, '/auth/v1/signin?client_id=same', { username: 'alice', clientId: 'same' });
+    expect(last().req.client_id).toBe('same');
+    const two = await post(h, '/auth/v1/signin?client_id=from-query', { username: 'alice', clientId: 'from-body' });
+    expect(two.status).toBe(400);
+    expect(last().req.username).toBe('alice');
   });
 
   it('parses JSON whatever the content type, and without one; an empty body is {}', async () => {
+    await call(h, 'POST', '/auth/v1/signin', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"username":"u","password":"p"}',
+    });
+    expect(last().req).toMatchObject({ username: 'u', password: 'p' });
+    // The token endpoint reads a form as a form (RFC 6749): this one names no known parameter.
     await call(h, 'POST', '/auth/v1/token', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: '{"grant_type":"refresh_token","refresh_token":"r"}',
     });
-    expect(last().req).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'r' });
+    expect(last().req).toMatchObject({ grant_type: '', refresh_token: '' });
+    await call(h, 'POST', '/auth/v1/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: 'grant_type=refresh_token&refresh_token=r%2B1',
+    });
+    expect(last().req).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'r+1' });
     await call(h, 'POST', '/auth/v1/token', { body: '\ufeff{"grant_type":"password"}' });
     expect(last().req.grant_type).toBe('password');
     const r = await call(h, 'POST', '/auth/v1/user/signout', { body: '' });
@@ -157,8 +171,7 @@ describe('responses', () => {
     expect(r.json).toEqual({
       token_type: 'Bearer',
       access_token: 'a',
-      refresh_token: '',
-      id_token: '',
+      // refresh_token and id_token have presence: absent when none was issued (RFC 6749 5.1).
       expires_in: 7200,
       scope: '',
       sub: '',

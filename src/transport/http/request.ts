@@ -178,14 +178,17 @@ export function buildRequest(
   return info.codec!.fromPartial(partial ?? {});
 }
 
+/** Fields whose query and body values must agree (otherwise the body's value wins, as in grpc-gateway). */
+const CREDENTIAL_FIELDS = ['client_id', 'client_secret'];
+
 /**
- * A field in both the query and the body must say the same (the CloudBase SDK repeats client_id
- * in both): two different client ids in one request are refused rather than one picked.
+ * The client's credentials in both the query and the body must say the same (the CloudBase SDK
+ * repeats client_id in both): two different clients in one request are refused, not one picked.
  */
 function agree(query: Record<string, unknown>, body: Record<string, unknown>): void {
-  for (const [name, v] of Object.entries(body)) {
-    const q = query[name];
-    if (q !== undefined && typeof q !== 'object' && typeof v !== 'object' && q !== v) {
+  for (const name of CREDENTIAL_FIELDS) {
+    const [q, v] = [query[name], body[name]];
+    if (q !== undefined && v !== undefined && q !== v) {
       throw invalidArgument(name, 'given in the query and in the body with different values');
     }
   }
