@@ -80,7 +80,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     hasher: new PasswordHasher(config.argon2),
     sender: createSender(config.sender, log),
     lockout: new Lockout(stores.lockout, clock),
-    limiter: new RateLimiter(kv, config.defence),
+    limiter: new RateLimiter(kv, config.defence, clock),
     audit: new AuditLog(db.storage.audit, log, clock),
     hmacKey: deriveKey(kek.toString('base64'), 'signet/hmac'),
     directory: new Directory(db.storage.clients, db.storage.tenants, clock),

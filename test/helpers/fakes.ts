@@ -130,10 +130,10 @@ export function fakeStorage(): Storage & { sessionRows: Session[]; tokenRows: Ma
         const user = session && users.get(session.userId);
         return token && session && user ? { token: { ...token }, session: { ...session }, user: { ...user } } : null;
       },
-      async rotate(oldHash, successor, next) {
+      async rotate(oldHash, successor, next, at) {
         const t = tokenRows.get(oldHash);
         if (!t || t.rotatedAt) return false;
-        Object.assign(t, { rotatedAt: now(), successor });
+        Object.assign(t, { rotatedAt: at ?? now(), successor });
         tokenRows.set(next.hash, { ...next, createdAt: now(), rotatedAt: null, successor: null });
         return true;
       },
@@ -251,7 +251,7 @@ export async function fakeDeps(
   };
   deps.audit = new AuditLog(storage.audit, deps.log, clock, 0);
   deps.lockout = new Lockout(stores.lockout, clock);
-  deps.limiter = new RateLimiter(deps.kv, deps.settings.defence);
+  deps.limiter = new RateLimiter(deps.kv, deps.settings.defence, clock);
   await deps.keys.init();
   return deps;
 }
