@@ -94,9 +94,11 @@ export interface SessionRepository {
   findRefreshToken(hash: string): Promise<{ token: RefreshToken; session: Session; user: User } | null>;
   /**
    * Atomically marks `oldHash` rotated (recording `successor`) and stores `next`, only if
-   * `oldHash` has not been rotated yet. False when another request rotated it first.
+   * `oldHash` has not been rotated yet. False when another request rotated it first. `at` is
+   * recorded as the rotation time (the domain's clock, which is what the grace window is read
+   * against); without it, the store's own time.
    */
-  rotate(oldHash: string, successor: string, next: NewRefreshToken): Promise<boolean>;
+  rotate(oldHash: string, successor: string, next: NewRefreshToken, at?: Date): Promise<boolean>;
   /** True when the session was live and is now revoked. */
   revoke(id: string, reason: string): Promise<boolean>;
   /** Revokes every live session of the user; returns their ids. */

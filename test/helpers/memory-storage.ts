@@ -320,14 +320,15 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
         const user = session && users.get(session.userId);
         return token && session && user ? { token: copy(token), session: copy(session), user: copy(user) } : null;
       },
-      async rotate(oldHash, successor, next) {
+      async rotate(oldHash, successor, next, rotatedAt) {
         const old = tokens.get(oldHash);
         if (!old || old.rotatedAt !== null) return false;
         // A session revoked (or expired) after the token was read gets no new pair.
         const session = sessions.get(next.sessionId);
         if (!session || !live(session, now())) return false;
         if (tokens.has(next.hash)) throw alreadyExists('refresh_token');
-        const at = now();
+        // As PostgreSQL's COALESCE($6, now()): the domain's time when it gives one.
+        const at = rotatedAt ? new Date(rotatedAt) : now();
         old.rotatedAt = at;
         old.successor = successor;
         tokens.set(next.hash, {

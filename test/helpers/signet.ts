@@ -10,6 +10,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startSignet, type RunningSignet } from '../../src/app.js';
+import type { Clock } from '../../src/domain/clock.js';
 import { AuthServiceClient, AuthServiceDefinition } from '../../src/gen/signet/auth/v1/auth_service.js';
 import { AdminServiceClient, AdminServiceDefinition } from '../../src/gen/signet/auth/v1/admin_service.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
@@ -43,6 +44,8 @@ export interface StartTest {
   schema?: string;
   keyPrefix?: string;
   dataDir?: string;
+  /** The domain's clock (and the in-process store's); a FakeClock lets the test move time. */
+  clock?: Clock;
 }
 
 export async function startTestSignet(opts: StartTest): Promise<TestSignet> {
@@ -65,7 +68,7 @@ export async function startTestSignet(opts: StartTest): Promise<TestSignet> {
     ...(opts.backend === 'postgres' ? { DATABASE_URL: PG_URL, REDIS_URL } : { DATABASE_URL: 'pglite-memory' }),
     ...opts.env,
   });
-  const running = await startSignet(config, { logger: pino({ level: 'silent' }), schema, keyPrefix });
+  const running = await startSignet(config, { logger: pino({ level: 'silent' }), schema, keyPrefix, clock: opts.clock });
   const creds = grpc.credentials.createInsecure();
   const grpcClient = new AuthServiceClient(`127.0.0.1:${running.ports.grpc}`, creds);
   const adminGrpc = new AdminServiceClient(`127.0.0.1:${running.ports.admin}`, creds);

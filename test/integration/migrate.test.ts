@@ -177,8 +177,14 @@ describe('migrations on PostgreSQL', () => {
   });
 });
 
+/**
+ * Each PGlite test boots fresh embedded databases (WASM, all CPU): about 7 s on an idle machine,
+ * over 30 s with both cores busy. The work is the same either way; only its wall time varies.
+ */
+const PGLITE_TIMEOUT = { timeout: 120_000 };
+
 for (const kind of BACKENDS) {
-  describe(`migrations on ${kind}`, () => {
+  describe(`migrations on ${kind}`, kind === 'pglite' ? PGLITE_TIMEOUT : {}, () => {
     it('records each migration as Prisma does, and is idempotent', async () => {
       const target = reopenable(kind, REAL);
       cleanup = target.cleanup;
@@ -332,7 +338,7 @@ for (const kind of BACKENDS) {
   });
 }
 
-describe('embedded PGlite', () => {
+describe('embedded PGlite', PGLITE_TIMEOUT, () => {
   it('lives in <dataDir>/pglite when DATABASE_URL is unset, and keeps its data across restarts', async () => {
     const dataDir = tempDir();
     const db = await openDatabase({ dataDir, databaseUrl: '' });

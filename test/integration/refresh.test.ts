@@ -2,22 +2,27 @@
 // PostgreSQL and Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, get, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import { FakeClock } from '../helpers/clock.js';
 
 describe('refresh tokens across two instances (PostgreSQL + Redis)', () => {
   let a: TestSignet;
   let b: TestSignet;
   let fx: Awaited<ReturnType<typeof seed>>;
+  // One fake clock for both instances: the grace window is decided by the test, not by how long
+  // 20 parallel refreshes take on a busy machine.
+  const clock = new FakeClock(Date.now());
   const refresh = (s: TestSignet, refresh_token: string) =>
     post(s.http, '/auth/v1/token', { client_id: 'web', grant_type: 'refresh_token', refresh_token });
   const signin = (s: TestSignet) => post(s.http, '/auth/v1/signin?client_id=web', { username: 'alice', password: fx.password });
 
   beforeAll(async () => {
-    a = await startTestSignet({ backend: 'postgres', env: { SIGNET_REFRESH_GRACE_SECONDS: '2' } });
+    a = await startTestSignet({ backend: 'postgres', env: { SIGNET_REFRESH_GRACE_SECONDS: '2' }, clock });
     b = await startTestSignet({
       backend: 'postgres',
       schema: a.schema,
       keyPrefix: a.keyPrefix,
       env: { SIGNET_REFRESH_GRACE_SECONDS: '2' },
+      clock,
     });
     fx = await seed(a);
   });
@@ -37,7 +42,7 @@ describe('refresh tokens across two instances (PostgreSQL + Redis)', () => {
   it('treats a rotated token used after the window as a replay and ends the whole session', async () => {
     const t = (await signin(a)).body;
     const next = (await refresh(a, t.refresh_token)).body;
-    await new Promise((r) => setTimeout(r, 2300));
+    clock.advance(2300);
     const replay = await refresh(b, t.refresh_token);
     expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant', code: 3 } });
     // The legitimate holder's newer token dies with the session, on either instance.

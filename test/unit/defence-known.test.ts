@@ -8,10 +8,9 @@ import { admitted } from '../../src/domain/defence/request-checks.js';
 import { Lockout } from '../../src/domain/defence/lockout.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { KvLockoutStore } from '../../src/storage/kv/lockout.js';
-import { systemClock } from '../../src/domain/clock.js';
 import { isSignetError } from '../../src/domain/errors.js';
 import type { DefenceSettings } from '../../src/config.js';
-import { clearOfMinuteEnd } from '../helpers/clock.js';
+import { FakeClock } from '../helpers/clock.js';
 
 const defence = (over: Partial<DefenceSettings> = {}): DefenceSettings => ({
   ipPerMinute: 0,
@@ -22,6 +21,15 @@ const defence = (over: Partial<DefenceSettings> = {}): DefenceSettings => ({
   captchaTtlSeconds: 300,
   ...over,
 });
+
+/**
+ * The in-process store on a fake clock pinned mid-minute: no per-minute window rolls over while
+ * a test counts, and TTLs move only with the clock.
+ */
+function onFakeTime(): { clock: FakeClock; kv: MemoryKeyValueStore } {
+  const clock = FakeClock.midMinute();
+  return { clock, kv: new MemoryKeyValueStore({ sweepIntervalMs: 0, now: () => clock.now() }) };
+}
 
 async function reasonOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
   try {
@@ -51,8 +59,9 @@ describe('KnownRefusals', () => {
   });
 
   it('stays bounded under a flood of distinct keys, keeping the newest', () => {
-    const k = new KnownRefusals();
-    const end = Date.now() + 60_000;
+    const clock = new FakeClock();
+    const k = new KnownRefusals(() => clock.now());
+    const end = clock.now() + 60_000;
     for (let i = 0; i < 25_000; i++) k.remember(`ip-${i}`, end);
     expect(k.remaining('ip-24999')).toBeGreaterThan(0);
     expect(k.remaining('ip-0')).toBe(0);
@@ -65,10 +74,9 @@ describe('KnownRefusals', () => {
 
 describe('RateLimiter admission', () => {
   it('counts every request until the limit, then refuses the rest of the minute without the store', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 3 }));
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 3 }), clock);
     const incr = vi.spyOn(kv, 'incr');
-    await clearOfMinuteEnd(5_000);
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await reasonOf(limiter.admit('10.0.0.1', 'web').limits()));
     expect(answers).toEqual(['passed', 'passed', 'passed', 'resource_exhausted:ip']);
@@ -83,8 +91,8 @@ describe('RateLimiter admission', () => {
   });
 
   it('runs its checks once however often it is asked, and reads the IP failure count only when asked', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 100, ipFailuresCaptcha: 2, ipFailuresBlock: 3 }));
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 100, ipFailuresCaptcha: 2, ipFailuresBlock: 3 }), clock);
     await limiter.recordIpFailure('10.0.0.3');
     const incr = vi.spyOn(kv, 'incr');
     const get = vi.spyOn(kv, 'get');
@@ -100,8 +108,8 @@ describe('RateLimiter admission', () => {
   });
 
   it('remembers a blocked IP for the rest of its failure window', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipFailuresBlock: 2 }));
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipFailuresBlock: 2 }), clock);
     await limiter.recordIpFailure('10.0.0.4');
     await limiter.recordIpFailure('10.0.0.4');
     const admission = limiter.admit('10.0.0.4', '');
@@ -115,29 +123,25 @@ describe('RateLimiter admission', () => {
   });
 
   it('remembers a block until the end of the window the count was read in, not a later one', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipFailuresBlock: 1, ipFailureWindowSeconds: 900 }));
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipFailuresBlock: 1, ipFailureWindowSeconds: 900 }), clock);
     // A count read in a window that has ended since: the block it shows is over.
-    const stale = { count: 5, key: 'ipf:10.0.0.9:1', window: 1, end: Date.now() - 1 };
+    const stale = { count: 5, key: 'ipf:10.0.0.9:1', window: 1, end: clock.now() - 1 };
     expect(await reasonOf(() => limiter.checkIpFailures(stale))).toBe('resource_exhausted:ip_failures');
     expect(await reasonOf(() => limiter.admit('10.0.0.9', '').refuseKnownIpBlock())).toBe('passed');
   });
 
   it('calls an IP or client busy once half its limit was counted here this minute', async () => {
-    const limiter = new RateLimiter(
-      new KvRateCounters(new MemoryKeyValueStore({ sweepIntervalMs: 0 })),
-      defence({ ipPerMinute: 10, clientPerMinute: 1000 }),
-    );
-    await clearOfMinuteEnd(5_000);
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10, clientPerMinute: 1000 }), clock);
     const busy = Array.from({ length: 7 }, () => limiter.admit('10.0.1.1', 'web').busy());
     expect(busy).toEqual([false, false, false, false, false, true, true]);
     expect(limiter.admit('10.0.1.2', 'web').busy()).toBe(false);
   });
 
   it('does not refuse a request the limits already admitted, whatever others learned since', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 1 }));
-    await clearOfMinuteEnd(5_000);
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 1 }), clock);
     const first = limiter.admit('10.0.3.1', '');
     await first.limits();
     expect(await reasonOf(limiter.admit('10.0.3.1', '').limits())).toBe('resource_exhausted:ip');
@@ -147,11 +151,10 @@ describe('RateLimiter admission', () => {
   });
 
   it('turns busy on what Redis reports every instance counted, not only on its own count', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10 }));
-    await clearOfMinuteEnd(5_000);
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10 }), clock);
     // Another instance has counted 6 requests from this IP this minute.
-    const other = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10 }));
+    const other = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 10 }), clock);
     for (let i = 0; i < 6; i++) await other.admit('10.0.3.2', '').limits();
     const a = limiter.admit('10.0.3.2', '');
     expect(a.busy()).toBe(false);
@@ -160,9 +163,8 @@ describe('RateLimiter admission', () => {
   });
 
   it('counts a request that fails on its own, and lets a refusal by the limits win', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 2 }));
-    await clearOfMinuteEnd(5_000);
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 2 }), clock);
     const incr = vi.spyOn(kv, 'incr');
     const own = () => Promise.reject(new Error('bad request'));
     expect(await reasonOf(admitted(limiter.admit('10.0.2.1', ''), own))).toBe('Error: bad request');
@@ -176,8 +178,8 @@ describe('RateLimiter admission', () => {
   });
 
   it('leaves no unobserved rejection behind when the request fails before waiting for it', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 1 }));
+    const { clock, kv } = onFakeTime();
+    const limiter = new RateLimiter(new KvRateCounters(kv), defence({ ipPerMinute: 1 }), clock);
     await limiter.admit('10.0.0.6', '').limits();
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
@@ -197,8 +199,8 @@ describe('Lockout: locks seen from an identifier', () => {
   const policy = { lockoutEnabled: true, maxFailedAttempts: 2, lockSeconds: 60, captchaAfterFailures: 0, alwaysCaptcha: false } as never;
 
   it('costs no I/O for an identifier never seen locked, one read to confirm one that was', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const lockout = new Lockout(new KvLockoutStore(kv), systemClock);
+    const { clock, kv } = onFakeTime();
+    const lockout = new Lockout(new KvLockoutStore(kv), clock);
     const get = vi.spyOn(kv, 'get');
     expect(lockout.seenLocked('t1', 'P:username:ann')).toBe(false);
     await lockout.rememberLock('t1', 'P:username:ann', 60);
@@ -210,9 +212,9 @@ describe('Lockout: locks seen from an identifier', () => {
   });
 
   it('lets a lock lifted elsewhere (an unlock through another instance) through at once', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
-    const here = new Lockout(new KvLockoutStore(kv), systemClock);
-    const there = new Lockout(new KvLockoutStore(kv), systemClock);
+    const { clock, kv } = onFakeTime();
+    const here = new Lockout(new KvLockoutStore(kv), clock);
+    const there = new Lockout(new KvLockoutStore(kv), clock);
     await here.rememberLock('t1', 'P:username:cy', 60);
     await there.forgetLocks('t1', ['P:username:cy']);
     expect(await reasonOf(here.confirmLock('t1', 'P:username:cy'))).toBe('passed');
@@ -220,9 +222,9 @@ describe('Lockout: locks seen from an identifier', () => {
   });
 
   it("gives a successful attempt's place back, held back only with no failures and budget to spare", async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const { clock, kv } = onFakeTime();
     const runSoon = vi.spyOn(kv, 'runSoon');
-    const lockout = new Lockout(new KvLockoutStore(kv), systemClock);
+    const lockout = new Lockout(new KvLockoutStore(kv), clock);
     const p5 = { ...(policy as object), maxFailedAttempts: 5 } as never;
     const s = { tenantId: 't1', key: 'u:dee' };
     const place = await lockout.reserve(s, p5);
@@ -249,10 +251,10 @@ describe('Lockout: locks seen from an identifier', () => {
   });
 
   it('never lets a held success clear failures counted after it', async () => {
-    const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0 });
+    const { clock, kv } = onFakeTime();
     const held: Array<() => Promise<unknown>> = [];
     vi.spyOn(kv, 'runSoon').mockImplementation((script, keys, args) => void held.push(() => script(keys, args)));
-    const lockout = new Lockout(new KvLockoutStore(kv), systemClock);
+    const lockout = new Lockout(new KvLockoutStore(kv), clock);
     const p5 = { ...(policy as object), maxFailedAttempts: 5 } as never;
     const s = { tenantId: 't1', key: 'u:eve' };
     await lockout.succeeded(s, await lockout.reserve(s, p5), p5);

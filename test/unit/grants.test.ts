@@ -1,6 +1,7 @@
 // The sign-in and grant rules on in-memory fakes: order of checks, rotation, replay, grace.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps } from '../helpers/fakes.js';
+import { FakeClock } from '../helpers/clock.js';
 import * as admin from '../../src/domain/accounts/admin.js';
 import { grantFor, token } from '../../src/domain/tokens/token.js';
 import { tokenCmd } from '../helpers/commands.js';
@@ -61,6 +62,7 @@ async function setup(deps: Deps) {
 
 describe('grants', () => {
   let deps: D;
+  let clock: FakeClock;
   let secret: string;
   const password = (username: string, pw: string, deviceId = '') =>
     token(deps, tokenCmd({ grant_type: 'password', client_id: 'c1', client_secret: secret, username, password: pw, device_id: deviceId }));
@@ -70,7 +72,8 @@ describe('grants', () => {
   const sessionOf = async (rt: string) => (await deps.storage.sessions.findRefreshToken(sha256Hex(rt)))!.session;
 
   beforeEach(async () => {
-    deps = await fakeDeps();
+    clock = new FakeClock(Date.now());
+    deps = await fakeDeps({}, clock);
     ({ secret } = await setup(deps));
   });
 
@@ -98,7 +101,7 @@ describe('grants', () => {
     const again = await refresh(t0.refreshToken);
     expect(again).toEqual(t1);
     deps.settings.refreshGraceSeconds = 0;
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(5);
     expect(await reasonOf(refresh(t0.refreshToken))).toBe('invalid_grant');
     expect(await reasonOf(refresh(t1.refreshToken))).toBe('invalid_grant');
     expect((await sessionOf(t0.refreshToken)).revokeReason).toBe('refresh_token_replay');

@@ -10,7 +10,7 @@ import type { DefenceSettings } from '../../config.js';
 import { SignetError } from '../errors.js';
 import { KnownRefusals } from './refusals.js';
 import type { Admission } from './request-checks.js';
-import { systemClock, type Clock } from '../clock.js';
+import type { Clock } from '../clock.js';
 
 function exhausted(retryAfterSeconds: number, scope: string): SignetError {
   return new SignetError('resource_exhausted', `rate_limited_${scope}`, {
@@ -40,7 +40,7 @@ export class RateLimiter {
   constructor(
     private readonly counters: RateCounters,
     private readonly s: DefenceSettings,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
   ) {
     this.known = new KnownRefusals(() => clock.now());
   }

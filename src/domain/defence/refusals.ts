@@ -10,7 +10,7 @@ const MAX_ENTRIES = 10_000;
 export class KnownRefusals {
   private readonly until = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number) {}
 
   /** Seconds the refusal still lasts (rounded up), 0 when none is known. */
   remaining(key: string): number {

@@ -110,7 +110,7 @@ const FIND_REFRESH_TOKEN = `
 // against the committed row and matches nothing: exactly one inserts its successor.
 const ROTATE = `
   WITH old AS (
-    UPDATE refresh_tokens SET rotated_at = now(), successor = $1::text
+    UPDATE refresh_tokens SET rotated_at = COALESCE($6::timestamptz, now()), successor = $1::text
      WHERE hash = $2::text AND rotated_at IS NULL
        -- A session revoked after the token was read must not get a new pair.
        AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = $4::text AND s.revoked_at IS NULL AND s.expires_at > now())
@@ -228,9 +228,9 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
       return { token, session, user };
     },
 
-    async rotate(oldHash, successor, next) {
+    async rotate(oldHash, successor, next, at) {
       const inserted = await guard(() =>
-        sql.execute('signet_rotate', ROTATE, [successor, oldHash, next.hash, next.sessionId, next.expiresAt]),
+        sql.execute('signet_rotate', ROTATE, [successor, oldHash, next.hash, next.sessionId, next.expiresAt, at ?? null]),
       );
       return inserted === 1;
     },

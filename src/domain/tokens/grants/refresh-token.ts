@@ -51,11 +51,13 @@ async function rotate(deps: Deps, cc: ClientContext, presented: string, session:
     authTime: session.createdAt,
   });
   const successor = seal(deriveKey(presented, SUCCESSOR), JSON.stringify(tokens), SUCCESSOR);
-  const won = await deps.storage.sessions.rotate(sha256Hex(presented), successor, {
-    hash: sha256Hex(tokens.refreshToken),
-    sessionId: session.id,
-    expiresAt: session.expiresAt,
-  });
+  // The rotation time is the domain's: the grace window (reuse) is measured against the same clock.
+  const won = await deps.storage.sessions.rotate(
+    sha256Hex(presented),
+    successor,
+    { hash: sha256Hex(tokens.refreshToken), sessionId: session.id, expiresAt: session.expiresAt },
+    deps.now(),
+  );
   if (won) return tokens;
   // Another request rotated the same token between our read and our write.
   const again = await deps.storage.sessions.findRefreshToken(sha256Hex(presented));
