@@ -1,4 +1,4 @@
-// AuthService: convert the request (auth_in.ts), call one domain command, convert the answer.
+// AuthService: convert the request (auth-in.ts), call one domain command, convert the answer.
 // No rules here.
 import type { Deps } from '../domain/deps.js';
 import type { CallContext, HandlersOf } from './context.js';
@@ -34,13 +34,18 @@ export const countedAtTheLine = (deps: Deps) => async (rpc: string, req: Record<
   throw err;
 };
 
-/** Builds a sign-in or token command; a request refused while it is read still counts. */
-async function commandOf<C>(deps: Deps, ctx: CallContext, clientId: string, read: () => C): Promise<C> {
+/**
+ * Builds a sign-in or token command and runs it; a request refused while it is read still
+ * counts against the rate limits.
+ */
+function run<C, R>(deps: Deps, ctx: CallContext, clientId: string, read: () => C, command: (cmd: C) => Promise<R>): Promise<R> {
+  let cmd: C;
   try {
-    return read();
+    cmd = read();
   } catch (err) {
     return countRefusal(deps, ctx, clientId, err);
   }
+  return command(cmd);
 }
 
 export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinition> {
@@ -49,18 +54,39 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
     ...signInOptionsHandlers(deps),
 
     async SignIn(req, ctx) {
-      const cmd = await commandOf(deps, ctx, req.client_id, () => signInCommand(req, ctx));
-      return tokenBody(await signIn(deps, cmd));
+      return tokenBody(
+        await run(
+          deps,
+          ctx,
+          req.client_id,
+          () => signInCommand(req, ctx),
+          (cmd) => signIn(deps, cmd),
+        ),
+      );
     },
 
     async Token(req, ctx) {
-      const cmd = await commandOf(deps, ctx, req.client_id, () => tokenCommand(req, ctx));
-      return tokenBody(await token(deps, cmd));
+      return tokenBody(
+        await run(
+          deps,
+          ctx,
+          req.client_id,
+          () => tokenCommand(req, ctx),
+          (cmd) => token(deps, cmd),
+        ),
+      );
     },
 
     async SignInWithEncryptedParams(req, ctx) {
-      const cmd = await commandOf(deps, ctx, req.client_id, () => encryptedSignInCommand(req, ctx));
-      return tokenBody(await signInEncrypted(deps, cmd));
+      return tokenBody(
+        await run(
+          deps,
+          ctx,
+          req.client_id,
+          () => encryptedSignInCommand(req, ctx),
+          (cmd) => signInEncrypted(deps, cmd),
+        ),
+      );
     },
 
     async GetPublicKey() {

@@ -4,7 +4,7 @@
 import type { CallContext } from './context.js';
 import type { SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
 import type { SignInWithEncryptedParamsRequest } from '../gen/signet/auth/v1/transport.js';
-import type { EncryptedSignInCommand, RequestOrigin, SignInCommand, TokenCommand } from '../domain/commands.js';
+import type { EncryptedSignInCommand, SignInCommand, TokenCommand } from '../domain/commands.js';
 import type { IssuedTokens } from '../domain/tokens/mint.js';
 import { invalidArgument } from '../domain/errors.js';
 import { readClientCredentials } from './credentials.js';
@@ -15,6 +15,7 @@ const MAX_DEVICE_ID = 128;
 /** The request's device id, else the x-device-id header; bounded so it can't bloat storage. */
 export function deviceOf(fromBody: string, ctx: CallContext): string {
   const id = fromBody || ctx.metadata['x-device-id'] || '';
+  if (id === '') return id;
   if (id.length > MAX_DEVICE_ID) throw invalidArgument('device_id', `at most ${MAX_DEVICE_ID} characters`);
   return plain(id, 'device_id');
 }
@@ -22,13 +23,14 @@ export function deviceOf(fromBody: string, ctx: CallContext): string {
 const captchaTokenOf = (fromBody: string, ctx: CallContext): string =>
   plain(fromBody || ctx.metadata['x-captcha-token'] || '', 'captcha_token');
 
-function originOf(req: { client_id?: string; client_secret?: string; device_id: string }, ctx: CallContext): RequestOrigin {
-  return { client: readClientCredentials(req, ctx.metadata.authorization), ip: ctx.clientIp, deviceId: deviceOf(req.device_id, ctx) };
-}
+const clientOf = (req: { client_id?: string; client_secret?: string }, ctx: CallContext) =>
+  readClientCredentials(req, ctx.metadata.authorization);
 
 export function signInCommand(req: SignInRequest, ctx: CallContext): SignInCommand {
   return {
-    ...originOf(req, ctx),
+    client: clientOf(req, ctx),
+    ip: ctx.clientIp,
+    deviceId: deviceOf(req.device_id, ctx),
     identifier: { username: req.username, email: req.email, phoneNumber: req.phone_number, loginField: req.login_field },
     password: req.password,
     verificationToken: req.verification_token,
@@ -44,7 +46,9 @@ const GRANT_ALIASES: Record<string, string> = { implicit: 'sms' };
 
 export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand {
   return {
-    ...originOf(req, ctx),
+    client: clientOf(req, ctx),
+    ip: ctx.clientIp,
+    deviceId: deviceOf(req.device_id, ctx),
     grantType: Object.hasOwn(GRANT_ALIASES, req.grant_type) ? GRANT_ALIASES[req.grant_type] : req.grant_type,
     scope: req.scope,
     refreshToken: req.refresh_token,
@@ -64,7 +68,9 @@ export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand 
 
 export function encryptedSignInCommand(req: SignInWithEncryptedParamsRequest, ctx: CallContext): EncryptedSignInCommand {
   return {
-    ...originOf(req, ctx),
+    client: clientOf(req, ctx),
+    ip: ctx.clientIp,
+    deviceId: deviceOf(req.device_id, ctx),
     params: req.params,
     thumbprint: req.public_key_thumbprint,
     userType: req.user_type,

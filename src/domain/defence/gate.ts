@@ -1,5 +1,5 @@
 // Whose failures count and when a password sign-in needs a captcha. Shared by the sign-in steps
-// (signin.ts), which enforce it, and by the sign-in options (signin/options.ts), which tell a login
+// (signin/password.ts), which enforce it, and by the sign-in options (signin/options.ts), which tell a login
 // page in advance: both must reach the same answer for the same user, or a page would show no
 // captcha field and the sign-in would then refuse it.
 import type { Deps } from '../deps.js';

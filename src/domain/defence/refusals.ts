@@ -2,7 +2,7 @@
 // limit for the rest of the minute, an IP past its failure threshold for the rest of the window,
 // an identifier whose account is locked. Refusals known here are answered without the database,
 // so the checks of an ordinary request can wait to share one Redis write with its lockout
-// reservation (signin.ts) without letting a flood against a refused key reach the database.
+// reservation (request-checks.ts) without letting a flood against a refused key reach the database.
 // Bounded: a flood of distinct keys evicts the oldest entries, which only costs I/O again.
 
 const MAX_ENTRIES = 10_000;

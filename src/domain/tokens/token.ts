@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js';
 import type { TokenCommand } from '../commands.js';
 import type { IssuedTokens } from './mint.js';
 import { authenticateClient, authorizeClient } from '../accounts/clients.js';
-import { admitted, beginChecks } from '../defence/request-checks.js';
+import { admitted, beginChecks, type Admission } from '../defence/request-checks.js';
 import type { Grant } from './grants/grant.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -28,31 +28,29 @@ export function grantFor(grantType: string): Grant {
   return grant;
 }
 
-export async function token(deps: Deps, cmd: TokenCommand): Promise<IssuedTokens> {
+export function token(deps: Deps, cmd: TokenCommand): Promise<IssuedTokens> {
   const checks = beginChecks(deps, cmd.ip, cmd.client.clientId);
   return admitted(checks, async () => {
     const known = Object.hasOwn(GRANTS, cmd.grantType) ? GRANTS[cmd.grantType] : undefined;
-    // Counted now, unless the password sign-in path counts it with its lockout reservation.
-    if (!known?.passwordSignIn) await checks.limits();
-    return audited(deps, cmd, known, async () => {
-      const grant = grantFor(cmd.grantType);
-      const cc = await authenticateClient(deps.directory, cmd.client, true, grant.passwordSignIn ? checks : undefined);
-      authorizeClient(cc, grant);
-      return grant.run(deps, cc, cmd, checks);
-    });
+    // The password sign-in path counts the request with its lockout reservation, and audits.
+    if (known?.passwordSignIn) return runGrant(deps, cmd, known, checks);
+    await checks.limits();
+    try {
+      const tokens = await runGrant(deps, cmd, grantFor(cmd.grantType), checks);
+      deps.audit.record({ ...auditOf(cmd), event: 'token', userId: tokens.sub, reason: cmd.grantType });
+      return tokens;
+    } catch (err) {
+      if (isSignetError(err)) deps.audit.record({ ...auditOf(cmd), event: 'token_failed', reason: err.reason, detail: err.detail });
+      throw err;
+    }
   });
 }
 
-/** Grants outside the password sign-in path are audited here (that path audits itself). */
-async function audited(deps: Deps, cmd: TokenCommand, grant: Grant | undefined, run: () => Promise<IssuedTokens>): Promise<IssuedTokens> {
-  if (grant?.passwordSignIn) return run();
-  const base = { clientId: cmd.client.clientId, deviceId: cmd.deviceId, ip: cmd.ip };
-  try {
-    const tokens = await run();
-    deps.audit.record({ ...base, event: 'token', userId: tokens.sub, reason: cmd.grantType });
-    return tokens;
-  } catch (err) {
-    if (isSignetError(err)) deps.audit.record({ ...base, event: 'token_failed', reason: err.reason, detail: err.detail });
-    throw err;
-  }
+/** Authenticate the client, check what the grant requires of it, run the grant. */
+async function runGrant(deps: Deps, cmd: TokenCommand, grant: Grant, checks: Admission): Promise<IssuedTokens> {
+  const cc = await authenticateClient(deps.directory, cmd.client, true, grant.passwordSignIn ? checks : undefined);
+  authorizeClient(cc, grant);
+  return grant.run(deps, cc, cmd, checks);
 }
+
+const auditOf = (cmd: TokenCommand) => ({ clientId: cmd.client.clientId, deviceId: cmd.deviceId, ip: cmd.ip });
