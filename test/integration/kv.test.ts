@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Cluster, Redis } from 'ioredis';
 import type { ScriptableKeyValueStore, ScriptDefinition } from '../../src/storage/kv.js';
 import { MemoryKeyValueStore } from '../../src/storage/memory/index.js';
 import { connectRedis, RedisKeyValueStore } from '../../src/storage/redis/index.js';
 import { FakeClock } from '../helpers/clock.js';
+import { deleteByPrefix } from '../helpers/stores.js';
 
 interface Backend {
   name: string;
@@ -88,19 +88,6 @@ function redisBackend(name: string, url: string): Backend {
       }
     },
   };
-}
-
-/** Deletes every key under prefix (on every master of a cluster); returns how many remain. */
-async function deleteByPrefix(client: Redis | Cluster, prefix: string): Promise<number> {
-  const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
-  let remaining = 0;
-  for (const node of nodes) {
-    for await (const keys of node.scanStream({ match: `${prefix}*`, count: 500 })) {
-      for (const key of keys as string[]) await node.del(key);
-    }
-    for await (const keys of node.scanStream({ match: `${prefix}*`, count: 500 })) remaining += keys.length;
-  }
-  return remaining;
 }
 
 const backends: Backend[] = [memory, redisBackend('redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')];
