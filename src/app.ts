@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { openDatabase } from './storage/prisma/index.js';
-import { openKeyValueStore } from './storage/kv.js';
+import { openKeyValueStore, type ScriptableKeyValueStore } from './storage/kv.js';
 import { sharedStores } from './storage/kv/index.js';
 import type { Deps } from './domain/deps.js';
 import { systemClock, type Clock } from './domain/clock.js';
@@ -42,6 +42,8 @@ export interface RunningSignet {
   ports: { grpc: number; http: number; admin: number; adminHttp: number };
   adminToken: string;
   deps: Deps;
+  /** The key-value store under the shared-state ports (tests look at it; the domain never does). */
+  kv: ScriptableKeyValueStore;
   close(): Promise<void>;
 }
 
@@ -77,7 +79,6 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const deps: Deps = {
     storage: db.storage,
     stores,
-    kv,
     keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300, clock),
     transportKeys: new TransportKeyRing(db.storage.transportKeys, kek, config.transportKeys, clock),
     hasher: new PasswordHasher(config.argon2),
@@ -151,7 +152,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
       await db.close();
       log.info('signet stopped');
     })());
-  return { ports, adminToken: token, deps, close };
+  return { ports, adminToken: token, deps, kv, close };
 }
 
 /** `signet serve`: start, and stop cleanly on SIGTERM / SIGINT. */

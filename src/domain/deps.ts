@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { KeyValueStore, SharedStores, Storage } from './ports.js';
+import type { SharedStores, Storage } from './ports.js';
 import type { AuditLog } from './audit.js';
 import type { CodeSender } from './senders.js';
 import type { Lockout } from './defence/lockout.js';
@@ -29,8 +29,6 @@ export interface Deps {
   storage: Storage;
   /** Short-lived shared state, one port per purpose (lockout, codes, captchas, revocations, replays). */
   stores: SharedStores;
-  /** The generic store beneath `stores`: still used directly by the rate limiter and the HZERO captcha image cache (transport). */
-  kv: KeyValueStore;
   sender: CodeSender;
   lockout: Lockout;
   limiter: RateLimiter;

@@ -170,30 +170,6 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/**
- * A generic key-value store: Redis in production, in-process on the embedded default. Every
- * method is atomic on its own (single Redis commands or Lua), so callers never read-then-write.
- * The domain's own shared state goes through the ports below, named for what they keep; only
- * the rate limiter (and the transport's HZERO captcha image cache) still use this store directly.
- */
-export interface KeyValueStore {
-  /** False for the in-process store: state is not shared between instances. */
-  readonly shared: boolean;
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  /** SET NX: true when the key did not exist and is now set. */
-  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
-  /** GETDEL: the value, removed in the same step (one-time codes and tokens). */
-  getDel(key: string): Promise<string | null>;
-  /** INCR; the TTL is set when the increment creates the key. */
-  incr(key: string, ttlSeconds: number): Promise<number>;
-  del(...keys: string[]): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** @deprecated The generic store by its old name (ratelimit.ts); scripts now live in src/storage. */
-export type ScriptableKeyValueStore = KeyValueStore;
-
 // ---- short-lived shared state, one port per purpose. Each step is atomic in the store (one
 // command or one script), on one Redis node or Cluster alike, so no rule here is ever decided
 // by a read followed by a write. Identifiers handed in are already what may be stored: digests

@@ -2,10 +2,30 @@
 // holds the extension point for atomic multi-step operations (AtomicScripts), which both backends
 // implement: Lua on Redis, a synchronous JavaScript twin in process. The domain never sees
 // these: the stores under kv/ implement its ports with them.
-import type { KeyValueStore } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { MemoryKeyValueStore } from './memory/index.js';
 import { openRedisStore } from './redis/index.js';
+
+/**
+ * A generic key-value store: Redis in production, in-process on the embedded default. Every
+ * method is atomic on its own (single Redis commands or Lua), so callers never read-then-write.
+ * The domain never sees it: its shared state goes through the ports of src/domain/ports.ts,
+ * which src/storage/kv/ implements on this store.
+ */
+export interface KeyValueStore {
+  /** False for the in-process store: state is not shared between instances. */
+  readonly shared: boolean;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** SET NX: true when the key did not exist and is now set. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** GETDEL: the value, removed in the same step (one-time codes and tokens). */
+  getDel(key: string): Promise<string | null>;
+  /** INCR; the TTL is set when the increment creates the key. */
+  incr(key: string, ttlSeconds: number): Promise<number>;
+  del(...keys: string[]): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** What Lua returns through ioredis: integers, strings, nil (null) and arrays of those. */
 export type ScriptResult = string | number | null | ScriptResult[];

@@ -33,7 +33,10 @@ export function fakeSender() {
  * Deps on the in-memory storage and the in-process store. `clock` is the domain's clock and the
  * store's (a FakeClock moves TTLs too); the storage keeps real time, as PostgreSQL's now() does.
  */
-export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock: Clock = systemClock): Promise<Deps> {
+/** Unit tests may look at the store under the ports (the domain never does). */
+export type FakeDeps = Deps & { kv: MemoryKeyValueStore };
+
+export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock: Clock = systemClock): Promise<FakeDeps> {
   const storage = memoryStorage();
   // The in-process store is a real backend, deterministic and synchronous inside: fine for units.
   const kv = new MemoryKeyValueStore({ sweepIntervalMs: 0, now: () => clock.now() });

@@ -44,7 +44,7 @@ describe.each(BACKENDS)('captcha on %s', (backend) => {
     s = await startTestSignet({ backend, env: { ...hook.env(), SIGNET_CODE_RESEND_SECONDS: '0' }, clock });
     await seed(s);
     // Test-only: lets a key expire within a second on either backend, through the store's own API.
-    expireSoon = (s.running.deps.kv as ScriptableKeyValueStore).defineScript<number>({
+    expireSoon = (s.running.kv as ScriptableKeyValueStore).defineScript<number>({
       name: 'test-expire-soon',
       numKeys: 1,
       lua: `return redis.call('EXPIRE', KEYS[1], 1)`,
@@ -94,7 +94,7 @@ describe.each(BACKENDS)('captcha on %s', (backend) => {
     // A real image: its answer is unknown here, but one wrong answer is enough to burn it.
     const real = (await post(s.http, '/auth/v1/captcha/data?client_id=web', { state: 's' })).body.token;
     expect((await post(s.http, '/auth/v1/captcha/data/verify', { token: real, key: '!!!!' })).body.error).toBe('captcha_invalid');
-    expect(await s.running.deps.kv.get(`captcha:{${sha256Hex(real)}}`)).toBeNull();
+    expect(await s.running.kv.get(`captcha:{${sha256Hex(real)}}`)).toBeNull();
   });
 
   it('asks for a captcha from the 4th code to a number, and takes the token from the query as the SDK retries', async () => {

@@ -28,7 +28,7 @@ function countVerifications(s: TestSignet): { count: number } {
  */
 function countRedisWrites(s: TestSignet): { count: number } {
   const counter = { count: 0 };
-  const sock = ((s.running.deps.kv as RedisKeyValueStore).client as Redis).stream as unknown as {
+  const sock = ((s.running.kv as RedisKeyValueStore).client as Redis).stream as unknown as {
     _writeGeneric: (...a: unknown[]) => unknown;
   };
   const write = sock._writeGeneric;
@@ -142,7 +142,7 @@ describe('lockout (PostgreSQL + Redis, two instances)', () => {
 
   it('spends one Redis write on a successful sign-in: limits, IP failures and the lockout place travel together', async () => {
     const id = await newUser('frugal', 'nocap');
-    const kv = a.running.deps.kv as RedisKeyValueStore;
+    const kv = a.running.kv as RedisKeyValueStore;
     // A place an earlier test gave back may still be held: a read sends it before counting starts.
     await kv.get('nothing-held');
     // The store holds a place given back for at most 250 ms of real time, then sends it alone. On

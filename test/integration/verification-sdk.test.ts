@@ -23,7 +23,7 @@ describe('@cloudbase/oauth 3.3.3: code sign-in and captcha against Signet (Postg
    * and the store holds its HMAC under a key the test instance lets us read.
    */
   const solve = async (token: string): Promise<string> => {
-    const raw = await s.running.deps.kv.get(`captcha:{${sha256Hex(token)}}`);
+    const raw = await s.running.kv.get(`captcha:{${sha256Hex(token)}}`);
     const { a } = JSON.parse(raw!) as { a: string };
     const key = s.running.deps.hmacKey;
     for (const c1 of ALPHABET)

@@ -1,7 +1,7 @@
 // CaptchaStore over the key-value store: every read is a GETDEL, so a challenge gets exactly one
 // answer and a captcha token opens exactly one request.
 import type { CaptchaStore, StoredChallenge } from '../../domain/ports.js';
-import type { KeyValueStore } from '../../domain/ports.js';
+import type { KeyValueStore } from '../kv.js';
 
 const challengeKey = (idHash: string) => `captcha:{${idHash}}`;
 const tokenKey = (tokenHash: string) => `captcha-token:{${tokenHash}}`;

@@ -1,6 +1,7 @@
 // RevocationMarks and ReplayMemory over the key-value store: plain marks with a TTL. Each key
 // stands alone (no hash tag needed): every step is one command on one key.
-import type { KeyValueStore, ReplayMemory, RevocationMarks } from '../../domain/ports.js';
+import type { ReplayMemory, RevocationMarks } from '../../domain/ports.js';
+import type { KeyValueStore } from '../kv.js';
 
 const revokedKey = (sid: string) => `sess:revoked:${sid}`;
 const replayKey = (digest: string) => `pwct:${digest}`;

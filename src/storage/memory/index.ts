@@ -3,7 +3,7 @@
 //
 // Atomicity comes from JavaScript running one callback at a time: every method reads and writes
 // synchronously, with no await in between, so nothing can interleave. Keep it that way.
-import type { KeyValueStore } from '../../domain/ports.js';
+import type { KeyValueStore } from '../kv.js';
 import type { AtomicScript, AtomicScripts, ScriptDefinition, ScriptKeyspace, ScriptResult } from '../kv.js';
 import { assertScriptKeys, assertScriptName, assertTtl } from './validate.js';
 

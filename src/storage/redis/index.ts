@@ -3,7 +3,7 @@
 // atomic however many Signet instances share the Redis. Requires Redis 6.2+ (GETDEL).
 import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { KeyValueStore } from '../../domain/ports.js';
+import type { KeyValueStore } from '../kv.js';
 import type { Logger } from '../../logger.js';
 import type { AtomicScript, AtomicScripts, ScriptDefinition, ScriptResult } from '../kv.js';
 import { assertScriptKeys, assertScriptName, assertTtl } from '../memory/validate.js';
