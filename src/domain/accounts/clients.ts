@@ -6,8 +6,6 @@ import type { Directory } from './directory.js';
 import type { Admission } from '../defence/request-checks.js';
 import type { ClientCredentials } from '../commands.js';
 
-export type { ClientCredentials } from '../commands.js';
-
 export interface ClientContext {
   client: Client;
   tenant: Tenant;

@@ -26,8 +26,6 @@ export interface Identifier {
   value: string;
 }
 
-export type { IdentifierInput } from '../commands.js';
-
 /** Picks the identifier of a sign-in request; login_field pins how `username` is read. */
 export function readIdentifier(input: IdentifierInput): Identifier {
   const given = [input.username, input.email, input.phoneNumber].filter((v) => v && v.trim() !== '');

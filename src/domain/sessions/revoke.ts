@@ -4,7 +4,7 @@ import { ACCESS_TOKEN_TYP } from '../tokens/mint.js';
 import { sha256Hex } from '../crypto/secrets.js';
 import { revokeSession } from './revocation.js';
 import { authenticateBearer } from './bearer.js';
-import type { ClientCredentials } from '../accounts/clients.js';
+import type { ClientCredentials } from '../commands.js';
 import { authenticateClient } from '../accounts/clients.js';
 
 /**

@@ -22,8 +22,10 @@ export const GRANTS: Readonly<Record<string, Grant>> = {
   sms: smsGrant,
 };
 
+const lookUp = (grantType: string): Grant | undefined => (Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined);
+
 export function grantFor(grantType: string): Grant {
-  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+  const grant = lookUp(grantType);
   if (!grant) throw new SignetError('unsupported_grant_type', 'grant_unknown', { metadata: { grant_type: grantType } });
   return grant;
 }
@@ -31,12 +33,13 @@ export function grantFor(grantType: string): Grant {
 export function token(deps: Deps, cmd: TokenCommand): Promise<IssuedTokens> {
   const checks = beginChecks(deps, cmd.ip, cmd.client.clientId);
   return admitted(checks, async () => {
-    const known = Object.hasOwn(GRANTS, cmd.grantType) ? GRANTS[cmd.grantType] : undefined;
+    const known = lookUp(cmd.grantType);
     // The password sign-in path counts the request with its lockout reservation, and audits.
     if (known?.passwordSignIn) return runGrant(deps, cmd, known, checks);
     await checks.limits();
     try {
-      const tokens = await runGrant(deps, cmd, grantFor(cmd.grantType), checks);
+      // An unknown grant type is refused here, so that its refusal is audited too.
+      const tokens = await runGrant(deps, cmd, known ?? grantFor(cmd.grantType), checks);
       deps.audit.record({ ...auditOf(cmd), event: 'token', userId: tokens.sub, reason: cmd.grantType });
       return tokens;
     } catch (err) {
