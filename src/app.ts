@@ -33,6 +33,8 @@ import { createRegistry } from './transport/registry.js';
 import { TrustedProxies } from './transport/clientip.js';
 import { AuthServiceDefinition, AuthServiceService } from './gen/signet/auth/v1/auth_service.js';
 import { AdminServiceDefinition, AdminServiceService } from './gen/signet/auth/v1/admin_service.js';
+import { AccountServiceDefinition, AccountServiceService } from './gen/signet/auth/v1/account_service.js';
+import { accountHandlers } from './transport/account-handlers.js';
 import type { ServiceHandlers } from './transport/context.js';
 
 /** Metadata (headers) a gRPC call may carry: ample for a bearer token and the x-* headers. */
@@ -106,6 +108,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const grpcOpts = { log, defaultLocale: config.defaultLocale, proxies };
   const registry = createRegistry();
   const auth = checkedAtTheLine(AuthServiceDefinition, authHandlers(deps), registry, countedAtTheLine(deps));
+  const account = checkedAtTheLine(AccountServiceDefinition, accountHandlers(deps), registry, countedAtTheLine(deps));
   // The admin token is checked before anything of the request is looked at.
   const adminH: ServiceHandlers = requireAdminToken(checkedAtTheLine(AdminServiceDefinition, adminHandlers(deps), registry), token);
 
@@ -114,12 +117,16 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const grpcLimits = { 'grpc.max_receive_message_length': config.bodyLimitBytes, 'grpc.max_metadata_size': GRPC_MAX_METADATA_BYTES };
   const grpcServer = new grpc.Server(grpcLimits);
   addService(grpcServer, AuthServiceService, auth, grpcOpts);
+  addService(grpcServer, AccountServiceService, account, grpcOpts);
   const adminGrpc = new grpc.Server(grpcLimits);
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
   const httpOpts = { registry, config, logger: log, proxies };
   const http = createHttpServer({
     ...httpOpts,
-    services: [{ definition: AuthServiceDefinition, handlers: auth }],
+    services: [
+      { definition: AuthServiceDefinition, handlers: auth },
+      { definition: AccountServiceDefinition, handlers: account },
+    ],
     extraRoutes: hzeroRoutes(deps, auth),
   });
   const adminHttp = createHttpServer({ ...httpOpts, services: [{ definition: AdminServiceDefinition, handlers: adminH }] });

@@ -70,6 +70,7 @@ export const userCommands: CommandSpec[] = [
         groups: list(values, 'groups'),
         email_verified: false,
         phone_number_verified: false,
+        bypass_password_policy: false,
       });
       ctx.out.show(user, () => userRecord(user));
     },
@@ -95,7 +96,7 @@ export const userCommands: CommandSpec[] = [
     notes: ['Use `blocked` to stop a user signing in.'],
     async run(ctx, { args: [id, status] }) {
       const valid = oneOf(status, STATUSES, 'STATUS', 'users set-status');
-      const user = await ctx.admin().updateUser({ user_id: id, status: valid });
+      const user = await ctx.admin().updateUser({ user_id: id, status: valid, bypass_password_policy: false });
       ctx.out.show(user, () => userRecord(user));
     },
   },
@@ -111,7 +112,7 @@ export const userCommands: CommandSpec[] = [
     async run(ctx, { args: [id], values }) {
       const password = await readPassword(ctx, values, 'users set-password', true);
       if (password === undefined) throw new UsageError('a password is required', 'users set-password');
-      const user = await ctx.admin().updateUser({ user_id: id, password });
+      const user = await ctx.admin().updateUser({ user_id: id, password, bypass_password_policy: false });
       ctx.out.show(user, () => `password set for user ${user.user_id || id}`);
     },
   },

@@ -25,6 +25,11 @@ export const MESSAGE_VARIANTS = [
   'resource_exhausted.code_resend',
   'resource_exhausted.code_daily',
   'unavailable.code_send',
+  'weak_password.too_short',
+  'weak_password.too_long',
+  'weak_password.classes',
+  'weak_password.contains_identifier',
+  'weak_password.common',
 ] as const;
 export type MessageVariant = (typeof MESSAGE_VARIANTS)[number];
 
@@ -79,6 +84,8 @@ export const REASONS = {
   method_not_allowed: Code.UNIMPLEMENTED,
   unavailable: Code.UNAVAILABLE,
   internal: Code.INTERNAL,
+  /** A new password breaks the tenant's password policy; the message variant names what failed. */
+  weak_password: Code.INVALID_ARGUMENT,
 } as const satisfies Record<string, Code>;
 export type Reason = keyof typeof REASONS;
 

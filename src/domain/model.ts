@@ -34,7 +34,22 @@ export interface TenantPolicy {
   allowMultipleLoginApp?: boolean;
   /** Third-party login ways a login page offers; replaced as a whole. */
   openLoginWays?: OpenLoginWay[];
+  /** People may create their own accounts (default false). */
+  signUpEnabled?: boolean;
+  /** Which identifiers sign-up accepts (default all three). */
+  signUpMethods?: LoginField[];
+  /** SignInAnonymously creates anonymous users (default false). */
+  anonymousSignIn?: boolean;
+  /** Password policy (domain/accounts/password-policy.ts holds the defaults). */
+  passwordMinLength?: number;
+  passwordMaxLength?: number;
+  passwordRequiredClasses?: PasswordClass[];
+  passwordRejectIdentifiers?: boolean;
+  passwordRejectCommon?: boolean;
 }
+
+export type PasswordClass = 'lower' | 'upper' | 'digit' | 'symbol';
+export const PASSWORD_CLASSES: readonly PasswordClass[] = ['lower', 'upper', 'digit', 'symbol'];
 
 /** A third-party login a tenant offers (shown by the sign-in options; Signet does not run it). */
 export interface OpenLoginWay {
@@ -71,6 +86,8 @@ export interface Client {
   passwordEncryption: PasswordEncryption;
   /** Refuse an encrypted password whose ciphertext was seen before. */
   rejectReplayedPasswords: boolean;
+  /** False closes sign-up and anonymous sign-in here whatever the tenant allows. */
+  signUpEnabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -85,6 +102,11 @@ export interface User {
   phoneNumber: string | null;
   phoneVerified: boolean;
   name: string | null;
+  picture: string | null;
+  gender: string | null;
+  locale: string | null;
+  /** No identifier yet; `expiresAt` is when it is purged unless upgraded. */
+  anonymous: boolean;
   passwordHash: string | null;
   status: UserStatus;
   expiresAt: Date | null;

@@ -39,6 +39,7 @@ export type ClientPatch = Partial<
     | 'maxSessions'
     | 'passwordEncryption'
     | 'rejectReplayedPasswords'
+    | 'signUpEnabled'
   >
 >;
 
@@ -52,7 +53,23 @@ export interface ClientRepository {
 
 export type NewUser = Omit<User, 'createdAt' | 'updatedAt'>;
 export type UserPatch = Partial<
-  Pick<User, 'status' | 'passwordHash' | 'groups' | 'name' | 'email' | 'emailVerified' | 'phoneNumber' | 'phoneVerified' | 'expiresAt'>
+  Pick<
+    User,
+    | 'status'
+    | 'passwordHash'
+    | 'groups'
+    | 'name'
+    | 'username'
+    | 'email'
+    | 'emailVerified'
+    | 'phoneNumber'
+    | 'phoneVerified'
+    | 'expiresAt'
+    | 'picture'
+    | 'gender'
+    | 'locale'
+    | 'anonymous'
+  >
 >;
 
 export interface UserRepository {
@@ -68,6 +85,10 @@ export interface UserRepository {
   update(id: string, patch: UserPatch): Promise<User | null>;
   /** Replaces the hash only while it is still `expected`, so a concurrent password change wins. */
   upgradePasswordHash(id: string, expected: string, next: string): Promise<void>;
+  /** Deletes the user and (cascading) its sessions; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes up to `limit` anonymous users whose expiresAt is before `before`; returns how many. */
+  purgeExpiredAnonymous(before: Date, limit: number): Promise<number>;
 }
 
 export type NewSession = Omit<Session, 'createdAt' | 'revokedAt' | 'revokeReason'>;
@@ -103,6 +124,10 @@ export interface SessionRepository {
   revoke(id: string, reason: string): Promise<boolean>;
   /** Revokes every live session of the user; returns their ids. */
   revokeAllForUser(userId: string, reason: string): Promise<string[]>;
+  /** Revokes the user's live sessions on one device; returns their ids. */
+  revokeDevice(userId: string, deviceId: string, reason: string): Promise<string[]>;
+  /** The user's live sessions (unrevoked, unexpired at `now`), newest first. */
+  listLive(userId: string, now: Date): Promise<Session[]>;
   /** Whether the user has ever had a session (live or not) on this device. */
   hasDevice(userId: string, deviceId: string): Promise<boolean>;
 }
@@ -130,6 +155,10 @@ export interface AuditFilter {
   userId?: string;
   tenantId?: string;
   event?: string;
+  /** Any of these events. */
+  events?: string[];
+  /** None of these events. */
+  excludeEvents?: string[];
   since?: Date;
 }
 
@@ -238,7 +267,10 @@ export interface StoredCode {
   userType: UserType;
   channel: 'sms' | 'email';
   destination: string;
+  /** Canonical usage (defence/codes.ts CODE_USAGES): what the token may be spent on. */
   usage: string;
+  /** The signed-in user a CUR_USER code was sent for; '' when the code is nobody's in particular. */
+  userId: string;
 }
 
 export type VerifiedCode = Omit<StoredCode, 'mac'>;
@@ -316,6 +348,16 @@ export interface RateCounters {
   count(kind: string, id: string, window: number): Promise<number>;
 }
 
+/**
+ * Single-use tokens (sudo tokens, anonymous-upgrade proofs…) kept by digest with what they prove.
+ * `kind` separates the purposes, so a token of one kind is unknown as another.
+ */
+export interface OneTimeTokens {
+  save(kind: string, digest: string, value: string, ttlSeconds: number): Promise<void>;
+  /** The value, deleted in the same step; null when unknown, spent or expired. */
+  take(kind: string, digest: string): Promise<string | null>;
+}
+
 export interface SharedStores {
   counters: RateCounters;
   lockout: LockoutStore;
@@ -323,4 +365,5 @@ export interface SharedStores {
   captcha: CaptchaStore;
   revocations: RevocationMarks;
   replays: ReplayMemory;
+  oneTime: OneTimeTokens;
 }

@@ -10,6 +10,7 @@ import type { Client, OpenLoginWay, Page, SigningKey, Tenant, TenantPolicy, Tran
 import { SignetError } from '../domain/errors.js';
 import type { AuditEvent } from '../domain/ports.js';
 import { safeEqual } from '../domain/crypto/secrets.js';
+import { adminSessionHandlers } from './session-handlers.js';
 
 const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
   hide_unknown_users: p.hideUnknownUsers,
@@ -89,6 +90,7 @@ const clientOut = (c: Client): pb.Client => ({
   updated_at: c.updatedAt,
   password_encryption: c.passwordEncryption,
   reject_replayed_passwords: c.rejectReplayedPasswords,
+  sign_up_enabled: c.signUpEnabled,
 });
 
 const userOut = (u: User): pb.User => ({
@@ -158,6 +160,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
         maxSessions: r.max_sessions,
         passwordEncryption: r.password_encryption,
         rejectReplayedPasswords: r.reject_replayed_passwords,
+        signUpEnabled: r.sign_up_enabled,
       });
       return { client: clientOut(client), client_secret: secret };
     },
@@ -178,6 +181,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
           maxSessions: r.max_sessions,
           passwordEncryption: r.password_encryption as Client['passwordEncryption'] | undefined,
           rejectReplayedPasswords: r.reject_replayed_passwords,
+          signUpEnabled: r.sign_up_enabled,
         }),
       ),
     DisableClient: async (r: pb.DisableClientRequest) => clientOut(await admin.updateClient(deps, r.client_id, { status: 'disabled' })),
@@ -232,6 +236,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
       keys: (await deps.transportKeys.list()).map(transportKeyOut),
     }),
     RotateTransportKey: async () => transportKeyOut(await deps.transportKeys.rotate()),
+    ...adminSessionHandlers(deps),
   };
 }
 

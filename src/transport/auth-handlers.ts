@@ -12,6 +12,8 @@ import { revokeToken, signOut } from '../domain/sessions/revoke.js';
 import { countRefused } from '../domain/defence/request-checks.js';
 import { verificationHandlers } from './verification-handlers.js';
 import { signInOptionsHandlers } from './signin-options-handlers.js';
+import { signUpHandlers } from './signup-handlers.js';
+import { unbuilt } from './unbuilt.js';
 import { encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
@@ -52,6 +54,8 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
   return {
     ...verificationHandlers(deps),
     ...signInOptionsHandlers(deps),
+    ...signUpHandlers(deps),
+    SignInWithVerificationCode: unbuilt('SignInWithVerificationCode'),
 
     async SignIn(req, ctx) {
       return tokenBody(
@@ -109,6 +113,12 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         user_type: u.userType,
         tenant_id: u.tenantId,
         status: u.status,
+        picture: u.picture ?? '',
+        gender: u.gender ?? '',
+        locale: u.locale ?? '',
+        updated_at: u.updatedAt,
+        is_anonymous: u.anonymous,
+        has_password: u.passwordHash !== null,
       };
     },
 

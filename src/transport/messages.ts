@@ -201,6 +201,36 @@ const CATALOGUE = {
     en: 'Could not send the code; try later.',
   },
   internal: { reason: 'internal', zh: '服务器内部错误', en: 'Internal server error.' },
+  weak_password: {
+    reason: 'weak_password',
+    hzeroKey: 'hiam.warn.password.policy',
+    zh: '密码不符合密码策略',
+    en: 'The password does not meet the password policy.',
+  },
+  'weak_password.too_short': {
+    reason: 'weak_password',
+    zh: '密码长度不能少于{0}位',
+    en: 'The password must be at least {0} characters long.',
+    withoutParams: 'weak_password',
+  },
+  'weak_password.too_long': {
+    reason: 'weak_password',
+    zh: '密码长度不能超过{0}位',
+    en: 'The password must be at most {0} characters long.',
+    withoutParams: 'weak_password',
+  },
+  'weak_password.classes': {
+    reason: 'weak_password',
+    zh: '密码必须包含：{0}',
+    en: 'The password must contain: {0}.',
+    withoutParams: 'weak_password',
+  },
+  'weak_password.contains_identifier': {
+    reason: 'weak_password',
+    zh: '密码不能包含用户名或邮箱',
+    en: 'The password must not contain the username or e-mail address.',
+  },
+  'weak_password.common': { reason: 'weak_password', zh: '密码过于常见，请换一个', en: 'The password is too common; choose another.' },
   'ok.code_sent': { reason: 'ok', hzeroKey: 'captcha.send.phone', zh: '验证码已发送', en: 'The code has been sent.' },
 } as const satisfies Record<MessageId, CatalogueEntry>;
 

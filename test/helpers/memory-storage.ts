@@ -70,6 +70,11 @@ const USER_PATCH_KEYS = [
   'phoneNumber',
   'phoneVerified',
   'expiresAt',
+  'username',
+  'picture',
+  'gender',
+  'locale',
+  'anonymous',
 ] as const;
 
 const CLIENT_PATCH_KEYS = [
@@ -82,6 +87,7 @@ const CLIENT_PATCH_KEYS = [
   'maxSessions',
   'passwordEncryption',
   'rejectReplayedPasswords',
+  'signUpEnabled',
 ] as const;
 
 /** The unique login columns of users, by the API field a conflict names. */
@@ -173,6 +179,7 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
           status: c.status,
           passwordEncryption: c.passwordEncryption ?? 'none',
           rejectReplayedPasswords: c.rejectReplayedPasswords ?? false,
+          signUpEnabled: c.signUpEnabled ?? true,
           createdAt: at,
           updatedAt: at,
         };
@@ -210,6 +217,10 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
           phoneNumber: u.phoneNumber ?? null,
           phoneVerified: u.phoneVerified ?? false,
           name: u.name ?? null,
+          picture: u.picture ?? null,
+          gender: u.gender ?? null,
+          locale: u.locale ?? null,
+          anonymous: u.anonymous ?? false,
           passwordHash: u.passwordHash ?? null,
           status: u.status,
           expiresAt: u.expiresAt ? new Date(u.expiresAt) : null,
@@ -253,6 +264,22 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
       async upgradePasswordHash(id, expected, next) {
         const u = users.get(id);
         if (u && u.passwordHash === expected) Object.assign(u, { passwordHash: next, updatedAt: now() });
+      },
+      async delete(id) {
+        if (!users.has(id)) return false;
+        users.delete(id);
+        // ON DELETE CASCADE: the user's sessions and their refresh tokens go with it.
+        for (const [sid, s] of sessions) if (s.userId === id) sessions.delete(sid);
+        for (const [h, t] of tokens) if (!sessions.has(t.sessionId)) tokens.delete(h);
+        return true;
+      },
+      async purgeExpiredAnonymous(before, limit) {
+        const doomed = [...users.values()]
+          .filter((u) => u.anonymous && u.expiresAt !== null && u.expiresAt < before)
+          .sort((a, b) => (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime())
+          .slice(0, limit);
+        for (const u of doomed) await this.delete(u.id);
+        return doomed.length;
       },
     },
 
@@ -359,6 +386,24 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
         }
         return ids;
       },
+      async revokeDevice(userId, deviceId, reason) {
+        const at = now();
+        const ids: string[] = [];
+        for (const s of sessions.values()) {
+          if (s.userId === userId && s.deviceId === deviceId && live(s, at)) {
+            revoke(s, at, reason);
+            ids.push(s.id);
+          }
+        }
+        return ids;
+      },
+      async listLive(userId, at) {
+        return [...sessions.values()]
+          .filter((s) => s.userId === userId && live(s, at))
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+          .slice(0, 500)
+          .map(copy);
+      },
       async hasDevice(userId, deviceId) {
         if (deviceId === '') return false;
         for (const s of sessions.values()) if (s.userId === userId && s.deviceId === deviceId) return true;
@@ -387,6 +432,8 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
               (!filter.userId || e.userId === filter.userId) &&
               (!filter.tenantId || e.tenantId === filter.tenantId) &&
               (!filter.event || e.event === filter.event) &&
+              (!filter.events || filter.events.includes(e.event)) &&
+              !filter.excludeEvents?.includes(e.event) &&
               (!filter.since || e.time >= filter.since) &&
               (!cursor || e.time.getTime() < cursor.time || (e.time.getTime() === cursor.time && e.id < cursor.id)),
           )

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthServiceDefinition } from '../../src/gen/signet/auth/v1/auth_service.js';
 import { AdminServiceDefinition } from '../../src/gen/signet/auth/v1/admin_service.js';
+import { AccountServiceDefinition } from '../../src/gen/signet/auth/v1/account_service.js';
 import { defaultRegistry, T, type MessageInfo } from '../../src/transport/registry.js';
 import { compileRoutes, RouteTable } from '../../src/transport/http/routes.js';
 import { dropSchema, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
@@ -73,6 +74,7 @@ function rawCall(client: grpc.Client, path: string, bytes: Buffer, metadata: grp
 
 const SERVICES = [
   { name: 'AuthService', definition: AuthServiceDefinition, port: (s: TestSignet) => s.running.ports.grpc },
+  { name: 'AccountService', definition: AccountServiceDefinition, port: (s: TestSignet) => s.running.ports.grpc },
   { name: 'AdminService', definition: AdminServiceDefinition, port: (s: TestSignet) => s.running.ports.admin },
 ] as const;
 
@@ -98,7 +100,7 @@ describe('hostile requests (PostgreSQL + Redis)', () => {
       const md = new grpc.Metadata();
       md.set('authorization', ADMIN_TOKEN);
       const health = () =>
-        svc.name === 'AuthService'
+        svc.name !== 'AdminService'
           ? rawCall(client, '/signet.auth.v1.AuthService/GetJwks', Buffer.alloc(0), md)
           : rawCall(client, '/signet.auth.v1.AdminService/ListTenants', Buffer.alloc(0), md);
       const bad: string[] = [];
@@ -147,6 +149,7 @@ describe('hostile requests (PostgreSQL + Redis)', () => {
   it('REST: the same variants on every route of both services answer without 5xx and keep the server up', async () => {
     const table = new RouteTable();
     compileRoutes(table, AuthServiceDefinition as never, {}, reg);
+    compileRoutes(table, AccountServiceDefinition as never, {}, reg);
     compileRoutes(table, AdminServiceDefinition as never, {}, reg);
     const bad: string[] = [];
     for (const route of table.routes) {

@@ -213,6 +213,7 @@ for (const kind of BACKENDS) {
         '20251125200000_transport_keys',
         '20251125300000_start_session',
         '20251203000000_audit_detail',
+        '20261203000000_accounts',
       ]);
       const later = all.slice(1);
       // Only the first migration, as a database deployed before the later ones were written.
@@ -229,21 +230,9 @@ for (const kind of BACKENDS) {
       await before.prisma.$executeRaw`
         INSERT INTO clients (id, tenant_id, name, type, secret_hash, access_token_ttl, refresh_token_ttl, max_sessions, status)
         VALUES ('c', 't', 'C', 'public', NULL, 60, 60, 5, 'enabled')`;
-      await s.users.create({
-        id: 'u',
-        tenantId: 't',
-        userType: 'C',
-        username: 'u',
-        email: null,
-        emailVerified: false,
-        phoneNumber: null,
-        phoneVerified: false,
-        name: null,
-        passwordHash: null,
-        status: 'active',
-        expiresAt: null,
-        groups: [],
-      });
+      // The user row as the first release wrote it, for the same reason.
+      await before.prisma.$executeRaw`
+        INSERT INTO users (id, tenant_id, user_type, username, status) VALUES ('u', 't', 'C', 'u', 'active')`;
       // The session as the first release wrote it: today's repository calls a function that came later.
       const expiresAt = new Date(Date.now() + 3600_000);
       await before.prisma.$executeRaw`
@@ -267,6 +256,15 @@ for (const kind of BACKENDS) {
         maxSessions: 5,
         passwordEncryption: 'none',
         rejectReplayedPasswords: false,
+        signUpEnabled: true,
+      });
+      // The existing user: a full (not anonymous) one without profile fields.
+      expect(await after.storage.users.get('u')).toMatchObject({
+        username: 'u',
+        anonymous: false,
+        picture: null,
+        gender: null,
+        locale: null,
       });
       expect(await after.storage.transportKeys.listUsable(new Date())).toEqual([]);
     });

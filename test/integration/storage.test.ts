@@ -128,6 +128,7 @@ function contract(backend: ContractBackend) {
         status: 'enabled' as const,
         passwordEncryption: 'none' as const,
         rejectReplayedPasswords: false,
+        signUpEnabled: true,
       };
     }
     function newUser(over: Partial<Parameters<Storage['users']['create']>[0]> = {}) {
@@ -141,6 +142,10 @@ function contract(backend: ContractBackend) {
         phoneNumber: null,
         phoneVerified: false,
         name: null,
+        picture: null,
+        gender: null,
+        locale: null,
+        anonymous: false,
         passwordHash: null,
         status: 'active' as const,
         expiresAt: null,

@@ -12,6 +12,7 @@ const code = (over: Partial<StoredCode> = {}): StoredCode => ({
   channel: 'sms',
   destination: '+8613800000000',
   usage: 'sign_in',
+  userId: '',
   ...over,
 });
 const ANY = { tenantId: '', destination: '' };

@@ -39,6 +39,7 @@ const client = (id: string, extra: Partial<Client> = {}): Client => ({
   updated_at: T0,
   password_encryption: 'none',
   reject_replayed_passwords: false,
+  sign_up_enabled: true,
   ...extra,
 });
 const user = (id: string, extra: Partial<User> = {}): User => ({
@@ -252,7 +253,7 @@ describe('help and usage errors', () => {
     const h = harness({ updateUser: async (req) => user(req.user_id) }, { stdin: ' s3cret pass \r\n' });
     const r = await h.run('users', 'set-password', 'u1', '--password-stdin');
     expect(r).toMatchObject({ code: 0, stdout: 'password set for user u1\n' });
-    expect(h.calls).toEqual([{ method: 'updateUser', req: { user_id: 'u1', password: ' s3cret pass ' } }]);
+    expect(h.calls).toEqual([{ method: 'updateUser', req: { user_id: 'u1', password: ' s3cret pass ', bypass_password_policy: false } }]);
     const empty = harness({}, { stdin: '\n' });
     expect((await empty.run('users', 'set-password', 'u1', '--password-stdin')).code).toBe(2);
   });
@@ -432,6 +433,7 @@ describe('requests', () => {
       groups: ['admins', 'ops'],
       email_verified: false,
       phone_number_verified: false,
+      bypass_password_policy: false,
     });
     await h.run('users', 'create', '--username', 'bob');
     expect(h.calls[1].req).toMatchObject({ tenant_id: '', user_type: '', status: '', password: '', groups: [] });
@@ -440,7 +442,7 @@ describe('requests', () => {
     expect(list.stdout.split('\n')[1]).toBe('u1  acme    P     alice     a@example.com  -      active  admins,ops');
     const blocked = await h.run('users', 'set-status', 'u1', 'blocked', '--json');
     expect(JSON.parse(blocked.stdout)).toMatchObject({ userId: 'u1', status: 'blocked', groups: [] });
-    expect(h.calls.at(-1)).toEqual({ method: 'updateUser', req: { user_id: 'u1', status: 'blocked' } });
+    expect(h.calls.at(-1)).toEqual({ method: 'updateUser', req: { user_id: 'u1', status: 'blocked', bypass_password_policy: false } });
   });
 
   it('keys rotate / list, and global options anywhere on the line', async () => {

@@ -256,7 +256,7 @@ describe('verification codes', () => {
         destination: PHONE,
         userType: 'P',
       });
-      expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1' })).toBeNull();
+      expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
     });
 
     it('counts wrong codes down and burns the code at the 5th: the right code then fails', async () => {
@@ -331,16 +331,19 @@ describe('verification codes', () => {
 
     it('are single-use and bound to the tenant: a wrong tenant spends the token too', async () => {
       const t = await tokenFor();
-      expect(await consumeVerificationToken(deps, t, { tenantId: 't2' })).toBeNull();
-      expect(await consumeVerificationToken(deps, t, { tenantId: 't1' })).toBeNull();
-      expect(await consumeVerificationToken(deps, '', { tenantId: 't1' })).toBeNull();
+      expect(await consumeVerificationToken(deps, t, { tenantId: 't2', usage: 'sign_in' })).toBeNull();
+      expect(await consumeVerificationToken(deps, t, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
+      expect(await consumeVerificationToken(deps, '', { tenantId: 't1', usage: 'sign_in' })).toBeNull();
     });
 
-    it('are accepted for their usage; one sent without a usage serves any', async () => {
-      const bind = await tokenFor({ usage: 'bind_phone' });
+    it('are accepted for their usage only', async () => {
+      const bind = await tokenFor({ usage: 'change_contact' });
       expect(await consumeVerificationToken(deps, bind, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
       clock.advance(60_000);
-      const any = await tokenFor({ usage: '', channel: 'email', destination: 'u1@example.com' });
+      const signUp = await tokenFor({ usage: 'sign_up' });
+      expect(await consumeVerificationToken(deps, signUp, { tenantId: 't1', usage: 'reset_password' })).toBeNull();
+      clock.advance(60_000);
+      const any = await tokenFor({ usage: 'sign_in', channel: 'email', destination: 'u1@example.com' });
       expect(await consumeVerificationToken(deps, any, { tenantId: 't1', usage: 'sign_in' })).toEqual({
         channel: 'email',
         destination: 'u1@example.com',
@@ -351,7 +354,7 @@ describe('verification codes', () => {
     it('expire after 600 s', async () => {
       const t = await tokenFor();
       clock.advance(600_000);
-      expect(await consumeVerificationToken(deps, t, { tenantId: 't1' })).toBeNull();
+      expect(await consumeVerificationToken(deps, t, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
     });
   });
 });

@@ -215,6 +215,7 @@ describe('encodeJson', () => {
       status: '',
       password_encryption: '',
       reject_replayed_passwords: false,
+      sign_up_enabled: false,
     });
     expect(encodeJson('signet.auth.v1.UpdateClientRequest', { client_id: 'c', name: '', max_sessions: 0 })).toEqual({
       client_id: 'c',

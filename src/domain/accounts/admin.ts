@@ -65,6 +65,8 @@ export interface ClientInput {
   /** "none" (default), "rsa" or "required". */
   passwordEncryption?: string;
   rejectReplayedPasswords?: boolean;
+  /** Default true: sign-up is as open as the tenant says. */
+  signUpEnabled?: boolean;
   /** A chosen secret (container bootstrap); normally generated. */
   secret?: string;
 }
@@ -120,6 +122,7 @@ export async function createClient(deps: Deps, input: ClientInput): Promise<{ cl
     status: 'enabled',
     passwordEncryption,
     rejectReplayedPasswords: input.rejectReplayedPasswords ?? false,
+    signUpEnabled: input.signUpEnabled ?? true,
   });
   return { client, secret };
 }
@@ -184,6 +187,10 @@ export async function createUser(deps: Deps, u: UserInput): Promise<User> {
     phoneNumber: u.phoneNumber ? normalizePhone(u.phoneNumber) : null,
     phoneVerified: u.phoneVerified,
     name: u.name || null,
+    picture: null,
+    gender: null,
+    locale: null,
+    anonymous: false,
     passwordHash: u.password ? await deps.hasher.hash(u.password) : u.passwordHash ? checkImportedHash(u.passwordHash) : null,
     status: checkStatus(u.status || 'active'),
     expiresAt: u.expiresAt,

@@ -15,7 +15,7 @@ import type { Deps } from '../deps.js';
 import type { Tenant, UserType } from '../model.js';
 import type { StoredCode } from '../ports.js';
 import type { Locale } from '../model.js';
-import { SignetError } from '../errors.js';
+import { SignetError, invalidArgument } from '../errors.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import { consumeCaptchaToken } from './captcha.js';
 import { pacingOf } from './send-pacing.js';
@@ -29,6 +29,38 @@ export const VERIFICATION_TOKEN_TTL_SECONDS = 600;
 export const CODE_CAPTCHA_STATES = ['POST:/v1/verification'];
 
 type Channel = 'sms' | 'email';
+
+/**
+ * What a code may be spent on. A verification token is accepted only by the flow of its usage, so
+ * a code phished "to sign in" cannot reset a password or take over a contact.
+ */
+export type CodeUsage = 'sign_in' | 'sign_up' | 'reset_password' | 'change_contact' | 'sudo';
+
+/** The usages as clients spell them (CloudBase's SDK enum and Signet's own), lower-cased. */
+const USAGE_ALIASES: Record<string, CodeUsage> = {
+  // A code sent without a usage signs in and nothing else: the one flow it always served.
+  '': 'sign_in',
+  sign_in: 'sign_in',
+  sign_up: 'sign_up',
+  register: 'sign_up',
+  reset_password: 'reset_password',
+  password_reset: 'reset_password',
+  change_contact: 'change_contact',
+  bind_contact: 'change_contact',
+  bind_phone: 'change_contact',
+  bind_email: 'change_contact',
+  email_address_change: 'change_contact',
+  phone_number_change: 'change_contact',
+  sudo: 'sudo',
+};
+
+/** The canonical usage of what a request says, or invalid_argument naming the accepted ones. */
+export function readCodeUsage(value: string): CodeUsage {
+  const key = value.trim().toLowerCase();
+  if (!Object.hasOwn(USAGE_ALIASES, key))
+    throw invalidArgument('usage', 'must be SIGN_IN, SIGN_UP (REGISTER), RESET_PASSWORD (PASSWORD_RESET), CHANGE_CONTACT or SUDO');
+  return USAGE_ALIASES[key];
+}
 
 const mac = (deps: Deps, ...parts: string[]) => createHmac('sha256', deps.hmacKey).update(parts.join('\n')).digest('hex');
 const codeMac = (deps: Deps, id: string, code: string) => mac(deps, 'code', id, code);
@@ -45,7 +77,7 @@ export interface SendCodeRequest {
   destination: string;
   /** 'USER': only to an existing user (`not_found` otherwise). */
   target: 'ANY' | 'USER';
-  usage: string;
+  usage: CodeUsage;
   captchaToken?: string;
   locale: Locale;
   ip: string;
@@ -82,6 +114,7 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
     channel: req.channel,
     destination: req.destination,
     usage: req.usage,
+    userId: '',
   };
   await deps.stores.codes.saveCode(id, stored, ttl);
   const pacing = pacingOf(deps.sender);
@@ -223,12 +256,13 @@ export interface VerifiedDestination {
 export async function consumeVerificationToken(
   deps: Deps,
   token: string,
-  expect: { tenantId: string; usage?: string },
+  expect: { tenantId: string; usage: CodeUsage },
 ): Promise<VerifiedDestination | null> {
   if (!token) return null;
   const r = await deps.stores.codes.takeToken(sha256Hex(token));
   if (r === null) return null;
   if (r.tenantId !== expect.tenantId) return null;
-  if (expect.usage !== undefined && r.usage !== '' && r.usage !== expect.usage) return null;
+  // Codes stored before usages were canonical carry '' and served sign-in only.
+  if ((r.usage || 'sign_in') !== expect.usage) return null;
   return { channel: r.channel, destination: r.destination, userType: r.userType };
 }

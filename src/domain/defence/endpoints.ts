@@ -9,10 +9,9 @@ import { EMAIL, normalizeEmail, normalizePhone } from '../accounts/identity.js';
 import { authenticateBearer } from '../sessions/bearer.js';
 import { readUserType } from '../signin/rules.js';
 import { createCaptcha, verifyCaptcha, type CaptchaData, type CaptchaToken } from './captcha.js';
-import { sendCode, verifyCode, type SentCode, type VerificationToken } from './codes.js';
+import { readCodeUsage, sendCode, verifyCode, type SentCode, type VerificationToken } from './codes.js';
 
 const MAX_STATE = 256;
-const MAX_USAGE = 64;
 
 export async function getCaptcha(deps: Deps, cmd: GetCaptchaCommand): Promise<CaptchaData> {
   const state = required(cmd.state, 'state', MAX_STATE);
@@ -31,8 +30,7 @@ export async function sendVerification(deps: Deps, cmd: SendVerificationCommand)
   const { channel, destination } = readDestination(cmd.phoneNumber, cmd.email);
   const target = readTarget(cmd.target);
   const userType = readUserType(cmd.userType);
-  const usage = cmd.usage.trim().toLowerCase();
-  if (usage.length > MAX_USAGE) throw invalidArgument('usage', `at most ${MAX_USAGE} characters`);
+  const usage = readCodeUsage(cmd.usage);
   const cc = await identifyClient(deps, cmd);
   return sendCode(deps, {
     tenant: cc.tenant,

@@ -151,7 +151,7 @@ async function secondFactor(deps: Deps, policy: EffectivePolicy, cc: ClientConte
   const required = () =>
     new SignetError('phone_required', 'second_factor_missing', { metadata: { phone_number: maskPhone(user.phoneNumber) } });
   if (!a.verificationToken) throw required();
-  const proof = await consumeVerificationToken(deps, a.verificationToken, { tenantId: cc.tenant.id });
+  const proof = await consumeVerificationToken(deps, a.verificationToken, { tenantId: cc.tenant.id, usage: 'sign_in' });
   if (proof?.channel !== 'sms' || proof.destination !== user.phoneNumber) throw required();
 }
 

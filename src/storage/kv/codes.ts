@@ -14,14 +14,32 @@ interface CodeRecord {
   c: StoredCode['channel'];
   d: string;
   g: string;
+  /** The user of a CUR_USER code; absent when none. */
+  i?: string;
 }
 
 const sendKeys = (destination: string) => [`code-send:{${destination}}:gap`, `code-send:{${destination}}:day`];
 const codeKeys = (id: string) => [`code:{${id}}`, `code:{${id}}:n`];
 const tokenKey = (tokenHash: string) => `verification-token:{${tokenHash}}`;
 
-const toRecord = (c: StoredCode): CodeRecord => ({ h: c.mac, t: c.tenantId, u: c.userType, c: c.channel, d: c.destination, g: c.usage });
-const fromRecord = (r: CodeRecord): StoredCode => ({ mac: r.h, tenantId: r.t, userType: r.u, channel: r.c, destination: r.d, usage: r.g });
+const toRecord = (c: StoredCode): CodeRecord => ({
+  h: c.mac,
+  t: c.tenantId,
+  u: c.userType,
+  c: c.channel,
+  d: c.destination,
+  g: c.usage,
+  ...(c.userId ? { i: c.userId } : {}),
+});
+const fromRecord = (r: CodeRecord): StoredCode => ({
+  mac: r.h,
+  tenantId: r.t,
+  userType: r.u,
+  channel: r.c,
+  destination: r.d,
+  usage: r.g,
+  userId: r.i ?? '',
+});
 
 export class KvCodeStore implements CodeStore {
   private readonly reserveScript: AtomicScript<Outcome>;
@@ -173,6 +191,6 @@ export class KvCodeStore implements CodeStore {
     const raw = await this.kv.getDel(tokenKey(tokenHash));
     if (raw === null) return null;
     const r = JSON.parse(raw) as Omit<CodeRecord, 'h'>;
-    return { tenantId: r.t, userType: r.u, channel: r.c, destination: r.d, usage: r.g };
+    return { tenantId: r.t, userType: r.u, channel: r.c, destination: r.d, usage: r.g, userId: r.i ?? '' };
   }
 }

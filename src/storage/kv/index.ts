@@ -6,9 +6,9 @@ import { KvCaptchaStore } from './captcha.js';
 import { KvRateCounters } from './counters.js';
 import { KvCodeStore } from './codes.js';
 import { KvLockoutStore } from './lockout.js';
-import { KvReplayMemory, KvRevocationMarks } from './marks.js';
+import { KvOneTimeTokens, KvReplayMemory, KvRevocationMarks } from './marks.js';
 
-export { KvCaptchaStore, KvCodeStore, KvLockoutStore, KvRateCounters, KvReplayMemory, KvRevocationMarks };
+export { KvCaptchaStore, KvCodeStore, KvLockoutStore, KvOneTimeTokens, KvRateCounters, KvReplayMemory, KvRevocationMarks };
 
 export function sharedStores(kv: ScriptableKeyValueStore): SharedStores {
   return {
@@ -18,5 +18,6 @@ export function sharedStores(kv: ScriptableKeyValueStore): SharedStores {
     captcha: new KvCaptchaStore(kv),
     revocations: new KvRevocationMarks(kv),
     replays: new KvReplayMemory(kv),
+    oneTime: new KvOneTimeTokens(kv),
   };
 }

@@ -59,6 +59,8 @@ export function createAuditRepository(prisma: PrismaClient, sql: SqlExecutor): A
       if (filter.userId) where.push({ userId: filter.userId });
       if (filter.tenantId) where.push({ tenantId: filter.tenantId });
       if (filter.event) where.push({ event: filter.event });
+      if (filter.events) where.push({ event: { in: filter.events } });
+      if (filter.excludeEvents) where.push({ event: { notIn: filter.excludeEvents } });
       if (filter.since) where.push({ time: { gte: filter.since } });
       if (q.after !== undefined) {
         const c = parseCursor(q.after);

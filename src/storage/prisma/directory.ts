@@ -53,6 +53,7 @@ export const toClient = (r: ClientRow): Client => ({
   status: r.status as ClientStatus,
   passwordEncryption: r.passwordEncryption as PasswordEncryption,
   rejectReplayedPasswords: r.rejectReplayedPasswords,
+  signUpEnabled: r.signUpEnabled,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -67,6 +68,10 @@ export const toUser = (r: UserRow): User => ({
   phoneNumber: r.phoneNumber,
   phoneVerified: r.phoneVerified,
   name: r.name,
+  picture: r.picture,
+  gender: r.gender,
+  locale: r.locale,
+  anonymous: r.anonymous,
   passwordHash: r.passwordHash,
   status: r.status as UserStatus,
   expiresAt: r.expiresAt,
@@ -148,6 +153,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
               status: c.status,
               passwordEncryption: c.passwordEncryption,
               rejectReplayedPasswords: c.rejectReplayedPasswords,
+              signUpEnabled: c.signUpEnabled,
             },
           }),
         'client_id',
@@ -181,6 +187,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
         'maxSessions',
         'passwordEncryption',
         'rejectReplayedPasswords',
+        'signUpEnabled',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);
       const rows = await prisma.client.updateManyAndReturn({ where: { id }, data });
@@ -205,6 +212,10 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
               phoneNumber: u.phoneNumber,
               phoneVerified: u.phoneVerified,
               name: u.name,
+              picture: u.picture,
+              gender: u.gender,
+              locale: u.locale,
+              anonymous: u.anonymous,
               passwordHash: u.passwordHash,
               status: u.status,
               expiresAt: u.expiresAt,
@@ -243,11 +254,16 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
         'passwordHash',
         'groups',
         'name',
+        'username',
         'email',
         'emailVerified',
         'phoneNumber',
         'phoneVerified',
         'expiresAt',
+        'picture',
+        'gender',
+        'locale',
+        'anonymous',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);
       const rows = await guard(() => prisma.user.updateManyAndReturn({ where: { id }, data }));
@@ -255,6 +271,16 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
     },
     async upgradePasswordHash(id, expected, next) {
       await prisma.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash: next } });
+    },
+    async delete(id) {
+      const { count } = await prisma.user.deleteMany({ where: { id } });
+      return count > 0;
+    },
+    async purgeExpiredAnonymous(before, limit) {
+      // Bounded: a long backlog is purged over several runs, never in one long lock.
+      return prisma.$executeRaw`
+        DELETE FROM users WHERE id IN (
+          SELECT id FROM users WHERE anonymous AND expires_at < ${before} ORDER BY expires_at LIMIT ${limit})`;
     },
   };
 }

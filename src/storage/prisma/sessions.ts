@@ -59,6 +59,10 @@ interface TokenSessionRow {
   u_phone_number: string | null;
   u_phone_verified: boolean;
   u_name: string | null;
+  u_picture: string | null;
+  u_gender: string | null;
+  u_locale: string | null;
+  u_anonymous: boolean;
   u_password_hash: string | null;
   u_status: string;
   u_expires_at: Date | null;
@@ -101,7 +105,8 @@ const FIND_REFRESH_TOKEN = `
          s.revoke_reason AS s_revoke_reason,
          u.tenant_id AS u_tenant_id, u.user_type AS u_user_type, u.username AS u_username, u.email AS u_email,
          u.email_verified AS u_email_verified, u.phone_number AS u_phone_number, u.phone_verified AS u_phone_verified,
-         u.name AS u_name, u.password_hash AS u_password_hash, u.status AS u_status, u.expires_at AS u_expires_at,
+         u.name AS u_name, u.picture AS u_picture, u.gender AS u_gender, u.locale AS u_locale, u.anonymous AS u_anonymous,
+         u.password_hash AS u_password_hash, u.status AS u_status, u.expires_at AS u_expires_at,
          u.groups AS u_groups, u.created_at AS u_created_at, u.updated_at AS u_updated_at
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
    WHERE t.hash = $1::text`;
@@ -218,6 +223,10 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
         phoneNumber: r.u_phone_number,
         phoneVerified: r.u_phone_verified,
         name: r.u_name,
+        picture: r.u_picture,
+        gender: r.u_gender,
+        locale: r.u_locale,
+        anonymous: r.u_anonymous,
         passwordHash: r.u_password_hash,
         status: r.u_status,
         expiresAt: r.u_expires_at,
@@ -248,6 +257,23 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
          WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()
         RETURNING id`;
       return rows.map((r) => r.id);
+    },
+
+    async revokeDevice(userId, deviceId, reason) {
+      const rows = await prisma.$queryRaw<{ id: string }[]>`
+        UPDATE sessions SET revoked_at = now(), revoke_reason = ${reason}
+         WHERE user_id = ${userId} AND device_id = ${deviceId} AND revoked_at IS NULL AND expires_at > now()
+        RETURNING id`;
+      return rows.map((r) => r.id);
+    },
+
+    async listLive(userId, now) {
+      const rows = await prisma.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: now } },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: 500,
+      });
+      return rows.map(toSession);
     },
 
     async hasDevice(userId, deviceId) {

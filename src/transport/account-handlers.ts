@@ -1,0 +1,15 @@
+// AccountService: one map, assembled from the handler groups that own its RPCs.
+import type { Deps } from '../domain/deps.js';
+import type { HandlersOf } from './context.js';
+import type { AccountServiceDefinition } from '../gen/signet/auth/v1/account_service.js';
+import { selfServiceHandlers } from './self-service-handlers.js';
+import { sessionHandlers } from './session-handlers.js';
+import { accountCheckHandlers } from './signup-handlers.js';
+
+export function accountHandlers(deps: Deps): HandlersOf<typeof AccountServiceDefinition> {
+  return {
+    ...selfServiceHandlers(deps),
+    ...sessionHandlers(deps),
+    ...accountCheckHandlers(deps),
+  };
+}
