@@ -20,12 +20,12 @@ export const FIGURE_S = num(env.BENCH_FIGURE_S, 5);
 /** Measured seconds of the policy-overhead comparison (its three sides run at the same time). */
 export const POLICY_S = num(env.BENCH_POLICY_S, 30);
 export const GRPC_CHANNELS = num(env.BENCH_GRPC_CHANNELS, 4);
-export const BUDGET_S = num(env.BENCH_BUDGET_S, 225);
+export const BUDGET_S = num(env.BENCH_BUDGET_S, 250);
 export const CPU_PROF = env.BENCH_CPU_PROF === '1' || env.BENCH_CPU_PROF === 'true';
 /** `tsx` runs the Signet child from the TypeScript sources instead of compiling it first. */
 export const SERVER_RUNTIME = env.BENCH_SERVER_RUNTIME === 'tsx' ? 'tsx' : 'compiled';
 
-export const PHASES = ['argon2', 'signin', 'refresh', 'client_credentials', 'lockout', 'policy', 'oidc'] as const;
+export const PHASES = ['argon2', 'signin', 'signup', 'refresh', 'client_credentials', 'lockout', 'policy', 'oidc'] as const;
 export type Phase = (typeof PHASES)[number];
 export const ONLY = new Set(
   (env.BENCH_ONLY ?? PHASES.join(','))
@@ -34,7 +34,8 @@ export const ONLY = new Set(
     .filter(Boolean),
 );
 export const want = (p: Phase) => ONLY.has(p);
-export const needsSignet = () => want('signin') || want('refresh') || want('client_credentials') || want('lockout') || want('policy');
+export const needsSignet = () =>
+  want('signin') || want('signup') || want('refresh') || want('client_credentials') || want('lockout') || want('policy');
 
 export const RATE_LIMITS = env.BENCH_RATE_LIMITS === 'off' ? 'off' : 'on';
 export const RATE_LIMIT_HIGH = 2_000_000_000;

@@ -33,6 +33,7 @@ import { grpcClients } from './net.js';
 import { seed } from './seed.js';
 import { argon2Ceiling, signinGrpc, signinRest } from './fig-signin.js';
 import { refreshGrpc, refreshRest } from './fig-refresh.js';
+import { seedSignup, signupGrpc, signupRest } from './fig-signup.js';
 import { ccGrpc, ccRest, oidcReference } from './fig-client-credentials.js';
 import { lockedAccountRest, seedLockout, wrongPasswordRest } from './fig-lockout.js';
 import { policyOverheadSignin } from './fig-policy.js';
@@ -201,6 +202,11 @@ export async function main() {
             })),
           };
         }
+      }
+      if (want('signup')) {
+        await seedSignup(s);
+        await run('signup_rest', 'signup', phaseS, () => signupRest(s));
+        await run('signup_grpc', 'signup', phaseS, () => signupGrpc(s, clients));
       }
       if (want('refresh')) {
         await run('refresh_rest', 'refresh', phaseS + 5, () => refreshRest(s));

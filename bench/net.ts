@@ -58,7 +58,7 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T, i: number
 
 export function grpcUnary<Req>(
   client: AuthServiceClient,
-  method: 'signIn' | 'token',
+  method: 'signIn' | 'token' | 'signUp',
   req: Req,
   md?: grpc.Metadata,
 ): Promise<{ err: grpc.ServiceError | null; res?: TokenResponse }> {
