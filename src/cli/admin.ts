@@ -14,6 +14,12 @@ import type {
   DisableUserRequest,
   ListAuditEventsRequest,
   ListAuditEventsResponse,
+  ListSessionsRequest,
+  ListSessionsResponse,
+  RevokeSessionRequest,
+  RevokeSessionResponse,
+  RevokeUserSessionsRequest,
+  RevokeUserSessionsResponse,
   ListClientsRequest,
   ListClientsResponse,
   ListSigningKeysRequest,
@@ -54,6 +60,9 @@ export interface AdminApi {
   rotateSigningKey(req: RotateSigningKeyRequest): Promise<SigningKey>;
   listTransportKeys(req: ListTransportKeysRequest): Promise<ListTransportKeysResponse>;
   rotateTransportKey(req: RotateTransportKeyRequest): Promise<TransportKey>;
+  listSessions(req: ListSessionsRequest): Promise<ListSessionsResponse>;
+  revokeSession(req: RevokeSessionRequest): Promise<RevokeSessionResponse>;
+  revokeUserSessions(req: RevokeUserSessionsRequest): Promise<RevokeUserSessionsResponse>;
   close(): void;
 }
 
@@ -82,6 +91,9 @@ const METHODS = [
   'rotateSigningKey',
   'listTransportKeys',
   'rotateTransportKey',
+  'listSessions',
+  'revokeSession',
+  'revokeUserSessions',
 ] as const satisfies readonly Exclude<keyof AdminApi, 'close'>[];
 
 const DEADLINE_MS = 30_000;

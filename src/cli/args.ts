@@ -154,7 +154,7 @@ export interface CommandInput {
 export interface CommandSpec {
   /** The command words: ['serve'] or ['users', 'create']. */
   path: readonly string[];
-  /** Positional arguments, all required, as shown in help: ['ID', 'STATUS']. */
+  /** Positional arguments as shown in help: ['ID', 'STATUS']; `[NAME]` is an optional one (last). */
   args?: readonly string[];
   /** Accepted options with their help text; the global ones are always accepted. */
   options?: Record<string, string>;

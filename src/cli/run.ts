@@ -20,6 +20,7 @@ import { createOutput } from './output.js';
 import { loadApp, serverCommands, type AppModule } from './server.js';
 import { tenantCommands } from './tenants.js';
 import { userCommands } from './users.js';
+import { sessionCommands } from './sessions.js';
 
 export interface CliDeps {
   stdout(text: string): void;
@@ -37,7 +38,15 @@ export interface CliDeps {
 }
 
 export function commands(load: () => Promise<AppModule> = loadApp): CommandSpec[] {
-  return [...serverCommands(load), ...tenantCommands, ...clientCommands, ...userCommands, ...auditCommands, ...keyCommands];
+  return [
+    ...serverCommands(load),
+    ...tenantCommands,
+    ...clientCommands,
+    ...userCommands,
+    ...sessionCommands,
+    ...auditCommands,
+    ...keyCommands,
+  ];
 }
 
 /** Runs one command line; resolves to the exit code. Never throws for expected failures. */
@@ -116,8 +125,10 @@ function checkInput(spec: CommandSpec, args: string[], values: Record<string, un
   if (args.length > expected.length) {
     throw new UsageError(`unexpected argument "${args[expected.length]}"`, command);
   }
-  if (args.length < expected.length) {
-    throw new UsageError(`missing ${expected.slice(args.length).join(' ')}`, command);
+  // `[NAME]` is optional (and only trails the required ones).
+  const required = expected.filter((a) => !a.startsWith('['));
+  if (args.length < required.length) {
+    throw new UsageError(`missing ${required.slice(args.length).join(' ')}`, command);
   }
   for (const [i, arg] of args.entries()) {
     if (arg.trim() === '') throw new UsageError(`${expected[i]} is empty`, command);

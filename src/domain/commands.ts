@@ -56,9 +56,19 @@ export interface SignInCommand extends RequestOrigin {
 export interface EncryptedSignInCommand extends RequestOrigin {
   params: string;
   thumbprint: string;
+  /** Plain credentials, for an SDK not asked to encrypt: used only when params is empty. */
+  username: string;
+  password: string;
   userType: string;
   sourceType: string;
   captcha: CaptchaProof;
+}
+
+/** CloudBase's v2 code sign-in (POST /auth/v2/signin/verificationcode): the code itself signs in. */
+export interface CodeSignInCommand extends RequestOrigin {
+  verificationId: string;
+  code: string;
+  userType: string;
 }
 
 /** The token endpoint, for every grant. Fields a grant does not use are ''. */

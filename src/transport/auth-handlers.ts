@@ -5,7 +5,7 @@ import type { CallContext, HandlersOf } from './context.js';
 import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
 import type { UserInfo } from '../gen/signet/auth/v1/user.js';
 import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
-import { signIn, signInEncrypted } from '../domain/signin/sign-in.js';
+import { signIn, signInEncrypted, signInWithCode } from '../domain/signin/sign-in.js';
 import { GRANTS, token } from '../domain/tokens/token.js';
 import { currentUser } from '../domain/sessions/bearer.js';
 import { revokeToken, signOut } from '../domain/sessions/revoke.js';
@@ -13,8 +13,7 @@ import { countRefused } from '../domain/defence/request-checks.js';
 import { verificationHandlers } from './verification-handlers.js';
 import { signInOptionsHandlers } from './signin-options-handlers.js';
 import { signUpHandlers } from './signup-handlers.js';
-import { unbuilt } from './unbuilt.js';
-import { encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
+import { codeSignInCommand, encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
 
@@ -22,7 +21,7 @@ import { isPlain } from './line.js';
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 
 /** The RPCs whose every request counts against the rate limits, whatever its answer. */
-const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams']);
+const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams', 'SignInWithVerificationCode']);
 
 /** Counts a request of a counted RPC refused at the line or while it is read (client id when readable). */
 function countRefusal(deps: Deps, ctx: CallContext, clientId: unknown, err: unknown): Promise<never> {
@@ -55,7 +54,18 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
     ...verificationHandlers(deps),
     ...signInOptionsHandlers(deps),
     ...signUpHandlers(deps),
-    SignInWithVerificationCode: unbuilt('SignInWithVerificationCode'),
+
+    async SignInWithVerificationCode(req, ctx) {
+      return tokenBody(
+        await run(
+          deps,
+          ctx,
+          req.client_id,
+          () => codeSignInCommand(req, ctx),
+          (cmd) => signInWithCode(deps, cmd),
+        ),
+      );
+    },
 
     async SignIn(req, ctx) {
       return tokenBody(

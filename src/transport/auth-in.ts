@@ -4,7 +4,8 @@
 import type { CallContext } from './context.js';
 import type { SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
 import type { SignInWithEncryptedParamsRequest } from '../gen/signet/auth/v1/transport.js';
-import type { EncryptedSignInCommand, SignInCommand, TokenCommand } from '../domain/commands.js';
+import type { CodeSignInCommand, EncryptedSignInCommand, SignInCommand, TokenCommand } from '../domain/commands.js';
+import type { SignInWithVerificationCodeRequest } from '../gen/signet/auth/v1/account.js';
 import type { IssuedTokens } from '../domain/tokens/mint.js';
 import { invalidArgument } from '../domain/errors.js';
 import { readClientCredentials } from './credentials.js';
@@ -73,9 +74,22 @@ export function encryptedSignInCommand(req: SignInWithEncryptedParamsRequest, ct
     deviceId: deviceOf(req.device_id, ctx),
     params: req.params,
     thumbprint: req.public_key_thumbprint,
+    username: req.username,
+    password: req.password,
     userType: req.user_type,
     sourceType: req.source_type,
     captcha: { token: captchaTokenOf(req.captcha_token, ctx) },
+  };
+}
+
+export function codeSignInCommand(req: SignInWithVerificationCodeRequest, ctx: CallContext): CodeSignInCommand {
+  return {
+    client: clientOf(req, ctx),
+    ip: ctx.clientIp,
+    deviceId: deviceOf(req.device_id, ctx),
+    verificationId: req.verification_id,
+    code: req.verification_code,
+    userType: req.user_type,
   };
 }
 

@@ -495,6 +495,51 @@ describe('requests', () => {
     ]);
   });
 
+  it('sessions list --user prints the live sessions; revoke takes SESSION_ID or --user, not both', async () => {
+    const session = {
+      session_id: 's1',
+      client_id: 'web',
+      device_id: 'd1',
+      channel: 'web',
+      created_at: T0,
+      expires_at: new Date('2026-02-01T03:04:05Z'),
+      current: false,
+      user_id: 'u1',
+    };
+    const h = harness({
+      listSessions: async () => ({ sessions: [session] }),
+      revokeSession: async (req) => ({ revoked: req.session_id === 's1' }),
+      revokeUserSessions: async () => ({ revoked: 3 }),
+    });
+    const list = await h.run('sessions', 'list', '--user', 'u1');
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID +CLIENT +DEVICE +CHANNEL +CREATED +EXPIRES$/);
+    expect(list.stdout.split('\n')[1]).toBe('s1  web     d1      web      2026-01-02T03:04:05Z  2026-02-01T03:04:05Z');
+    expect(await h.run('sessions', 'revoke', 's1')).toMatchObject({ code: 0, stdout: 'session s1 ended\n' });
+    expect((await h.run('sessions', 'revoke', 's2')).stdout).toBe('session s2 was not live (already ended, expired or unknown)\n');
+    expect(await h.run('sessions', 'revoke', '--user', 'u1')).toMatchObject({ code: 0, stdout: '3 sessions of user u1 ended\n' });
+    expect(JSON.parse((await h.run('sessions', 'revoke', '--user', 'u1', '--json')).stdout)).toEqual({ revoked: 3 });
+    expect(h.calls).toEqual([
+      { method: 'listSessions', req: { user_id: 'u1' } },
+      { method: 'revokeSession', req: { session_id: 's1' } },
+      { method: 'revokeSession', req: { session_id: 's2' } },
+      { method: 'revokeUserSessions', req: { user_id: 'u1' } },
+      { method: 'revokeUserSessions', req: { user_id: 'u1' } },
+    ]);
+    // Usage errors reach no server.
+    for (const argv of [
+      ['sessions', 'revoke'],
+      ['sessions', 'revoke', 's1', '--user', 'u1'],
+      ['sessions', 'list'],
+      ['sessions', 'revoke', 'a', 'b'],
+    ]) {
+      const r = await h.run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+    }
+    expect((await h.run('sessions', 'revoke')).stderr).toContain('give either SESSION_ID or --user U');
+    expect(h.calls).toHaveLength(5);
+  });
+
   it('users unlock reports a server error', async () => {
     const h = harness({
       unlockUser: async () => {

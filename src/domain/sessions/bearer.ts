@@ -38,6 +38,11 @@ export async function authenticateBearer(deps: Deps, accessToken: string): Promi
 
 /** The user behind a user access token (client_credentials tokens have none). */
 export async function currentUser(deps: Deps, accessToken: string): Promise<User> {
+  return (await currentSession(deps, accessToken)).user;
+}
+
+/** The user behind a user access token and the session it belongs to. */
+export async function currentSession(deps: Deps, accessToken: string): Promise<{ user: User; claims: BearerClaims & { sid: string } }> {
   const claims = await authenticateBearer(deps, accessToken);
   if (!claims.sid) throw new SignetError('unauthenticated', 'bearer_not_user');
   const user = await deps.storage.users.get(claims.sub);
@@ -47,5 +52,5 @@ export async function currentUser(deps: Deps, accessToken: string): Promise<User
   } catch (err) {
     throw new SignetError('unauthenticated', 'user_unusable', {}, err);
   }
-  return user;
+  return { user, claims: claims as BearerClaims & { sid: string } };
 }

@@ -1,14 +1,18 @@
 // The sign-in endpoints: SignIn (POST /auth/v1/signin) and CloudBase's encrypted sign-in
-// (POST /auth/v2/signin/username). Each reads top to bottom as its steps; the password ones end
+// (POST /auth/v2/signin/username) and its code sign-in (POST /auth/v2/signin/verificationcode). Each reads top to bottom as its steps; the password ones end
 // in the one password sign-in path (password.ts), as the token endpoint's password grant does.
 import type { Deps } from '../deps.js';
-import type { EncryptedSignInCommand, SignInCommand } from '../commands.js';
+import type { CodeSignInCommand, EncryptedSignInCommand, PasswordInput, SignInCommand } from '../commands.js';
 import type { IssuedTokens } from '../tokens/mint.js';
-import { authenticateClient, authorizeClient } from '../accounts/clients.js';
-import { admitted, beginChecks } from '../defence/request-checks.js';
+import { authenticateClient, authorizeClient, grantScope, requireUserScope } from '../accounts/clients.js';
+import { admitted, beginChecks, isRateLimited } from '../defence/request-checks.js';
 import { obtainPassword } from './encrypted-password.js';
 import { PASSWORD_CAPTCHA_STATES, passwordSignIn } from './password.js';
-import { signInWithVerificationToken } from './code.js';
+import { SIGN_IN_USAGE, signInWithVerificationToken, startVerifiedSession } from './code.js';
+import { SignetError, invalidArgument, isSignetError } from '../errors.js';
+import { checkCode } from '../defence/codes.js';
+import { readChannel, readUserType } from './rules.js';
+import type { AuditEventInput } from '../ports.js';
 
 /** What a password sign-in requires of its client: the password grant and the `user` scope. */
 const PASSWORD = { clientGrant: 'password', signsInUsers: true, confidentialOnly: false };
@@ -43,27 +47,79 @@ export async function signIn(deps: Deps, cmd: SignInCommand): Promise<IssuedToke
   });
 }
 
+/**
+ * CloudBase's v2 sign-in: RSA `params` holding {username, password}, or, from an SDK not asked to
+ * encrypt, plain `username` and `password`. The plain ones are read as SignIn reads its password
+ * field (a client whose password_encryption is `required` refuses a plain password), then both
+ * take the one password path.
+ */
 export async function signInEncrypted(deps: Deps, cmd: EncryptedSignInCommand): Promise<IssuedTokens> {
   const checks = beginChecks(deps, cmd.ip, cmd.client.clientId);
   return admitted(checks, async () => {
     const cc = await authenticateClient(deps.directory, cmd.client, true, checks);
     authorizeClient(cc, PASSWORD);
-    return obtainPassword(deps, cc.client, { kind: 'params', params: cmd.params, thumbprint: cmd.thumbprint }, checks, (p) =>
+    const plain = cmd.params === '';
+    const input: PasswordInput = plain
+      ? { kind: 'field', value: cmd.password }
+      : { kind: 'params', params: cmd.params, thumbprint: cmd.thumbprint };
+    return obtainPassword(deps, cc.client, input, checks, (p) =>
       passwordSignIn(
         deps,
         cc,
         {
           ...cmd,
-          identifier: p.identifier ?? {},
+          identifier: plain ? { username: cmd.username } : (p.identifier ?? {}),
           password: p.password,
           verificationToken: p.verificationToken ?? '',
           scope: '',
           captchaStates: ENCRYPTED_CAPTCHA_STATES,
-          method: 'signin_encrypted',
+          method: plain ? 'signin_v2' : 'signin_encrypted',
           hideUnknownUser: p.undecodable,
         },
         checks,
       ),
     );
+  });
+}
+
+/**
+ * CloudBase's v2 code sign-in: a right code sent for signing in (usage sign_in, or none) signs in
+ * the user it was sent to, in one step. Counted against the rate limits like every sign-in, before
+ * the code is compared; a code of another tenant counts as a wrong one.
+ */
+export async function signInWithCode(deps: Deps, cmd: CodeSignInCommand): Promise<IssuedTokens> {
+  const checks = beginChecks(deps, cmd.ip, cmd.client.clientId);
+  return admitted(checks, async () => {
+    const cc = await authenticateClient(deps.directory, cmd.client, true, checks);
+    const audit: AuditEventInput = { event: 'sign_in', tenantId: cc.tenant.id, clientId: cc.client.id, deviceId: cmd.deviceId, ip: cmd.ip };
+    try {
+      requireUserScope(cc);
+      const scope = grantScope(cc.client, '');
+      const channel = readChannel('', cmd.deviceId);
+      const claimedType = cmd.userType ? readUserType(cmd.userType) : undefined;
+      if (!cmd.verificationId) throw invalidArgument('verification_id', 'the id of the code sent is required');
+      if (!cmd.code) throw invalidArgument('verification_code', 'the code received is required');
+      await checks.limits();
+      const sent = await checkCode(deps, cmd.verificationId, cmd.code, { tenantId: cc.tenant.id, destination: '' });
+      // A code sent for another purpose (a password reset, a contact change) never signs in.
+      if (sent.usage !== '' && sent.usage !== SIGN_IN_USAGE)
+        throw new SignetError('invalid_grant', 'code_usage', { metadata: { reason: 'code_usage' } });
+      if (claimedType && claimedType !== sent.userType) throw new SignetError('invalid_grant', 'user_type_mismatch');
+      const field = sent.channel === 'sms' ? 'phone' : 'email';
+      const tokens = await startVerifiedSession(deps, cc, {
+        userType: sent.userType,
+        field,
+        value: sent.destination,
+        scope,
+        deviceId: cmd.deviceId,
+        channel,
+      });
+      deps.audit.record({ ...audit, userId: tokens.sub, reason: 'verification_code' });
+      return tokens;
+    } catch (err) {
+      if (isSignetError(err) && !isRateLimited(err))
+        deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });
+      throw err;
+    }
   });
 }

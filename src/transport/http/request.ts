@@ -9,8 +9,12 @@ import type { MessageInfo, Registry } from '../registry.js';
 import type { Route } from './routes.js';
 
 /**
- * `a=1&b.c=2&r=x&r=y` → { a: '1', b: { c: '2' }, r: ['x', 'y'] }, in null-prototype objects so
- * that a key such as `__proto__.x` is just an unknown field.
+ * `a=1&b.c=2&r=x&r=y&m[k]=v` → { a: '1', b: { c: '2' }, r: ['x', 'y'], m: { k: 'v' } }, in
+ * null-prototype objects so that a key such as `__proto__.x` is just an unknown field.
+ *
+ * `name[key]=value` sets one entry of the map field `name` (or `a.b[key]` of a nested message's),
+ * as grpc-gateway's query parser does: the key is everything between the first `[` after the
+ * field path and the final `]`, taken as is (dots included); each key may be given once.
  */
 export function parseQuery(qs: string): Record<string, unknown> {
   const root: Record<string, unknown> = Object.create(null);
@@ -40,8 +44,14 @@ function decodeComponent(s: string): string {
   }
 }
 
+/** `field.path[map key]` (grpc-gateway: `^(.*)\[(.*)\]$`, the path itself without brackets). */
+const MAP_ENTRY = /^([^[\]]+)\[(.*)\]$/s;
+
 function setPath(root: Record<string, unknown>, key: string, value: string): void {
-  const names = key.split('.');
+  const entry = MAP_ENTRY.exec(key);
+  const names = (entry ? entry[1] : key).split('.');
+  // A map entry walks one level further: the map is an object of its keys.
+  if (entry) names.push(entry[2]);
   let node = root;
   for (let i = 0; i < names.length - 1; i++) {
     const next = node[names[i]];
@@ -51,6 +61,7 @@ function setPath(root: Record<string, unknown>, key: string, value: string): voi
   }
   const leaf = names[names.length - 1];
   const prev = node[leaf];
+  if (entry && prev !== undefined) throw invalidArgument(key, 'a map key may be given only once');
   if (prev === undefined) node[leaf] = value;
   else if (typeof prev === 'string') node[leaf] = [prev, value];
   else if (Array.isArray(prev)) prev.push(value);
