@@ -184,6 +184,12 @@ export const SETTINGS = {
     default: 10,
     doc: 'concurrent-refresh window (0–300)',
   }),
+  sudoTtlSeconds: setting({
+    env: 'SIGNET_SUDO_TTL_SECONDS',
+    schema: int(10, 3600),
+    default: 300,
+    doc: 'life of a sudo token (re-authentication before a password or contact change, or deletion)',
+  }),
   trustedProxies: setting({
     env: 'SIGNET_TRUSTED_PROXIES',
     schema: list,

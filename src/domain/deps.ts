@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 export const DOMAIN_SETTINGS = [
   'issuer',
   'refreshGraceSeconds',
+  'sudoTtlSeconds',
   'accessTokenTtl',
   'refreshTokenTtl',
   'maxSessions',

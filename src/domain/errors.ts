@@ -30,6 +30,8 @@ export const MESSAGE_VARIANTS = [
   'weak_password.classes',
   'weak_password.contains_identifier',
   'weak_password.common',
+  'permission_denied.sudo_required',
+  'already_exists.contact_taken',
 ] as const;
 export type MessageVariant = (typeof MESSAGE_VARIANTS)[number];
 

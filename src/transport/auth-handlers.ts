@@ -16,6 +16,7 @@ import { signUpHandlers } from './signup-handlers.js';
 import { codeSignInCommand, encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
+import { userInfoOf } from './user-out.js';
 
 /** How clients authenticate at the token and revocation endpoints (RFC 6749 2.3.1; none: public clients). */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -109,27 +110,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
     },
 
     async GetUserInfo(_req, ctx): Promise<UserInfo> {
-      const u = await currentUser(deps, bearerOf(ctx.metadata.authorization));
-      return {
-        sub: u.id,
-        name: u.name ?? u.username ?? '',
-        username: u.username ?? '',
-        email: u.email ?? '',
-        email_verified: u.emailVerified,
-        phone_number: u.phoneNumber ?? '',
-        phone_number_verified: u.phoneVerified,
-        groups: u.groups.map((id) => ({ id })),
-        created_at: u.createdAt,
-        user_type: u.userType,
-        tenant_id: u.tenantId,
-        status: u.status,
-        picture: u.picture ?? '',
-        gender: u.gender ?? '',
-        locale: u.locale ?? '',
-        updated_at: u.updatedAt,
-        is_anonymous: u.anonymous,
-        has_password: u.passwordHash !== null,
-      };
+      return userInfoOf(await currentUser(deps, bearerOf(ctx.metadata.authorization)));
     },
 
     async Revoke(req, ctx) {

@@ -104,6 +104,13 @@ const CATALOGUE = {
     en: 'Your organization is disabled.',
   },
   permission_denied: { reason: 'permission_denied', zh: '您没有权限执行此操作', en: 'You do not have permission to do this.' },
+  // A change of credentials or a deletion without a valid sudo token (missing, spent, expired,
+  // or issued to another session): confirm your identity again (Sudo) and retry.
+  'permission_denied.sudo_required': {
+    reason: 'permission_denied',
+    zh: '请先重新验证身份',
+    en: 'Confirm your identity again first.',
+  },
   invalid_status: {
     reason: 'invalid_status',
     hzeroKey: 'hoth.warn.accountLocked',
@@ -136,6 +143,11 @@ const CATALOGUE = {
     en: 'That phone or email does not exist.',
   },
   already_exists: { reason: 'already_exists', zh: '资源已存在', en: 'The resource already exists.' },
+  'already_exists.contact_taken': {
+    reason: 'already_exists',
+    zh: '该手机号或邮箱已被其他账号绑定',
+    en: 'That phone or email belongs to another account.',
+  },
   phone_required: { reason: 'phone_required', zh: '需要提供手机号码', en: 'A phone number is required.' },
   captcha_required: { reason: 'captcha_required', hzeroKey: 'hoth.warn.captchaNull', zh: '请输入验证码', en: 'Please enter the captcha.' },
   captcha_invalid: { reason: 'captcha_invalid', hzeroKey: 'hoth.warn.captchaWrong', zh: '您输入的验证码有误', en: 'The captcha is wrong.' },

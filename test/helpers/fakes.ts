@@ -58,6 +58,7 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock:
     settings: {
       issuer: 'http://unit.test',
       refreshGraceSeconds: 5,
+      sudoTtlSeconds: 300,
       accessTokenTtl: 600,
       refreshTokenTtl: 86400,
       maxSessions: 2,

@@ -131,6 +131,24 @@ describe('verification codes', () => {
       expect((await storedAuditEvents(deps.storage)).map((e) => e.event)).toContain('code_suppressed');
     });
 
+    it('refuses target NOT_USER for a held destination and sends to a free one', async () => {
+      const held = await failure(send({ target: 'NOT_USER', usage: 'sign_up' }));
+      expect([held.reason, held.details?.message]).toEqual(['already_exists', 'already_exists.contact_taken']);
+      expect(sender.sent).toHaveLength(0);
+      await send({ destination: '+8613900000000', target: 'NOT_USER', usage: 'sign_up' });
+      expect(sender.sent).toHaveLength(1);
+    });
+
+    it('records the user of a CUR_USER code in its verification token', async () => {
+      const { verificationId } = await send({ target: 'CUR_USER', userId: 'user-1', usage: 'sudo' });
+      const t = await verifyCode(deps, verificationId, lastCode());
+      expect((await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1', usage: 'sudo' }))?.userId).toBe('user-1');
+      // Another target records nobody, whatever the request carried.
+      const other = await send({ destination: '+8613900000000', userId: 'user-1', usage: 'sudo' });
+      const t2 = await verifyCode(deps, other.verificationId, lastCode());
+      expect((await consumeVerificationToken(deps, t2.verificationToken, { tenantId: 't1', usage: 'sudo' }))?.userId).toBe('');
+    });
+
     it('makes a suppressed send wait about as long as real sends take, so its answer time hides nothing', async () => {
       // A real send that takes 300 ms by the domain's clock.
       const slow = {
@@ -255,6 +273,7 @@ describe('verification codes', () => {
         channel: 'sms',
         destination: PHONE,
         userType: 'P',
+        userId: '',
       });
       expect(await consumeVerificationToken(deps, t.verificationToken, { tenantId: 't1', usage: 'sign_in' })).toBeNull();
     });
@@ -348,6 +367,7 @@ describe('verification codes', () => {
         channel: 'email',
         destination: 'u1@example.com',
         userType: 'P',
+        userId: '',
       });
     });
 

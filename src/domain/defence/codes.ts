@@ -75,14 +75,22 @@ export interface SendCodeRequest {
   channel: Channel;
   /** Already normalised: E.164 or a lower-cased e-mail address. */
   destination: string;
-  /** 'USER': only to an existing user (`not_found` otherwise). */
-  target: 'ANY' | 'USER';
+  /**
+   * 'USER': only to an existing user (`not_found` otherwise). 'NOT_USER': only when no account
+   * holds the destination (`already_exists` otherwise). 'CUR_USER': the signed-in user's own
+   * contact (the endpoint resolved it; `userId` is recorded in the code and its token).
+   */
+  target: CodeTarget;
+  /** CUR_USER: the signed-in user the code is for. */
+  userId?: string;
   usage: CodeUsage;
   captchaToken?: string;
   locale: Locale;
   ip: string;
   clientId: string;
 }
+
+export type CodeTarget = 'ANY' | 'USER' | 'NOT_USER' | 'CUR_USER';
 
 export interface SentCode {
   verificationId: string;
@@ -98,9 +106,12 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
   if (!user && req.target === 'USER' && !hide) {
     throw new SignetError('not_found', 'destination_unknown', { message: req.channel === 'sms' ? 'not_found.phone' : 'not_found.email' });
   }
-  // Hidden unknown user: everything happens as for a real one (limits, a stored code that counts
-  // attempts) except the message, so neither the answer nor later calls tell the difference.
-  const suppress = !user && req.target === 'USER';
+  if (user && req.target === 'NOT_USER' && !hide)
+    throw new SignetError('already_exists', 'destination_taken', { message: 'already_exists.contact_taken' });
+  // Hidden unknown user (USER) or hidden holder (NOT_USER): everything happens as for a code that
+  // is sent (limits, a stored code that counts attempts) except the message, and the stored code
+  // can never verify, so neither the answer nor later calls tell the difference.
+  const suppress = (!user && req.target === 'USER') || (user !== null && req.target === 'NOT_USER');
   const destination = destinationTag(deps, req.channel, req.destination);
   const slot = randomToken(12);
   await reserveSend(deps, req, destination, slot);
@@ -114,7 +125,7 @@ export async function sendCode(deps: Deps, req: SendCodeRequest): Promise<SentCo
     channel: req.channel,
     destination: req.destination,
     usage: req.usage,
-    userId: '',
+    userId: req.target === 'CUR_USER' ? (req.userId ?? '') : '',
   };
   await deps.stores.codes.saveCode(id, stored, ttl);
   const pacing = pacingOf(deps.sender);
@@ -240,13 +251,15 @@ export async function checkCode(
   expect: { tenantId: string; destination: string },
 ): Promise<VerifiedDestination & { usage: string }> {
   const r = await check(deps, verificationId, code, expect);
-  return { channel: r.channel, destination: r.destination, userType: r.userType, usage: r.usage };
+  return { channel: r.channel, destination: r.destination, userType: r.userType, usage: r.usage, userId: r.userId };
 }
 
 export interface VerifiedDestination {
   channel: Channel;
   destination: string;
   userType: UserType;
+  /** The signed-in user a CUR_USER code was sent for; '' for any other code. */
+  userId: string;
 }
 
 /**
@@ -264,5 +277,5 @@ export async function consumeVerificationToken(
   if (r.tenantId !== expect.tenantId) return null;
   // Codes stored before usages were canonical carry '' and served sign-in only.
   if ((r.usage || 'sign_in') !== expect.usage) return null;
-  return { channel: r.channel, destination: r.destination, userType: r.userType };
+  return { channel: r.channel, destination: r.destination, userType: r.userType, userId: r.userId ?? '' };
 }

@@ -3,13 +3,15 @@
 // the rules themselves are in captcha.ts and codes.ts.
 import type { Deps } from '../deps.js';
 import type { ClientCall, GetCaptchaCommand, SendVerificationCommand } from '../commands.js';
-import { invalidArgument } from '../errors.js';
+import { SignetError, invalidArgument } from '../errors.js';
 import { authenticateClient, type ClientContext } from '../accounts/clients.js';
 import { EMAIL, normalizeEmail, normalizePhone } from '../accounts/identity.js';
 import { authenticateBearer } from '../sessions/bearer.js';
 import { readUserType } from '../signin/rules.js';
 import { createCaptcha, verifyCaptcha, type CaptchaData, type CaptchaToken } from './captcha.js';
-import { readCodeUsage, sendCode, verifyCode, type SentCode, type VerificationToken } from './codes.js';
+import { readCodeUsage, sendCode, verifyCode, type CodeTarget, type SentCode, type VerificationToken } from './codes.js';
+import { currentUser } from '../sessions/bearer.js';
+import type { User } from '../model.js';
 
 const MAX_STATE = 256;
 
@@ -27,17 +29,27 @@ export async function answerCaptcha(deps: Deps, cmd: { ip: string; token: string
 }
 
 export async function sendVerification(deps: Deps, cmd: SendVerificationCommand): Promise<SentCode> {
-  const { channel, destination } = readDestination(cmd.phoneNumber, cmd.email);
   const target = readTarget(cmd.target);
-  const userType = readUserType(cmd.userType);
+  const given = target === 'CUR_USER' && !cmd.phoneNumber.trim() && !cmd.email.trim() ? null : readDestination(cmd.phoneNumber, cmd.email);
+  let userType = readUserType(cmd.userType);
   const usage = readCodeUsage(cmd.usage);
   const cc = await identifyClient(deps, cmd);
+  let to = given;
+  let userId: string | undefined;
+  if (target === 'CUR_USER') {
+    const me = await currentUserOf(deps, cmd.accessToken, cc.tenant.id);
+    to = ownDestination(me, given);
+    userType = me.userType;
+    userId = me.id;
+  }
+  const { channel, destination } = to!;
   return sendCode(deps, {
     tenant: cc.tenant,
     userType,
     channel,
     destination,
     target,
+    userId,
     usage,
     captchaToken: cmd.captchaToken || undefined,
     locale: cmd.locale,
@@ -73,14 +85,39 @@ function required(value: string, field: string, max = 128): string {
   return value;
 }
 
-function readTarget(v: string): 'ANY' | 'USER' {
-  const t = v.trim().toUpperCase();
-  if (t === '' || t === 'ANY') return 'ANY';
-  if (t === 'USER') return 'USER';
-  throw invalidArgument('target', 'must be ANY or USER');
+const TARGETS: readonly CodeTarget[] = ['ANY', 'USER', 'NOT_USER', 'CUR_USER'];
+
+function readTarget(v: string): CodeTarget {
+  const t = v.trim().toUpperCase() || 'ANY';
+  if (!TARGETS.includes(t as CodeTarget)) throw invalidArgument('target', 'must be ANY, USER, NOT_USER or CUR_USER');
+  return t as CodeTarget;
 }
 
-function readDestination(phoneNumber: string, emailAddress: string): { channel: 'sms' | 'email'; destination: string } {
+/** The signed-in user of a CUR_USER send: the access token is required, and of this tenant. */
+async function currentUserOf(deps: Deps, accessToken: string, tenantId: string): Promise<User> {
+  const me = await currentUser(deps, accessToken);
+  if (me.tenantId !== tenantId) throw new SignetError('permission_denied', 'tenant_mismatch');
+  return me;
+}
+
+type Destination = { channel: 'sms' | 'email'; destination: string };
+
+/**
+ * Where a CUR_USER code goes: the user's phone (else e-mail) when the request names none; a
+ * destination named must be the user's own, so the code proves that contact, not any.
+ */
+function ownDestination(me: User, given: Destination | null): Destination {
+  if (!given) {
+    if (me.phoneNumber) return { channel: 'sms', destination: me.phoneNumber };
+    if (me.email) return { channel: 'email', destination: me.email };
+    throw new SignetError('invalid_status', 'user_without_contact');
+  }
+  const own = given.channel === 'sms' ? me.phoneNumber : me.email;
+  if (own !== given.destination) throw new SignetError('permission_denied', 'destination_not_own');
+  return given;
+}
+
+export function readDestination(phoneNumber: string, emailAddress: string): { channel: 'sms' | 'email'; destination: string } {
   const phone = phoneNumber.trim();
   const email = emailAddress.trim();
   if (phone && email) throw invalidArgument('phone_number', 'give only one of phone_number or email');

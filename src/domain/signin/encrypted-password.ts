@@ -318,3 +318,32 @@ function standIn(deps: Deps, plaintext: Buffer): EncryptedSignIn {
     undecodable: true,
   };
 }
+
+/**
+ * One password as CloudBase's encryptLong sends it on its own (user/basic/edit, v2
+ * password/update): base64 of RSA blocks of the password text, under the key named by
+ * `thumbprint` (every usable key without one). Like the other shapes, nothing that needs the
+ * private key to judge fails: a tampered ciphertext decrypts to a synthetic text, which then
+ * fails as a wrong password (or, as a new password, is one nobody knows). `field` names the
+ * request field in the refusals anyone could make without the key.
+ */
+export async function decryptPasswordText(
+  deps: Deps,
+  client: Client,
+  ciphertext: string,
+  thumbprint: string,
+  field: string,
+): Promise<string> {
+  const ct = decodeBase64(ciphertext);
+  if (!ct) throw invalidArgument(field, 'must be base64 of RSA ciphertext blocks');
+  const keys = await deps.transportKeys.decryptionKeys(thumbprint || undefined);
+  if (keys.length === 0) throw invalidArgument('public_key_thumbprint', 'unknown or expired transport key: fetch the public key again');
+  for (const [k, group] of bySize(keys)) {
+    const splits = candidateSplits(ct, k, MAX_BLOCKS);
+    if (!splits) continue;
+    await checkReplay(deps, client, splits, field);
+    const text = decodeText(decryptFirstValid(alternatives(group, splits)));
+    return text === '' ? NO_PASSWORD : text;
+  }
+  throw invalidArgument(field, 'not a whole number of blocks of the transport key');
+}

@@ -183,7 +183,14 @@ export class KvCodeStore implements CodeStore {
   }
 
   async saveToken(tokenHash: string, v: VerifiedCode, ttlSeconds: number): Promise<void> {
-    const carried: Omit<CodeRecord, 'h'> = { t: v.tenantId, u: v.userType, c: v.channel, d: v.destination, g: v.usage };
+    const carried: Omit<CodeRecord, 'h'> = {
+      t: v.tenantId,
+      u: v.userType,
+      c: v.channel,
+      d: v.destination,
+      g: v.usage,
+      ...(v.userId ? { i: v.userId } : {}),
+    };
     await this.kv.set(tokenKey(tokenHash), JSON.stringify(carried), ttlSeconds);
   }
 

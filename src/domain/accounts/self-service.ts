@@ -1,0 +1,280 @@
+// What a signed-in user does with their own account: set or change the password, bind a contact,
+// edit the profile, look other users of the tenant up, delete the account. Each call is a short
+// pipeline: the caller (access token, rate limits), the proof it needs (sudo token, old
+// password, code), the change, the sessions it ends, the audit.
+import { SignetError, invalidArgument } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { User } from '../model.js';
+import type { UserPatch } from '../ports.js';
+import { normalizeEmail, normalizePhone, normalizeUsername } from './identity.js';
+import { enforcePasswordPolicy } from './password-policy.js';
+import { consumeVerificationToken } from '../defence/codes.js';
+import { readDestination } from '../defence/endpoints.js';
+import { decryptPasswordText } from '../signin/encrypted-password.js';
+import { markRevoked } from '../sessions/revocation.js';
+import { spendSudoToken } from './sudo.js';
+import { clearLocks, comparePassword, setNewPassword, signedInCaller, userIdKey, type Caller } from './reauth.js';
+
+/** What every call of a signed-in user carries. */
+export interface SelfCall {
+  accessToken: string;
+  ip: string;
+}
+
+// ---- password
+
+export interface SetPasswordCommand extends SelfCall {
+  sudoToken: string;
+  newPassword: string;
+}
+
+/**
+ * A new password with a sudo token. Every other session of the user ends; the caller's own
+ * survives (it just proved itself with the sudo token, and the SDK's updatePasswordByOld expects
+ * to stay signed in).
+ */
+export async function setPassword(deps: Deps, cmd: SetPasswordCommand): Promise<void> {
+  const c = await signedInCaller(deps, cmd.accessToken, cmd.ip);
+  if (!cmd.newPassword) throw invalidArgument('new_password', 'new_password is required');
+  // A weak password does not spend the sudo token.
+  enforcePasswordPolicy(c.tenant.policy, cmd.newPassword, ownerOf(c.user), 'new_password');
+  await spendSudoToken(deps, cmd.sudoToken, c.claims);
+  await setNewPassword(deps, passwordChange(c, cmd.newPassword, cmd.ip, 'sudo'));
+}
+
+const ownerOf = (u: User) => ({ username: u.username, email: u.email });
+
+const passwordChange = (c: Caller, newPassword: string, ip: string, how: string) => ({
+  tenant: c.tenant,
+  user: c.user,
+  newPassword,
+  field: 'new_password',
+  keepSessionId: c.claims.sid,
+  event: 'password_changed' as const,
+  ip,
+  clientId: c.client.id,
+  how,
+});
+
+// ---- profile
+
+export interface ProfileInput {
+  name?: string;
+  picture?: string;
+  gender?: string;
+  locale?: string;
+}
+
+const GENDERS = ['MALE', 'FEMALE', 'UNKNOWN'];
+const LOCALE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$/;
+const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+const MAX_NAME = 64;
+const MAX_PICTURE = 1024;
+
+/** The profile fields given, checked; '' clears a field. */
+export function readProfile(p: ProfileInput, fields = { name: 'name', picture: 'picture' }): UserPatch {
+  const patch: UserPatch = {};
+  if (p.name !== undefined) {
+    const name = p.name.trim();
+    if ([...name].length > MAX_NAME) throw invalidArgument(fields.name, `at most ${MAX_NAME} characters`);
+    patch.name = name || null;
+  }
+  if (p.picture !== undefined) {
+    const pic = p.picture.trim();
+    if (pic.length > MAX_PICTURE) throw invalidArgument(fields.picture, `at most ${MAX_PICTURE} characters`);
+    if (pic && !isWebUrl(pic)) throw invalidArgument(fields.picture, 'must be an http(s) URL');
+    patch.picture = pic || null;
+  }
+  if (p.gender !== undefined) {
+    const g = p.gender.trim().toUpperCase();
+    if (g && !GENDERS.includes(g)) throw invalidArgument('gender', 'must be MALE, FEMALE or UNKNOWN');
+    patch.gender = g || null;
+  }
+  if (p.locale !== undefined) {
+    const l = p.locale.trim();
+    if (l && !LOCALE.test(l)) throw invalidArgument('locale', 'must be a language tag such as zh-CN or en');
+    patch.locale = l || null;
+  }
+  return patch;
+}
+
+function isWebUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+export interface UpdateProfileCommand extends SelfCall, ProfileInput {}
+
+export async function updateProfile(deps: Deps, cmd: UpdateProfileCommand): Promise<User> {
+  const c = await signedInCaller(deps, cmd.accessToken, cmd.ip);
+  const patch = readProfile(cmd);
+  return applyProfile(deps, c, patch, cmd.ip);
+}
+
+async function applyProfile(deps: Deps, c: Caller, patch: UserPatch, ip: string): Promise<User> {
+  if (Object.keys(patch).length === 0) return c.user;
+  const user = await deps.storage.users.update(c.user.id, patch);
+  if (!user) throw new SignetError('unauthenticated', 'user_unknown');
+  deps.audit.record({
+    event: 'profile_updated',
+    tenantId: user.tenantId,
+    userId: user.id,
+    clientId: c.client.id,
+    ip,
+    reason: Object.keys(patch).join(','),
+  });
+  return user;
+}
+
+export interface EditBasicInfoCommand extends SelfCall {
+  userId: string;
+  nickname: string;
+  username: string;
+  avatarUrl: string;
+  gender: string;
+  password: string;
+  newPassword: string;
+  email: string;
+  phone: string;
+  encryptPassword: string;
+  encryptNewPassword: string;
+  thumbprint: string;
+}
+
+/**
+ * CloudBase's user/basic/edit: profile fields, and a password change with the old password
+ * (plain, or RSA ciphertexts under the transport key). Contacts are changed with EditContact only
+ * (a code must prove the new one).
+ */
+export async function editBasicInfo(deps: Deps, cmd: EditBasicInfoCommand): Promise<void> {
+  const c = await signedInCaller(deps, cmd.accessToken, cmd.ip);
+  if (cmd.userId && cmd.userId !== c.user.id) throw new SignetError('permission_denied', 'user_id_not_caller');
+  if (cmd.email || cmd.phone)
+    throw invalidArgument(cmd.email ? 'email' : 'phone', 'contacts change with PATCH /auth/v1/user/contact (a code proves the new one)');
+  const patch = readProfile(
+    { name: cmd.nickname || undefined, picture: cmd.avatarUrl || undefined, gender: cmd.gender || undefined },
+    { name: 'nickname', picture: 'avatar_url' },
+  );
+  if (cmd.username) patch.username = readUsername(cmd.username);
+  const newPassword =
+    cmd.newPassword || (cmd.encryptNewPassword && (await decrypt(deps, c, cmd.encryptNewPassword, cmd.thumbprint, 'encrypt_new_password')));
+  if (newPassword) {
+    const old = cmd.password || (cmd.encryptPassword && (await decrypt(deps, c, cmd.encryptPassword, cmd.thumbprint, 'encrypt_password')));
+    if (!old) throw invalidArgument('password', 'the old password is required to set a new one');
+    enforcePasswordPolicy(c.tenant.policy, newPassword, ownerOf(c.user), 'new_password');
+    await comparePassword(deps, c.tenant, c.user, userIdKey(c.user), old, cmd.ip);
+    await setNewPassword(deps, passwordChange(c, newPassword, cmd.ip, 'old_password'));
+  }
+  await applyProfile(deps, c, patch, cmd.ip);
+}
+
+const decrypt = (deps: Deps, c: Caller, text: string, thumbprint: string, field: string) =>
+  decryptPasswordText(deps, c.client, text, thumbprint, field);
+
+function readUsername(v: string): string {
+  if (!USERNAME.test(v.trim())) throw invalidArgument('username', 'at most 64 letters, digits or ._@+-');
+  return normalizeUsername(v);
+}
+
+// ---- contact
+
+export interface EditContactCommand extends SelfCall {
+  phoneNumber: string;
+  email: string;
+  sudoToken: string;
+  verificationToken: string;
+  conflictResolution: string;
+}
+
+/**
+ * Binds or changes the phone or e-mail: a sudo token proves the caller, a code (usage
+ * CHANGE_CONTACT) the new address. An address another account holds is refused (CloudBase's
+ * transfers are not supported). Binding a contact upgrades an anonymous user to a real one.
+ */
+export async function editContact(deps: Deps, cmd: EditContactCommand): Promise<User> {
+  const c = await signedInCaller(deps, cmd.accessToken, cmd.ip);
+  const resolution = cmd.conflictResolution.trim().toUpperCase();
+  if (resolution !== '' && resolution !== 'DEFAULT') throw invalidArgument('conflict_resolution', 'not supported: only DEFAULT');
+  const to = readDestination(cmd.phoneNumber, cmd.email);
+  if (!cmd.verificationToken) throw invalidArgument('verification_token', 'verification_token is required');
+  await spendSudoToken(deps, cmd.sudoToken, c.claims);
+  const proof = await consumeVerificationToken(deps, cmd.verificationToken, { tenantId: c.tenant.id, usage: 'change_contact' });
+  if (!proof || proof.channel !== to.channel || proof.destination !== to.destination || proof.userType !== c.user.userType)
+    throw new SignetError('invalid_grant', 'verification_token_unknown');
+  const field = to.channel === 'sms' ? 'phone' : 'email';
+  const holder = await deps.storage.users.findByLogin(c.tenant.id, c.user.userType, field, to.destination);
+  if (holder && holder.id !== c.user.id)
+    throw new SignetError('already_exists', 'contact_taken', { message: 'already_exists.contact_taken' });
+  const patch: UserPatch =
+    field === 'phone' ? { phoneNumber: to.destination, phoneVerified: true } : { email: to.destination, emailVerified: true };
+  const upgrade = c.user.anonymous;
+  if (upgrade) Object.assign(patch, { anonymous: false, expiresAt: null });
+  const user = await deps.storage.users.update(c.user.id, patch);
+  if (!user) throw new SignetError('unauthenticated', 'user_unknown');
+  const audit = { tenantId: user.tenantId, userId: user.id, clientId: c.client.id, ip: cmd.ip };
+  if (upgrade) deps.audit.record({ ...audit, event: 'anonymous_upgraded', reason: field });
+  deps.audit.record({ ...audit, event: 'contact_changed', reason: field });
+  return user;
+}
+
+// ---- query
+
+export interface QueryUsersCommand extends SelfCall {
+  ids: string[];
+  username: string;
+  email: string;
+  phoneNumber: string;
+}
+
+export const MAX_QUERY_IDS = 20;
+
+/**
+ * Users of the caller's own tenant and user type, by id and / or identifier; an unknown one is
+ * simply absent. Where the tenant hides which accounts exist, an e-mail or phone finds only the
+ * caller (so the lookup is no oracle for addresses).
+ */
+export async function queryUsers(deps: Deps, cmd: QueryUsersCommand): Promise<{ caller: User; users: User[] }> {
+  const c = await signedInCaller(deps, cmd.accessToken, cmd.ip);
+  // Repeated, or comma-joined in one value (what the CloudBase SDK's query string makes of an array).
+  const ids = [...new Set(cmd.ids.flatMap((v) => v.split(',')).map((v) => v.trim()))].filter(Boolean);
+  if (ids.length > MAX_QUERY_IDS) throw invalidArgument('id', `at most ${MAX_QUERY_IDS} ids`);
+  const found = new Map<string, User>();
+  const add = (u: User | null) => {
+    if (u && u.tenantId === c.tenant.id && u.userType === c.user.userType) found.set(u.id, u);
+  };
+  for (const id of ids) add(await deps.storage.users.get(id));
+  const find = (field: 'username' | 'email' | 'phone', value: string) =>
+    deps.storage.users.findByLogin(c.tenant.id, c.user.userType, field, value);
+  if (cmd.username.trim()) add(await find('username', normalizeUsername(cmd.username)));
+  const hidden = c.tenant.policy.hideUnknownUsers === true;
+  const byAddress = (u: User | null) => add(hidden && u?.id !== c.user.id ? null : u);
+  if (cmd.email.trim()) byAddress(await find('email', normalizeEmail(cmd.email)));
+  if (cmd.phoneNumber.trim()) byAddress(await find('phone', normalizePhone(cmd.phoneNumber)));
+  return { caller: c.user, users: [...found.values()] };
+}
+
+// ---- deletion
+
+export interface DeleteMeCommand extends SelfCall {
+  sudoToken: string;
+}
+
+/**
+ * Deletes the caller's account with a sudo token: its sessions end first (and their access
+ * tokens at once), then the user (the sessions cascade); the identifiers are free again. The
+ * audit trail keeps the user's events. Returns the account as it was.
+ */
+export async function deleteMe(deps: Deps, cmd: DeleteMeCommand): Promise<User> {
+  const c = await signedInCaller(deps, cmd.accessToken, cmd.ip);
+  await spendSudoToken(deps, cmd.sudoToken, c.claims);
+  await markRevoked(deps, await deps.storage.sessions.revokeAllForUser(c.user.id, 'account_deleted'));
+  await deps.storage.users.delete(c.user.id);
+  // A new account taking these identifiers must not inherit a lock or a failure count.
+  await clearLocks(deps, c.user);
+  deps.audit.record({ event: 'account_deleted', tenantId: c.user.tenantId, userId: c.user.id, clientId: c.client.id, ip: cmd.ip });
+  return c.user;
+}
