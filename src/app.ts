@@ -36,6 +36,7 @@ import { AdminServiceDefinition, AdminServiceService } from './gen/signet/auth/v
 import { AccountServiceDefinition, AccountServiceService } from './gen/signet/auth/v1/account_service.js';
 import { accountHandlers } from './transport/account-handlers.js';
 import type { ServiceHandlers } from './transport/context.js';
+import { purgeExpiredAnonymous } from './domain/accounts/sign-up.js';
 
 /** Metadata (headers) a gRPC call may carry: ample for a bearer token and the x-* headers. */
 const GRPC_MAX_METADATA_BYTES = 16 * 1024;
@@ -141,6 +142,14 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
 
   const retention = setInterval(() => void deps.audit.purge(config.auditRetentionDays), 3600_000).unref();
   void deps.audit.purge(config.auditRetentionDays);
+  // Anonymous users never upgraded by sign-up are deleted once expired (with their sessions).
+  const purgeAnonymous = () =>
+    purgeExpiredAnonymous(deps).then(
+      (n) => n > 0 && log.info({ purged: n }, 'expired anonymous users purged'),
+      (err: unknown) => log.warn({ err }, 'anonymous purge failed'),
+    );
+  const anonymousPurge = setInterval(() => void purgeAnonymous(), 3600_000).unref();
+  void purgeAnonymous();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -154,6 +163,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
       http.closeAllConnections();
       adminHttp.closeAllConnections();
       clearInterval(retention);
+      clearInterval(anonymousPurge);
       await deps.audit.flush();
       await kv.close();
       await db.close();

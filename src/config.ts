@@ -190,6 +190,13 @@ export const SETTINGS = {
     default: 300,
     doc: 'life of a sudo token (re-authentication before a password or contact change, or deletion)',
   }),
+  // Never upgraded by sign-up, an anonymous user is purged this long after it was created.
+  anonymousTtlSeconds: setting({
+    env: 'SIGNET_ANONYMOUS_TTL_SECONDS',
+    schema: int(3600, 31536000),
+    default: 2592000,
+    doc: 'lifetime of an anonymous user not upgraded by sign-up (s; 3600–31536000)',
+  }),
   trustedProxies: setting({
     env: 'SIGNET_TRUSTED_PROXIES',
     schema: list,

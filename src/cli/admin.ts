@@ -11,6 +11,7 @@ import type {
   CreateUserRequest,
   DisableClientRequest,
   DisableTenantRequest,
+  UpdateTenantRequest,
   DisableUserRequest,
   ListAuditEventsRequest,
   ListAuditEventsResponse,
@@ -47,6 +48,7 @@ export interface AdminApi {
   createTenant(req: CreateTenantRequest): Promise<Tenant>;
   listTenants(req: ListTenantsRequest): Promise<ListTenantsResponse>;
   disableTenant(req: DisableTenantRequest): Promise<Tenant>;
+  updateTenant(req: UpdateTenantRequest): Promise<Tenant>;
   createClient(req: CreateClientRequest): Promise<CreateClientResponse>;
   listClients(req: ListClientsRequest): Promise<ListClientsResponse>;
   disableClient(req: DisableClientRequest): Promise<Client>;
@@ -78,6 +80,7 @@ const METHODS = [
   'createTenant',
   'listTenants',
   'disableTenant',
+  'updateTenant',
   'createClient',
   'listClients',
   'disableClient',

@@ -49,6 +49,7 @@ export const userCommands: CommandSpec[] = [
       status: 'active, pending or blocked (default: the server default)',
       groups: 'groups, comma-separated',
       name: 'display name',
+      'bypass-policy': "set the password even when it breaks the tenant's password policy (audited)",
     },
     required: ['username'],
     notes: [PASSWORD_NOTE],
@@ -70,7 +71,7 @@ export const userCommands: CommandSpec[] = [
         groups: list(values, 'groups'),
         email_verified: false,
         phone_number_verified: false,
-        bypass_password_policy: false,
+        bypass_password_policy: values['bypass-policy'] === true,
       });
       ctx.out.show(user, () => userRecord(user));
     },
@@ -107,12 +108,13 @@ export const userCommands: CommandSpec[] = [
     options: {
       password: 'the new password',
       'password-stdin': 'read the new password from standard input',
+      'bypass-policy': "set the password even when it breaks the tenant's password policy (audited)",
     },
     notes: [PASSWORD_NOTE],
     async run(ctx, { args: [id], values }) {
       const password = await readPassword(ctx, values, 'users set-password', true);
       if (password === undefined) throw new UsageError('a password is required', 'users set-password');
-      const user = await ctx.admin().updateUser({ user_id: id, password, bypass_password_policy: false });
+      const user = await ctx.admin().updateUser({ user_id: id, password, bypass_password_policy: values['bypass-policy'] === true });
       ctx.out.show(user, () => `password set for user ${user.user_id || id}`);
     },
   },

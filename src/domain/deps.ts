@@ -19,6 +19,7 @@ export const DOMAIN_SETTINGS = [
   'accessTokenTtl',
   'refreshTokenTtl',
   'maxSessions',
+  'anonymousTtlSeconds',
   'defence',
   'codes',
 ] as const satisfies readonly (keyof Config)[];

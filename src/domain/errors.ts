@@ -32,6 +32,8 @@ export const MESSAGE_VARIANTS = [
   'weak_password.common',
   'permission_denied.sudo_required',
   'already_exists.contact_taken',
+  'permission_denied.sign_up_closed',
+  'permission_denied.existence_hidden',
 ] as const;
 export type MessageVariant = (typeof MESSAGE_VARIANTS)[number];
 

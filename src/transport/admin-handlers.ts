@@ -23,6 +23,14 @@ const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
   allow_multiple_login_web: p.allowMultipleLoginWeb,
   allow_multiple_login_app: p.allowMultipleLoginApp,
   open_login_ways: p.openLoginWays ? { ways: p.openLoginWays.map(loginWayOut) } : undefined,
+  sign_up_enabled: p.signUpEnabled,
+  sign_up_methods: p.signUpMethods ? { values: p.signUpMethods } : undefined,
+  anonymous_sign_in: p.anonymousSignIn,
+  password_min_length: p.passwordMinLength,
+  password_max_length: p.passwordMaxLength,
+  password_required_classes: p.passwordRequiredClasses ? { values: p.passwordRequiredClasses } : undefined,
+  password_reject_identifiers: p.passwordRejectIdentifiers,
+  password_reject_common: p.passwordRejectCommon,
 });
 
 const loginWayIn = (w: OpenLoginWayPb): OpenLoginWay => ({
@@ -48,6 +56,15 @@ function policyIn(p: pb.TenantPolicy | undefined): TenantPolicy {
     allowMultipleLoginApp: p.allow_multiple_login_app,
     // A message field: absent leaves the ways alone, present (even empty) replaces them.
     openLoginWays: p.open_login_ways ? p.open_login_ways.ways.map(loginWayIn) : undefined,
+    signUpEnabled: p.sign_up_enabled,
+    // Lists are messages too: absent leaves them alone, present replaces them (checkPolicy checks the values).
+    signUpMethods: p.sign_up_methods?.values as TenantPolicy['signUpMethods'],
+    anonymousSignIn: p.anonymous_sign_in,
+    passwordMinLength: p.password_min_length,
+    passwordMaxLength: p.password_max_length,
+    passwordRequiredClasses: p.password_required_classes?.values as TenantPolicy['passwordRequiredClasses'],
+    passwordRejectIdentifiers: p.password_reject_identifiers,
+    passwordRejectCommon: p.password_reject_common,
   };
   for (const k of Object.keys(out) as (keyof TenantPolicy)[]) if (out[k] === undefined) delete out[k];
   return out;
@@ -202,6 +219,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
           expiresAt: r.expires_at ?? null,
           emailVerified: r.email_verified,
           phoneVerified: r.phone_number_verified,
+          bypassPasswordPolicy: r.bypass_password_policy,
         }),
       ),
     GetUser: async (r: pb.GetUserRequest) => userOut(await admin.getUser(deps, r.user_id)),
@@ -219,6 +237,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
           email: r.email,
           phoneNumber: r.phone_number,
           expiresAt: r.expires_at,
+          bypassPasswordPolicy: r.bypass_password_policy,
         }),
       ),
     DisableUser: async (r: pb.DisableUserRequest) => userOut(await admin.updateUser(deps, r.user_id, { status: 'blocked' })),

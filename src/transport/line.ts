@@ -77,6 +77,9 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
   authorize_url: 2048,
   app_image: 2048,
   token: 8192,
+  // Sign-up: an anonymous user's access token, a third party's token (ignored).
+  anonymous_token: 8192,
+  provider_token: 2048,
   params: 16384,
 };
 /** Any other text field. */

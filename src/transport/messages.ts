@@ -243,6 +243,16 @@ const CATALOGUE = {
     en: 'The password must not contain the username or e-mail address.',
   },
   'weak_password.common': { reason: 'weak_password', zh: '密码过于常见，请换一个', en: 'The password is too common; choose another.' },
+  'permission_denied.sign_up_closed': {
+    reason: 'permission_denied',
+    zh: '当前不开放注册',
+    en: 'Sign-up is not open here.',
+  },
+  'permission_denied.existence_hidden': {
+    reason: 'permission_denied',
+    zh: '无法查询该账号是否存在',
+    en: 'Whether an account exists is not disclosed here.',
+  },
   'ok.code_sent': { reason: 'ok', hzeroKey: 'captcha.send.phone', zh: '验证码已发送', en: 'The code has been sent.' },
 } as const satisfies Record<MessageId, CatalogueEntry>;
 

@@ -62,6 +62,7 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock:
       accessTokenTtl: 600,
       refreshTokenTtl: 86400,
       maxSessions: 2,
+      anonymousTtlSeconds: 2592000,
       defence: {
         ipPerMinute: 0,
         clientPerMinute: 0,

@@ -109,6 +109,12 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
       user_type: 'P',
       tenant_id: 'acme',
       status: 'active',
+      picture: '',
+      gender: '',
+      locale: '',
+      updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+      is_anonymous: false,
+      has_password: true,
     });
     const grpcMe = await call<object, any>(s.grpc, 'getUserInfo', {}, { authorization: `Bearer ${t.access_token}` });
     expect(grpcMe.sub).toBe(fx.userId);

@@ -518,13 +518,13 @@ describe('sudo token expiry (embedded, FakeClock)', () => {
   });
 
   it('a sudo token past its TTL is refused', async () => {
-    await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'bob', password: 'bob password 1' });
-    const t = await post(s.http, '/auth/v1/signin', { client_id: 'web', username: 'bob', password: 'bob password 1' });
+    await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'bob', password: 'sunlit harbor 41' });
+    const t = await post(s.http, '/auth/v1/signin', { client_id: 'web', username: 'bob', password: 'sunlit harbor 41' });
     const token = t.body.access_token as string;
-    const st = await rest(s, 'POST', '/auth/v1/user/sudo', { password: 'bob password 1' }, token);
+    const st = await rest(s, 'POST', '/auth/v1/user/sudo', { password: 'sunlit harbor 41' }, token);
     expect(st.body.expires_in).toBe(60);
     clock.advance(61_000);
-    const r = await rest(s, 'PATCH', '/auth/v1/user/password', { sudo_token: st.body.sudo_token, new_password: 'bob password 2' }, token);
+    const r = await rest(s, 'PATCH', '/auth/v1/user/password', { sudo_token: st.body.sudo_token, new_password: 'sunlit harbor 42' }, token);
     expect(r.status).toBe(403);
     expect(r.body.error).toBe('permission_denied');
   });

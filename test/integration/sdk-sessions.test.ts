@@ -92,12 +92,12 @@ describe('@cloudbase/oauth: v2 session, devices and behaviour log against Signet
   });
 
   it('revokeDevice ends the sessions on that device only; revokeAllDevices ends an older session at once', async () => {
-    const u = await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'carol', password: 'carol-password-1' });
+    const u = await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'carol', password: 'quiet-meadow-71' });
     expect(u.status).toBe(200);
     const tabA = browser();
     const tabB = browser();
-    const a = await tabA.sdk.authApi.signIn({ username: 'carol', password: 'carol-password-1' });
-    const b = await tabB.sdk.authApi.signIn({ username: 'carol', password: 'carol-password-1' });
+    const a = await tabA.sdk.authApi.signIn({ username: 'carol', password: 'quiet-meadow-71' });
+    const b = await tabB.sdk.authApi.signIn({ username: 'carol', password: 'quiet-meadow-71' });
     const deviceA = tabA.storage.map.get('device_id')!;
     expect(deviceA).toMatch(/^[0-9a-f]{32}$/);
     expect(tabB.storage.map.get('device_id')).not.toBe(deviceA);
@@ -111,7 +111,7 @@ describe('@cloudbase/oauth: v2 session, devices and behaviour log against Signet
 
     // A third tab, then revokeAllDevices from it: the older session (B) is refused at once.
     const tabC = browser();
-    const cc = await tabC.sdk.authApi.signIn({ username: 'carol', password: 'carol-password-1' });
+    const cc = await tabC.sdk.authApi.signIn({ username: 'carol', password: 'quiet-meadow-71' });
     const m2 = proxy.mark();
     await tabC.sdk.authApi.revokeAllDevices();
     expect(proxy.since(m2).map((e) => `${line(e)} ${e.status}`)).toEqual(['DELETE /auth/v1/user/revoke/all 200']);
@@ -122,13 +122,13 @@ describe('@cloudbase/oauth: v2 session, devices and behaviour log against Signet
   });
 
   it('getUserBehaviorLog LOGIN lists the sign-ins, MODIFY the rest', async () => {
-    const u = await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'dave', password: 'dave-password-1' });
+    const u = await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'dave', password: 'amber-canyon-83' });
     expect(u.status).toBe(200);
     const other = browser();
-    await other.sdk.authApi.signIn({ username: 'dave', password: 'dave-password-1' });
+    await other.sdk.authApi.signIn({ username: 'dave', password: 'amber-canyon-83' });
     await other.sdk.authApi.revokeAllDevices();
     const { sdk } = browser();
-    await sdk.authApi.signIn({ username: 'dave', password: 'dave-password-1' });
+    await sdk.authApi.signIn({ username: 'dave', password: 'amber-canyon-83' });
 
     const mark = proxy.mark();
     const logins: any = await sdk.authApi.getUserBehaviorLog({ type: 'LOGIN', limit: 10 });

@@ -410,6 +410,37 @@ function contract(backend: ContractBackend) {
         await s.users.upgradePasswordHash('missing', 'a', 'b');
       });
 
+      it('deletes a user with its sessions and refresh tokens; false when there was none', async () => {
+        const u = await s.users.create(newUser({ username: nextId('del') }));
+        const { id, hash } = await startSession(u.id);
+        expect(await s.users.delete(u.id)).toBe(true);
+        expect(await s.users.get(u.id)).toBeNull();
+        expect(await s.sessions.get(id)).toBeNull();
+        expect(await s.sessions.findRefreshToken(hash)).toBeNull();
+        expect(await s.users.delete(u.id)).toBe(false);
+        // Its identifiers are free again.
+        await s.users.create(newUser({ username: u.username }));
+      });
+
+      it('purges expired anonymous users only, oldest first, at most `limit` at a time', async () => {
+        // Expiries far in the past, so that nothing else in the store is in the window.
+        const at = (y: number) => new Date(Date.UTC(y, 0, 1));
+        const oldest = await s.users.create(newUser({ anonymous: true, expiresAt: at(1971) }));
+        const older = await s.users.create(newUser({ anonymous: true, expiresAt: at(1972) }));
+        const notYet = await s.users.create(newUser({ anonymous: true, expiresAt: at(1975) }));
+        const full = await s.users.create(newUser({ anonymous: false, expiresAt: at(1970) }));
+        const forever = await s.users.create(newUser({ anonymous: true, expiresAt: null }));
+        const { id: sessionId } = await startSession(oldest.id);
+        expect(await s.users.purgeExpiredAnonymous(at(1974), 1)).toBe(1);
+        expect(await s.users.get(oldest.id)).toBeNull();
+        expect(await s.sessions.get(sessionId)).toBeNull();
+        expect(await s.users.get(older.id)).not.toBeNull();
+        expect(await s.users.purgeExpiredAnonymous(at(1974), 10)).toBe(1);
+        expect(await s.users.get(older.id)).toBeNull();
+        expect(await s.users.purgeExpiredAnonymous(at(1974), 10)).toBe(0);
+        for (const kept of [notYet, full, forever]) expect(await s.users.get(kept.id)).not.toBeNull();
+      });
+
       it('lists users of a tenant page by page', async () => {
         const tenant = nextId('tenant');
         await s.tenants.create({ id: tenant, name: 'u', status: 'enabled', policy: {} });

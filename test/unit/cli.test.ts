@@ -295,6 +295,66 @@ describe('requests', () => {
     expect(h.closed()).toBe(4); // one connection per command, always closed
   });
 
+  it('tenants create / update send the sign-up and password policy flags; users --bypass-policy', async () => {
+    const h = harness({
+      createTenant: async (req) => tenant(req.tenant_id, { policy: req.policy }),
+      updateTenant: async (req) => tenant(req.tenant_id, { policy: req.policy }),
+      createUser: async (req) => user('u1', { username: req.username }),
+      updateUser: async (req) => user(req.user_id),
+    });
+    const created = await h.run(
+      'tenants',
+      'create',
+      '--id',
+      'acme',
+      '--sign-up',
+      'on',
+      '--sign-up-methods',
+      'email,phone',
+      '--anonymous-sign-in',
+      'on',
+      '--password-min-length',
+      '10',
+      '--password-max-length',
+      '64',
+      '--password-classes',
+      'lower,digit',
+      '--password-reject-identifiers',
+      'off',
+      '--password-reject-common',
+      'on',
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('sign_up:            true\n');
+    expect(created.stdout).toContain('sign_up_methods:    email,phone\n');
+    expect(created.stdout).toContain('password_length:    10-64\n');
+    expect(created.stdout).toContain('password_classes:   lower,digit\n');
+    expect(created.stdout).toContain('reject_identifiers: false\n');
+    expect((await h.run('tenants', 'update', 'acme', '--sign-up', 'off', '--password-classes', '')).code).toBe(0);
+    expect((await h.run('users', 'create', '--username', 'ann', '--password', 'x', '--bypass-policy')).code).toBe(0);
+    expect((await h.run('users', 'set-password', 'u1', '--password', 'x', '--bypass-policy')).code).toBe(0);
+    expect(h.calls[0].req.policy).toEqual({
+      sign_up_enabled: true,
+      sign_up_methods: { values: ['email', 'phone'] },
+      anonymous_sign_in: true,
+      password_min_length: 10,
+      password_max_length: 64,
+      password_required_classes: { values: ['lower', 'digit'] },
+      password_reject_identifiers: false,
+      password_reject_common: true,
+    });
+    expect(h.calls[1].req).toEqual({
+      tenant_id: 'acme',
+      name: undefined,
+      policy: { sign_up_enabled: false, password_required_classes: { values: [] } },
+    });
+    expect(h.calls[2].req.bypass_password_policy).toBe(true);
+    expect(h.calls[3].req).toEqual({ user_id: 'u1', password: 'x', bypass_password_policy: true });
+    const bad = await h.run('tenants', 'update', 'acme', '--sign-up', 'yes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--sign-up must be one of on, off/);
+  });
+
   it('clients create sends every field and labels the secret, shown once', async () => {
     const h = harness({
       createClient: async (req) => ({

@@ -14,6 +14,7 @@ import { markRevoked } from '../sessions/revocation.js';
 import { GRANTS } from '../tokens/token.js';
 import { checkPolicy } from '../defence/policy.js';
 import type { AuditEvent, AuditFilter } from '../ports.js';
+import { enforcePasswordPolicy, type PasswordOwner } from './password-policy.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -44,7 +45,7 @@ export async function updateTenant(deps: Deps, id: string, patch: TenantPatch): 
   if (patch.status && patch.status !== 'enabled' && patch.status !== 'disabled') {
     throw invalidArgument('status', 'must be enabled or disabled');
   }
-  if (patch.policy) patch = { ...patch, policy: checkPolicy(patch.policy) };
+  if (patch.policy) patch = { ...patch, policy: checkPolicy(patch.policy, (await getTenant(deps, id)).policy) };
   const t = await must(deps.storage.tenants.update(id, patch), 'tenant');
   deps.directory.forgetTenant(id);
   return t;
@@ -158,6 +159,8 @@ export interface UserInput {
   expiresAt: Date | null;
   emailVerified: boolean;
   phoneVerified: boolean;
+  /** Set the password even when it breaks the tenant's password policy (audited). */
+  bypassPasswordPolicy?: boolean;
 }
 
 function checkStatus(status: string): UserStatus {
@@ -176,9 +179,14 @@ export async function createUser(deps: Deps, u: UserInput): Promise<User> {
   if (u.email && !EMAIL.test(u.email.trim())) throw invalidArgument('email', 'not an e-mail address');
   if (u.password && u.passwordHash) throw invalidArgument('password_hash', 'give password or password_hash, not both');
   if (u.password && u.password.length > 1024) throw invalidArgument('password', 'at most 1024 characters');
-  await must(deps.storage.tenants.get(u.tenantId), 'tenant');
+  const tenant = await must(deps.storage.tenants.get(u.tenantId), 'tenant');
+  const id = randomUUID();
+  if (u.password) {
+    const owner = { username: u.username ? normalizeUsername(u.username) : null, email: u.email ? normalizeEmail(u.email) : null };
+    checkAdminPassword(deps, tenant, u.password, owner, id, u.bypassPasswordPolicy ?? false);
+  }
   return deps.storage.users.create({
-    id: randomUUID(),
+    id,
     tenantId: u.tenantId,
     userType: readUserType(u.userType),
     username: u.username ? normalizeUsername(u.username) : null,
@@ -203,11 +211,26 @@ export const listUsers = (deps: Deps, page: PageRequest, tenantId?: string) => d
 
 export interface UserUpdate extends Omit<UserPatch, 'passwordHash'> {
   password?: string;
+  /** Set the password even when it breaks the tenant's password policy (audited). */
+  bypassPasswordPolicy?: boolean;
+}
+
+/**
+ * The operator's password passes the tenant's policy, or the operator said explicitly to set it
+ * anyway: then the override is audited (only when there was something to override).
+ */
+function checkAdminPassword(deps: Deps, tenant: Tenant, password: string, owner: PasswordOwner, userId: string, bypass: boolean): void {
+  try {
+    enforcePasswordPolicy(tenant.policy, password, owner);
+  } catch (err) {
+    if (!bypass || !(err instanceof SignetError)) throw err;
+    deps.audit.record({ event: 'password_policy_bypassed', tenantId: tenant.id, userId, reason: 'admin', detail: err.detail });
+  }
 }
 
 /** A new password or a block ends every session of the user. */
 export async function updateUser(deps: Deps, id: string, update: UserUpdate): Promise<User> {
-  const { password, ...rest } = update;
+  const { password, bypassPasswordPolicy, ...rest } = update;
   const patch: UserPatch = { ...rest };
   if (patch.status) checkStatus(patch.status);
   if (patch.email && !EMAIL.test(patch.email.trim())) throw invalidArgument('email', 'not an e-mail address');
@@ -215,6 +238,11 @@ export async function updateUser(deps: Deps, id: string, update: UserUpdate): Pr
   if (patch.phoneNumber) patch.phoneNumber = normalizePhone(patch.phoneNumber);
   if (password !== undefined) {
     if (!password) throw invalidArgument('password', 'must not be empty');
+    if (password.length > 1024) throw invalidArgument('password', 'at most 1024 characters');
+    const current = await getUser(deps, id);
+    const tenant = await getTenant(deps, current.tenantId);
+    const owner = { username: current.username, email: patch.email ?? current.email };
+    checkAdminPassword(deps, tenant, password, owner, id, bypassPasswordPolicy ?? false);
     patch.passwordHash = await deps.hasher.hash(password);
   }
   const user = await must(deps.storage.users.update(id, patch), 'user');

@@ -1,5 +1,10 @@
-import type { OpenLoginWay, SecondFactor, TenantPolicy } from '../model.js';
+import type { LoginField, OpenLoginWay, PasswordClass, SecondFactor, TenantPolicy } from '../model.js';
+import { PASSWORD_CLASSES } from '../model.js';
 import { invalidArgument } from '../errors.js';
+import { DEFAULT_PASSWORD_POLICY, PASSWORD_MAX_LENGTH_LIMIT } from '../accounts/password-policy.js';
+
+/** The identifiers sign-up may accept (TenantPolicy.signUpMethods). */
+export const SIGN_UP_METHODS: readonly LoginField[] = ['username', 'email', 'phone'];
 
 export interface EffectivePolicy {
   hideUnknownUsers: boolean;
@@ -89,8 +94,11 @@ function checkLoginWays(ways: OpenLoginWay[]): OpenLoginWay[] {
   });
 }
 
-/** Rejects a policy an operator could not have meant; returns it with channels normalised. */
-export function checkPolicy(p: TenantPolicy): TenantPolicy {
+/**
+ * Rejects a policy an operator could not have meant; returns it with channels normalised. A patch
+ * is checked against the `current` policy it will be merged into (max ≥ min across both).
+ */
+export function checkPolicy(p: TenantPolicy, current: TenantPolicy = {}): TenantPolicy {
   if (p.maxFailedAttempts !== undefined && (p.maxFailedAttempts < 1 || p.maxFailedAttempts > 100)) {
     throw invalidArgument('policy.max_failed_attempts', 'between 1 and 100');
   }
@@ -103,5 +111,30 @@ export function checkPolicy(p: TenantPolicy): TenantPolicy {
   if (p.secondFactor !== undefined && !['off', 'always', 'new_device'].includes(p.secondFactor)) {
     throw invalidArgument('policy.second_factor', 'off, always or new_device');
   }
+  checkPasswordPolicy(p, current);
+  if (p.signUpMethods !== undefined) {
+    for (const m of p.signUpMethods) {
+      if (!SIGN_UP_METHODS.includes(m)) throw invalidArgument('policy.sign_up_methods', `each one of ${SIGN_UP_METHODS.join(', ')}`);
+    }
+    p = { ...p, signUpMethods: [...new Set(p.signUpMethods)] };
+  }
   return p.openLoginWays === undefined ? p : { ...p, openLoginWays: checkLoginWays(p.openLoginWays) };
+}
+
+/** Lengths within 1..1024 with max ≥ min (what the patch leaves unset is the current value), classes from the four. */
+function checkPasswordPolicy(p: TenantPolicy, current: TenantPolicy): void {
+  const min = p.passwordMinLength ?? current.passwordMinLength ?? DEFAULT_PASSWORD_POLICY.minLength;
+  const max = p.passwordMaxLength ?? current.passwordMaxLength ?? DEFAULT_PASSWORD_POLICY.maxLength;
+  if (p.passwordMinLength !== undefined && (min < 1 || min > PASSWORD_MAX_LENGTH_LIMIT)) {
+    throw invalidArgument('policy.password_min_length', `between 1 and ${PASSWORD_MAX_LENGTH_LIMIT}`);
+  }
+  if (p.passwordMaxLength !== undefined && (max < 1 || max > PASSWORD_MAX_LENGTH_LIMIT)) {
+    throw invalidArgument('policy.password_max_length', `between 1 and ${PASSWORD_MAX_LENGTH_LIMIT}`);
+  }
+  if (max < min) throw invalidArgument('policy.password_max_length', 'at least password_min_length');
+  for (const c of p.passwordRequiredClasses ?? []) {
+    if (!PASSWORD_CLASSES.includes(c as PasswordClass)) {
+      throw invalidArgument('policy.password_required_classes', `each one of ${PASSWORD_CLASSES.join(', ')}`);
+    }
+  }
 }
