@@ -122,8 +122,8 @@ export interface SessionRepository {
   rotate(oldHash: string, successor: string, next: NewRefreshToken, at?: Date): Promise<boolean>;
   /** True when the session was live and is now revoked. */
   revoke(id: string, reason: string): Promise<boolean>;
-  /** Revokes every live session of the user; returns their ids. */
-  revokeAllForUser(userId: string, reason: string): Promise<string[]>;
+  /** Revokes every live session of the user (but `exceptSessionId`, when given), in one statement; returns their ids. */
+  revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<string[]>;
   /** Revokes the user's live sessions on one device; returns their ids. */
   revokeDevice(userId: string, deviceId: string, reason: string): Promise<string[]>;
   /** The user's live sessions (unrevoked, unexpired at `now`), newest first. */

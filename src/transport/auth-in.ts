@@ -21,7 +21,7 @@ export function deviceOf(fromBody: string, ctx: CallContext): string {
   return plain(id, 'device_id');
 }
 
-const captchaTokenOf = (fromBody: string, ctx: CallContext): string =>
+export const captchaTokenOf = (fromBody: string, ctx: CallContext): string =>
   plain(fromBody || ctx.metadata['x-captcha-token'] || '', 'captcha_token');
 
 const clientOf = (req: { client_id?: string; client_secret?: string }, ctx: CallContext) =>

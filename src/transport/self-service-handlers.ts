@@ -16,6 +16,7 @@ import {
 } from '../domain/accounts/self-service.js';
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { simpleProfileOf, userInfoOf } from './user-out.js';
+import { captchaTokenOf } from './auth-in.js';
 
 type SelfServiceRpcs =
   | 'ResetPassword'
@@ -54,12 +55,18 @@ export function selfServiceHandlers(deps: Deps): Pick<HandlersOf<typeof AccountS
         newPassword: req.new_password,
         thumbprint: req.public_key_thumbprint,
         userType: req.user_type,
+        captchaToken: captchaTokenOf(req.captcha_token, ctx),
       });
       return {};
     },
 
     async Sudo(req, ctx) {
-      const t = await sudo(deps, { ...selfCall(ctx), password: req.password, verificationToken: req.verification_token });
+      const t = await sudo(deps, {
+        ...selfCall(ctx),
+        password: req.password,
+        verificationToken: req.verification_token,
+        captchaToken: captchaTokenOf(req.captcha_token, ctx),
+      });
       return { sudo_token: t.sudoToken, expires_in: t.expiresIn };
     },
 
@@ -83,6 +90,7 @@ export function selfServiceHandlers(deps: Deps): Pick<HandlersOf<typeof AccountS
         encryptPassword: req.encrypt_password,
         encryptNewPassword: req.encrypt_new_password,
         thumbprint: req.public_key_thumbprint,
+        captchaToken: captchaTokenOf(req.captcha_token, ctx),
       });
       return {};
     },

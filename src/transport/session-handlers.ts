@@ -55,7 +55,7 @@ export function sessionHandlers(deps: Deps): Pick<HandlersOf<typeof AccountServi
     },
 
     async ListMySessions(_req, ctx) {
-      const mine = await listMySessions(deps, bearerOf(ctx.metadata.authorization));
+      const mine = await listMySessions(deps, bearerOf(ctx.metadata.authorization), ctx.clientIp);
       return {
         sessions: mine.sessions.map((s) => sessionOut(s, mine.current)),
         devices: mine.devices.map((d) => ({ device_id: d.deviceId, last_sign_in_at: d.lastSignInAt, sessions: d.sessions })),
@@ -68,6 +68,7 @@ export function sessionHandlers(deps: Deps): Pick<HandlersOf<typeof AccountServi
         neQuery: req.ne_query,
         limit: req.limit,
         pageToken: req.page_token,
+        ip: ctx.clientIp,
       });
       return { data: page.entries.map(eventOut), next_page_token: page.nextPageToken };
     },

@@ -375,11 +375,11 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
         revoke(s, at, reason);
         return true;
       },
-      async revokeAllForUser(userId, reason) {
+      async revokeAllForUser(userId, reason, exceptSessionId = '') {
         const at = now();
         const ids: string[] = [];
         for (const s of sessions.values()) {
-          if (s.userId === userId && live(s, at)) {
+          if (s.userId === userId && s.id !== exceptSessionId && live(s, at)) {
             revoke(s, at, reason);
             ids.push(s.id);
           }

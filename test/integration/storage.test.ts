@@ -667,6 +667,22 @@ function contract(backend: ContractBackend) {
         expect(await s.sessions.revokeAllForUser(u.id, 'again')).toEqual([]);
       });
 
+      it('revokes all live sessions of a user but one; by device; and lists the live ones newest first', async () => {
+        const u = await s.users.create(newUser());
+        const other = await s.users.create(newUser());
+        const a = await startSession(u.id, { deviceId: 'phone' });
+        const b = await startSession(u.id, { deviceId: 'laptop' });
+        const c = await startSession(u.id, { deviceId: '' });
+        const theirs = await startSession(other.id, { deviceId: 'laptop' });
+        expect((await s.sessions.listLive(u.id, new Date())).map((x) => x.id).sort()).toEqual([a.id, b.id, c.id].sort());
+        expect(await s.sessions.revokeDevice(u.id, 'laptop', 'revoked_device')).toEqual([b.id]);
+        expect(await s.sessions.get(theirs.id)).toMatchObject({ revokedAt: null });
+        const ended = await s.sessions.revokeAllForUser(u.id, 'password_changed', c.id);
+        expect(ended).toEqual([a.id]);
+        expect((await s.sessions.listLive(u.id, new Date())).map((x) => x.id)).toEqual([c.id]);
+        expect(await s.sessions.revokeAllForUser(u.id, 'again', '')).toEqual([c.id]);
+      });
+
       it('knows the devices a user has had a session on, live, revoked or expired', async () => {
         const u = await s.users.create(newUser());
         const other = await s.users.create(newUser());

@@ -4,11 +4,12 @@
 import { SignetError, isSignetError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { Client, Tenant, User } from '../model.js';
-import { effectivePolicy } from '../defence/policy.js';
-import { lockedError } from '../defence/lockout.js';
-import { failureSubject } from '../defence/gate.js';
+import type { CaptchaProof } from '../commands.js';
+import type { AuditEventInput } from '../ports.js';
+import { beginChecks, isRateLimited, type Admission } from '../defence/request-checks.js';
+import { provePassword } from '../signin/password.js';
 import { currentSession, type BearerClaims } from '../sessions/bearer.js';
-import { markRevoked, revokeSession } from '../sessions/revocation.js';
+import { markRevoked } from '../sessions/revocation.js';
 import { enforcePasswordPolicy } from './password-policy.js';
 
 /** The lock keys sign-in marks a user's lock under: each identifier as it could be typed. */
@@ -27,50 +28,32 @@ export async function clearLocks(deps: Deps, user: User): Promise<void> {
 }
 
 /**
- * One password comparison under the sign-in lockout of `user` (or, unknown, of the identifier
- * `idKey` typed): a place is reserved first (a locked subject is refused before any hash), a
- * wrong password counts as a failed sign-in (and locks at the limit), a right one clears the
- * count. Exactly one hash computation whatever the outcome; an unknown user or one without a
- * password answers as a wrong password.
+ * The signed-in caller proves the password again (sudo, a change with the old password): the
+ * sign-in's own check (signin/password.ts provePassword), with its IP block, captcha and lockout,
+ * so a stolen access token is no cheaper oracle than the sign-in page.
  */
-export async function comparePassword(
+export async function provePasswordAgain(
   deps: Deps,
-  tenant: Tenant,
-  user: User | null,
-  idKey: string,
+  c: Caller,
   password: string,
   ip: string,
-): Promise<User> {
-  const policy = effectivePolicy(tenant.policy);
-  const subject = failureSubject(tenant.id, user, idKey);
-  const place = policy.lockoutEnabled ? await deps.lockout.reserve(subject, policy) : null;
-  let ok = false;
+  captcha: CaptchaProof,
+  captchaStates: string[],
+): Promise<void> {
+  const audit: AuditEventInput = { event: 'reauth', tenantId: c.tenant.id, userId: c.user.id, clientId: c.client.id, ip };
   try {
-    if (user?.passwordHash) ok = (await deps.hasher.verify(user.passwordHash, password)).ok;
-    else await deps.hasher.verifyDummy(password);
+    await provePassword(
+      deps,
+      c.tenant,
+      { idKey: userIdKey(c.user), findUser: async () => c.user, password, ip, captcha, captchaStates },
+      c.checks,
+      audit,
+    );
   } catch (err) {
-    if (place) await deps.lockout.release(subject, false);
+    if (isSignetError(err) && !isRateLimited(err))
+      deps.audit.record({ ...audit, event: 'reauth_failed', reason: err.reason, detail: err.detail });
     throw err;
   }
-  if (ok) {
-    if (place) await deps.lockout.succeeded(subject, place, policy);
-    return user!;
-  }
-  await deps.limiter.recordIpFailure(ip).catch((e: unknown) => deps.log.warn({ err: e }, 'could not count an IP failure'));
-  const detail = !user ? 'user_unknown' : user.passwordHash ? 'password_wrong' : 'user_without_password';
-  if (!place) throw new SignetError('invalid_password', detail);
-  const { failures, lockedFor } = await deps.lockout.fail(subject, policy);
-  if (lockedFor > 0) {
-    await deps.lockout.rememberLock(tenant.id, idKey, lockedFor);
-    deps.audit.record({ event: 'lock', tenantId: tenant.id, userId: user?.id, ip, reason: 'invalid_password', detail });
-    const locked = lockedError(lockedFor);
-    throw new SignetError(locked.reason, 'locked_now', { ...locked.details, message: 'invalid_status.max_attempts' });
-  }
-  const remaining = policy.maxFailedAttempts - failures;
-  throw new SignetError('invalid_password', detail, {
-    metadata: { limit_remaining: String(remaining), failed_attempts: String(failures) },
-    params: [remaining],
-  });
 }
 
 /** The lock key of a known user: its first identifier (all of them are cleared together). */
@@ -102,13 +85,9 @@ export async function setNewPassword(deps: Deps, c: PasswordChange): Promise<Use
   return user;
 }
 
-/** Ends every live session of the user but `keep` (all when ''), access tokens included. */
+/** Ends every live session of the user but `keep` (all when ''), in one statement, access tokens included. */
 export async function endSessions(deps: Deps, userId: string, keep: string, reason: string): Promise<void> {
-  if (!keep) {
-    await markRevoked(deps, await deps.storage.sessions.revokeAllForUser(userId, reason));
-    return;
-  }
-  for (const s of await deps.storage.sessions.listLive(userId, deps.now())) if (s.id !== keep) await revokeSession(deps, s.id, reason);
+  await markRevoked(deps, await deps.storage.sessions.revokeAllForUser(userId, reason, keep));
 }
 
 /** The signed-in caller of a self-service call, counted against the rate limits first. */
@@ -117,16 +96,19 @@ export interface Caller {
   user: User;
   tenant: Tenant;
   client: Client;
+  /** The request's checks, already counted; a password proof joins them (see provePassword). */
+  checks: Admission;
 }
 
 export async function signedInCaller(deps: Deps, accessToken: string, ip: string): Promise<Caller> {
   const { claims, user } = await currentSession(deps, accessToken);
-  await deps.limiter.checkRequest(ip, claims.client_id);
+  const checks = beginChecks(deps, ip, claims.client_id);
+  await checks.limits();
   const client = await deps.directory.client(claims.client_id);
   const tenant = client && (await deps.directory.tenant(client.tenantId));
   // authenticateBearer checked both are enabled; a token of another tenant's client names nobody here.
   if (!client || !tenant || tenant.id !== user.tenantId) throw new SignetError('unauthenticated', 'tenant_mismatch');
-  return { claims, user, tenant, client };
+  return { claims, user, tenant, client, checks };
 }
 
 export const isGuess = (err: unknown): boolean => isSignetError(err) && err.reason === 'invalid_password';

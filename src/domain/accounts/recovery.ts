@@ -2,10 +2,14 @@
 // address) and UpdatePasswordWithoutSession (CloudBase v2: the old password, both RSA-encrypted).
 // Each counts against the rate limits before any hash; neither tells which accounts exist to
 // someone who has not proved the address or the password.
-import { SignetError, invalidArgument } from '../errors.js';
+import { SignetError, invalidArgument, isSignetError } from '../errors.js';
+import type { User } from '../model.js';
+import type { AuditEventInput } from '../ports.js';
+import { admitted, beginChecks, isRateLimited } from '../defence/request-checks.js';
+import { PASSWORD_CAPTCHA_STATES, provePassword } from '../signin/password.js';
 import type { Deps } from '../deps.js';
 import type { ClientCredentials } from '../commands.js';
-import { authenticateClient } from './clients.js';
+import { authenticateClient, authorizeClient, requireUserScope } from './clients.js';
 import { readIdentifier } from './identity.js';
 import { enforcePasswordPolicy } from './password-policy.js';
 import { consumeVerificationToken } from '../defence/codes.js';
@@ -13,7 +17,7 @@ import { readDestination } from '../defence/endpoints.js';
 import { identifierKey } from '../defence/gate.js';
 import { checkUsable, readUserType } from '../signin/rules.js';
 import { decryptPasswordText } from '../signin/encrypted-password.js';
-import { clearLocks, comparePassword, setNewPassword } from './reauth.js';
+import { clearLocks, setNewPassword } from './reauth.js';
 
 export interface ResetPasswordCommand {
   client: ClientCredentials;
@@ -30,7 +34,9 @@ export interface ResetPasswordCommand {
  */
 export async function resetPassword(deps: Deps, cmd: ResetPasswordCommand): Promise<void> {
   await deps.limiter.checkRequest(cmd.ip, cmd.client.clientId);
-  const { tenant, client } = await authenticateClient(deps.directory, cmd.client, false);
+  const cc = await authenticateClient(deps.directory, cmd.client, false);
+  requireUserScope(cc);
+  const { tenant, client } = cc;
   const to = readDestination(cmd.phoneNumber, cmd.email);
   if (!cmd.newPassword) throw invalidArgument('new_password', 'new_password is required');
   if (!cmd.verificationToken) throw invalidArgument('verification_token', 'verification_token is required');
@@ -72,35 +78,65 @@ export interface UpdatePasswordWithoutSessionCommand {
   newPassword: string;
   thumbprint: string;
   userType: string;
+  captchaToken: string;
 }
 
+/** What a password change by the old password requires of its client, as a password sign-in does. */
+const PASSWORD_CLIENT = { clientGrant: 'password', signsInUsers: true, confidentialOnly: false };
+const UPDATE_CAPTCHA_STATES = [...PASSWORD_CAPTCHA_STATES, 'POST:/v2/signin/password/update'];
+
 /**
- * A password change by whoever knows the old one: the comparison goes through the sign-in
- * lockout (a wrong old password counts as a failed sign-in; an unknown user costs a dummy hash
- * and answers as a wrong password, whatever the tenant's hide_unknown_users).
+ * A password change by whoever knows the old one, no session needed: the old password is proved
+ * exactly as a sign-in proves it (provePassword: rate limits, IP block, captcha when due, the
+ * lockout, one hash whatever the account), so this route is no cheaper oracle than sign-in. A
+ * right guess ends every session of the user.
  */
 export async function updatePasswordWithoutSession(deps: Deps, cmd: UpdatePasswordWithoutSessionCommand): Promise<void> {
-  await deps.limiter.checkRequest(cmd.ip, cmd.client.clientId);
-  const { tenant, client } = await authenticateClient(deps.directory, cmd.client, false);
-  if (!cmd.password) throw invalidArgument('password', 'password is required');
-  if (!cmd.newPassword) throw invalidArgument('new_password', 'new_password is required');
-  const userType = readUserType(cmd.userType);
-  const id = readIdentifier({ username: cmd.username });
-  const oldPassword = await decryptPasswordText(deps, client, cmd.password, cmd.thumbprint, 'password');
-  const newPassword = await decryptPasswordText(deps, client, cmd.newPassword, cmd.thumbprint, 'new_password');
-  enforcePasswordPolicy(tenant.policy, newPassword, {}, 'new_password');
-  const found = await deps.storage.users.findByLogin(tenant.id, userType, id.field, id.value);
-  const user = await comparePassword(deps, tenant, found, identifierKey(userType, id), oldPassword, cmd.ip);
-  checkUsable(user, deps.now());
-  await setNewPassword(deps, {
-    tenant,
-    user,
-    newPassword,
-    field: 'new_password',
-    keepSessionId: '',
-    event: 'password_changed',
-    ip: cmd.ip,
-    clientId: client.id,
-    how: 'old_password',
+  const checks = beginChecks(deps, cmd.ip, cmd.client.clientId);
+  return admitted(checks, async () => {
+    const cc = await authenticateClient(deps.directory, cmd.client, true, checks);
+    authorizeClient(cc, PASSWORD_CLIENT);
+    if (!cmd.password) throw invalidArgument('password', 'password is required');
+    if (!cmd.newPassword) throw invalidArgument('new_password', 'new_password is required');
+    const userType = readUserType(cmd.userType);
+    const id = readIdentifier({ username: cmd.username });
+    const oldPassword = await decryptPasswordText(deps, cc.client, cmd.password, cmd.thumbprint, 'password');
+    const newPassword = await decryptPasswordText(deps, cc.client, cmd.newPassword, cmd.thumbprint, 'new_password');
+    enforcePasswordPolicy(cc.tenant.policy, newPassword, {}, 'new_password');
+    const audit: AuditEventInput = { event: 'reauth', tenantId: cc.tenant.id, clientId: cc.client.id, ip: cmd.ip };
+    let user: User;
+    try {
+      user = await provePassword(
+        deps,
+        cc.tenant,
+        {
+          idKey: identifierKey(userType, id),
+          findUser: () => deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value),
+          password: oldPassword,
+          ip: cmd.ip,
+          captcha: { token: cmd.captchaToken },
+          captchaStates: UPDATE_CAPTCHA_STATES,
+          // Whatever the tenant says: a wrong old password and an unknown name answer alike here.
+          hideUnknownUser: true,
+        },
+        checks,
+        audit,
+      );
+    } catch (err) {
+      if (isSignetError(err) && !isRateLimited(err))
+        deps.audit.record({ ...audit, event: 'reauth_failed', reason: err.reason, detail: err.detail });
+      throw err;
+    }
+    await setNewPassword(deps, {
+      tenant: cc.tenant,
+      user,
+      newPassword,
+      field: 'new_password',
+      keepSessionId: '',
+      event: 'password_changed',
+      ip: cmd.ip,
+      clientId: cc.client.id,
+      how: 'old_password',
+    });
   });
 }

@@ -13,7 +13,12 @@ import { readDestination } from '../defence/endpoints.js';
 import { decryptPasswordText } from '../signin/encrypted-password.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { spendSudoToken } from './sudo.js';
-import { clearLocks, comparePassword, setNewPassword, signedInCaller, userIdKey, type Caller } from './reauth.js';
+import { clearLocks, provePasswordAgain, setNewPassword, signedInCaller, type Caller } from './reauth.js';
+import { readProfile, readUsername, type ProfileInput } from './profile.js';
+import { PASSWORD_CAPTCHA_STATES } from '../signin/password.js';
+
+/** The captcha flows whose tokens a basic/edit password change accepts. */
+const BASIC_EDIT_CAPTCHA_STATES = [...PASSWORD_CAPTCHA_STATES, 'POST:/v1/user/basic/edit'];
 
 /** What every call of a signed-in user carries. */
 export interface SelfCall {
@@ -58,55 +63,6 @@ const passwordChange = (c: Caller, newPassword: string, ip: string, how: string)
 
 // ---- profile
 
-export interface ProfileInput {
-  name?: string;
-  picture?: string;
-  gender?: string;
-  locale?: string;
-}
-
-const GENDERS = ['MALE', 'FEMALE', 'UNKNOWN'];
-const LOCALE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$/;
-const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
-const MAX_NAME = 64;
-const MAX_PICTURE = 1024;
-
-/** The profile fields given, checked; '' clears a field. */
-export function readProfile(p: ProfileInput, fields = { name: 'name', picture: 'picture' }): UserPatch {
-  const patch: UserPatch = {};
-  if (p.name !== undefined) {
-    const name = p.name.trim();
-    if ([...name].length > MAX_NAME) throw invalidArgument(fields.name, `at most ${MAX_NAME} characters`);
-    patch.name = name || null;
-  }
-  if (p.picture !== undefined) {
-    const pic = p.picture.trim();
-    if (pic.length > MAX_PICTURE) throw invalidArgument(fields.picture, `at most ${MAX_PICTURE} characters`);
-    if (pic && !isWebUrl(pic)) throw invalidArgument(fields.picture, 'must be an http(s) URL');
-    patch.picture = pic || null;
-  }
-  if (p.gender !== undefined) {
-    const g = p.gender.trim().toUpperCase();
-    if (g && !GENDERS.includes(g)) throw invalidArgument('gender', 'must be MALE, FEMALE or UNKNOWN');
-    patch.gender = g || null;
-  }
-  if (p.locale !== undefined) {
-    const l = p.locale.trim();
-    if (l && !LOCALE.test(l)) throw invalidArgument('locale', 'must be a language tag such as zh-CN or en');
-    patch.locale = l || null;
-  }
-  return patch;
-}
-
-function isWebUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
 export interface UpdateProfileCommand extends SelfCall, ProfileInput {}
 
 export async function updateProfile(deps: Deps, cmd: UpdateProfileCommand): Promise<User> {
@@ -143,6 +99,7 @@ export interface EditBasicInfoCommand extends SelfCall {
   encryptPassword: string;
   encryptNewPassword: string;
   thumbprint: string;
+  captchaToken: string;
 }
 
 /**
@@ -166,7 +123,7 @@ export async function editBasicInfo(deps: Deps, cmd: EditBasicInfoCommand): Prom
     const old = cmd.password || (cmd.encryptPassword && (await decrypt(deps, c, cmd.encryptPassword, cmd.thumbprint, 'encrypt_password')));
     if (!old) throw invalidArgument('password', 'the old password is required to set a new one');
     enforcePasswordPolicy(c.tenant.policy, newPassword, ownerOf(c.user), 'new_password');
-    await comparePassword(deps, c.tenant, c.user, userIdKey(c.user), old, cmd.ip);
+    await provePasswordAgain(deps, c, old, cmd.ip, { token: cmd.captchaToken }, BASIC_EDIT_CAPTCHA_STATES);
     await setNewPassword(deps, passwordChange(c, newPassword, cmd.ip, 'old_password'));
   }
   await applyProfile(deps, c, patch, cmd.ip);
@@ -174,11 +131,6 @@ export async function editBasicInfo(deps: Deps, cmd: EditBasicInfoCommand): Prom
 
 const decrypt = (deps: Deps, c: Caller, text: string, thumbprint: string, field: string) =>
   decryptPasswordText(deps, c.client, text, thumbprint, field);
-
-function readUsername(v: string): string {
-  if (!USERNAME.test(v.trim())) throw invalidArgument('username', 'at most 64 letters, digits or ._@+-');
-  return normalizeUsername(v);
-}
 
 // ---- contact
 

@@ -21,8 +21,9 @@ import { authenticateBearer } from '../sessions/bearer.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { startSession } from '../sessions/start.js';
 import { checkUsable, readChannel, readUserType } from '../signin/rules.js';
-import { EMAIL, normalizeEmail, normalizePhone, normalizeUsername, readIdentifier } from './identity.js';
+import { EMAIL, normalizeEmail, normalizePhone, readIdentifier } from './identity.js';
 import { enforcePasswordPolicy } from './password-policy.js';
+import { readFullProfile, readUsername, type Profile } from './profile.js';
 
 /** The code usage a sign-up's verification token must carry (SIGN_UP / REGISTER when sent). */
 export const SIGN_UP_USAGE = 'sign_up';
@@ -62,7 +63,7 @@ interface SignUpForm {
   /** The e-mail or phone the verification token must prove (method email / phone). */
   contact: { field: 'email' | 'phone'; value: string } | null;
   password: string;
-  profile: { name: string | null; gender: string | null; picture: string | null; locale: string | null };
+  profile: Profile;
   channel: string;
 }
 
@@ -104,24 +105,6 @@ export async function signUp(deps: Deps, cmd: SignUpCommand): Promise<IssuedToke
 
 // ---- the steps of signUp
 
-/**
- * A username starts with a letter (so it never reads as a phone number at sign-in) and has no
- * "@" or "+" (never an e-mail address either): 2 to 64 letters, digits, ".", "_" or "-".
- */
-const USERNAME = /^\p{L}[\p{L}\p{N}._-]{1,63}$/u;
-const GENDERS = ['MALE', 'FEMALE', 'UNKNOWN'];
-const MAX_NAME = 128;
-const MAX_PICTURE = 1024;
-const MAX_LOCALE = 35;
-/** BCP 47 in shape: a language, then subtags ("zh-CN", "en", "zh-Hant-TW"); "_" accepted as "-". */
-const LOCALE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/;
-
-export function readUsername(raw: string, field = 'username'): string {
-  const v = raw.trim();
-  if (!USERNAME.test(v)) throw invalidArgument(field, '2 to 64 letters, digits, ".", "_" or "-", starting with a letter');
-  return normalizeUsername(v);
-}
-
 function readSignUpForm(cmd: SignUpCommand): SignUpForm {
   const userType = readUserType(cmd.userType);
   const channel = readChannel(cmd.sourceType, cmd.deviceId);
@@ -155,31 +138,9 @@ function readSignUpForm(cmd: SignUpCommand): SignUpForm {
     username,
     contact,
     password: cmd.password,
-    profile: readProfile(cmd.profile),
+    profile: readFullProfile(cmd.profile),
     channel,
   };
-}
-
-function readProfile(p: SignUpProfile): SignUpForm['profile'] {
-  const name = p.name.trim();
-  if ([...name].length > MAX_NAME) throw invalidArgument('name', `at most ${MAX_NAME} characters`);
-  const gender = p.gender.trim().toUpperCase();
-  if (gender && !GENDERS.includes(gender)) throw invalidArgument('gender', 'MALE, FEMALE or UNKNOWN');
-  const picture = p.picture.trim();
-  if (picture && !isWebUrl(picture)) throw invalidArgument('picture', `an http(s) URL of at most ${MAX_PICTURE} characters`);
-  const locale = p.locale.trim().replace(/_/g, '-');
-  if (locale && (locale.length > MAX_LOCALE || !LOCALE.test(locale))) throw invalidArgument('locale', 'a language tag such as zh-CN or en');
-  return { name: name || null, gender: gender || null, picture: picture || null, locale: locale || null };
-}
-
-function isWebUrl(v: string): boolean {
-  if (v.length > MAX_PICTURE || /\s/.test(v)) return false;
-  try {
-    const u = new URL(v);
-    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 /** Open iff the tenant opened sign-up, the client did not close it, and the tenant takes this method. */

@@ -7,7 +7,11 @@ import type { Deps } from '../deps.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import type { BearerClaims } from '../sessions/bearer.js';
 import { consumeVerificationToken } from '../defence/codes.js';
-import { comparePassword, signedInCaller, userIdKey, type Caller } from './reauth.js';
+import { provePasswordAgain, signedInCaller, type Caller } from './reauth.js';
+import { PASSWORD_CAPTCHA_STATES } from '../signin/password.js';
+
+/** The captcha flows whose tokens sudo accepts before a password is compared. */
+const SUDO_CAPTCHA_STATES = [...PASSWORD_CAPTCHA_STATES, 'POST:/v1/user/sudo'];
 
 const SUDO = 'sudo';
 
@@ -16,6 +20,7 @@ export interface SudoCommand {
   ip: string;
   password: string;
   verificationToken: string;
+  captchaToken: string;
 }
 
 export interface SudoToken {
@@ -39,13 +44,15 @@ async function reauthenticate(deps: Deps, c: Caller, cmd: SudoCommand): Promise<
     if (!cmd.verificationToken) throw new SignetError('phone_required', 'sudo_code_missing');
     const proof = await consumeVerificationToken(deps, cmd.verificationToken, { tenantId: c.tenant.id, usage: 'sudo' });
     if (proof?.userId !== c.user.id) throw new SignetError('invalid_grant', 'sudo_code_invalid');
+    // A user with a phone proves it with the phone (CloudBase's rule), not with another contact.
+    if (c.user.phoneNumber && proof.channel !== 'sms') throw new SignetError('invalid_grant', 'sudo_code_not_phone');
     return;
   }
   if (!cmd.password)
     throw new SignetError('invalid_argument', 'bad_password', {
       fieldViolations: [{ field: 'password', description: 'password or verification_token is required' }],
     });
-  await comparePassword(deps, c.tenant, c.user, userIdKey(c.user), cmd.password, cmd.ip);
+  await provePasswordAgain(deps, c, cmd.password, cmd.ip, { token: cmd.captchaToken }, SUDO_CAPTCHA_STATES);
 }
 
 async function issueSudoToken(deps: Deps, c: Caller): Promise<SudoToken> {

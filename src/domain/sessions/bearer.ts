@@ -54,3 +54,17 @@ export async function currentSession(deps: Deps, accessToken: string): Promise<{
   }
   return { user, claims: claims as BearerClaims & { sid: string } };
 }
+
+/**
+ * currentSession for a call the signed-in user makes about their own account: counted against
+ * the request rate limits of the IP and the token's client first, like every other request.
+ */
+export async function signedInSession(
+  deps: Deps,
+  accessToken: string,
+  ip: string,
+): Promise<{ user: User; claims: BearerClaims & { sid: string } }> {
+  const session = await currentSession(deps, accessToken);
+  await deps.limiter.checkRequest(ip, session.claims.client_id);
+  return session;
+}

@@ -4,7 +4,7 @@
 import type { Deps } from '../deps.js';
 import type { AuditEvent } from '../ports.js';
 import { invalidArgument } from '../errors.js';
-import { currentUser } from './bearer.js';
+import { signedInSession } from './bearer.js';
 
 /** Audit event → the action CloudBase's SDK filters on. */
 export const HISTORY_ACTIONS: Readonly<Record<string, string>> = {
@@ -30,6 +30,7 @@ export interface HistoryQuery {
   neQuery: Record<string, string>;
   limit: number;
   pageToken: string;
+  ip: string;
 }
 
 export interface HistoryEntry {
@@ -62,7 +63,7 @@ function actionsOf(filter: Record<string, string>, field: string): Set<string> |
 
 /** The caller's own security events, newest first. */
 export async function securityHistory(deps: Deps, accessToken: string, q: HistoryQuery): Promise<HistoryPage> {
-  const user = await currentUser(deps, accessToken);
+  const { user } = await signedInSession(deps, accessToken, q.ip);
   if (q.limit < 0) throw invalidArgument('limit', 'must not be negative');
   const limit = Math.min(q.limit || HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT);
   const only = actionsOf(q.query, 'query');

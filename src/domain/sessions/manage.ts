@@ -4,7 +4,7 @@
 import type { Deps } from '../deps.js';
 import type { Session } from '../model.js';
 import { SignetError, invalidArgument } from '../errors.js';
-import { currentSession } from './bearer.js';
+import { signedInSession } from './bearer.js';
 import { markRevoked, revokeSession } from './revocation.js';
 
 /** Who asked, for the audit trail. */
@@ -28,8 +28,8 @@ export interface MySessions {
 }
 
 /** The signed-in user's live sessions, newest first, and the devices they are on. */
-export async function listMySessions(deps: Deps, accessToken: string): Promise<MySessions> {
-  const { user, claims } = await currentSession(deps, accessToken);
+export async function listMySessions(deps: Deps, accessToken: string, ip: string): Promise<MySessions> {
+  const { user, claims } = await signedInSession(deps, accessToken, ip);
   const sessions = await deps.storage.sessions.listLive(user.id, deps.now());
   return { sessions, current: claims.sid, devices: devicesOf(sessions) };
 }
@@ -51,7 +51,7 @@ export function devicesOf(sessions: Session[]): DeviceSummary[] {
 
 /** Ends every session of the signed-in user, the one that asks included; returns how many. */
 export async function revokeAllMySessions(deps: Deps, accessToken: string, by: Requester): Promise<number> {
-  const { user, claims } = await currentSession(deps, accessToken);
+  const { user, claims } = await signedInSession(deps, accessToken, by.ip);
   const ended = await deps.storage.sessions.revokeAllForUser(user.id, 'revoked_all');
   // The asking session too, even if storage no longer listed it as live.
   await markRevoked(deps, [...new Set([...ended, claims.sid])]);
@@ -69,7 +69,7 @@ export async function revokeAllMySessions(deps: Deps, accessToken: string, by: R
 
 /** Ends the signed-in user's sessions on one device (never another user's); returns how many. */
 export async function revokeMyDevice(deps: Deps, accessToken: string, deviceId: string, by: Requester): Promise<number> {
-  const { user, claims } = await currentSession(deps, accessToken);
+  const { user, claims } = await signedInSession(deps, accessToken, by.ip);
   if (!deviceId) throw invalidArgument('device_id', 'the device to sign out is required');
   const ended = await deps.storage.sessions.revokeDevice(user.id, deviceId, 'revoked_device');
   await markRevoked(deps, ended);

@@ -71,39 +71,84 @@ async function passwordSteps(
   const userType = readUserType(a.userType);
   const channel = readChannel(a.sourceType, a.deviceId);
   const id = readIdentifier(a.identifier);
-  const policy = effectivePolicy(cc.tenant.policy);
-  const idKey = identifierKey(userType, id);
+  const user = await provePassword(
+    deps,
+    cc.tenant,
+    {
+      idKey: identifierKey(userType, id),
+      findUser: () => deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value),
+      password: a.password,
+      ip: a.ip,
+      captcha: a.captcha,
+      captchaStates: a.captchaStates,
+      hideUnknownUser: a.hideUnknownUser,
+    },
+    checks,
+    audit,
+  );
+  await secondFactor(deps, effectivePolicy(cc.tenant.policy), cc, user, a);
+  return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: a.deviceId, channel });
+}
 
-  await refuseKnownBeforeLookup(deps, checks, policy, cc.tenant.id, idKey);
-  const user = await deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value);
+/** A password to prove, and whose it is. */
+export interface PasswordProof {
+  /** The lock key of the identifier as typed (gate.identifierKey): an unknown one locks too. */
+  idKey: string;
+  /** Finds the user, once the refusals that cost no lookup have passed. */
+  findUser: () => Promise<User | null>;
+  password: string;
+  ip: string;
+  captcha: CaptchaProof;
+  /** The captcha flows whose tokens are accepted here. */
+  captchaStates: string[];
+  hideUnknownUser?: boolean;
+}
+
+/**
+ * THE password check, with every defence of a sign-in in its order: the refusals known without
+ * a lookup, the rate limits, the IP block and a lockout place (one Redis write), the captcha when
+ * due, one hash whatever the outcome, and the failure counted (locking at the limit). Sign-in
+ * ends it with a session; a password change with the old password (with or without a session)
+ * and re-authentication (sudo) use it as it is, so none of them is a cheaper oracle than sign-in.
+ * Returns the user, usable.
+ */
+export async function provePassword(
+  deps: Deps,
+  tenant: Tenant,
+  p: PasswordProof,
+  checks: Admission,
+  audit: AuditEventInput,
+): Promise<User> {
+  const policy = effectivePolicy(tenant.policy);
+  await refuseKnownBeforeLookup(deps, checks, policy, tenant.id, p.idKey);
+  const user = await p.findUser();
   audit.userId = user?.id;
   // An unknown identifier counts and locks like a real account, so locking reveals nothing.
-  const subject = failureSubject(cc.tenant.id, user, idKey);
-  const { ipFailures, place } = await admitAndReserve(deps, checks, policy, subject, cc.tenant.id, idKey);
+  const subject = failureSubject(tenant.id, user, p.idKey);
+  const { ipFailures, place } = await admitAndReserve(deps, checks, policy, subject, tenant.id, p.idKey);
   if (captchaDueFor(deps, policy, place.failures, ipFailures)) {
     try {
-      await requireCaptcha(deps, a);
+      await requireCaptcha(deps, p);
     } catch (err) {
       if (policy.lockoutEnabled) await deps.lockout.release(subject, false);
       throw err;
     }
   }
   try {
-    await checkPassword(deps, cc.tenant, user, a);
+    await checkPassword(deps, tenant, user, p);
   } catch (err) {
     const guess = isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found');
     // A Redis error here must not keep the lockout place below from being given back.
-    if (guess) await deps.limiter.recordIpFailure(a.ip).catch((e: unknown) => deps.log.warn({ err: e }, 'could not count an IP failure'));
+    if (guess) await deps.limiter.recordIpFailure(p.ip).catch((e: unknown) => deps.log.warn({ err: e }, 'could not count an IP failure'));
     if (policy.lockoutEnabled) {
       if (!guess) await deps.lockout.release(subject, false);
-      else await failed(deps, policy, subject, cc.tenant.id, idKey, err as SignetError, audit);
+      else await failed(deps, policy, subject, tenant.id, p.idKey, err as SignetError, audit);
     }
     throw err;
   }
   if (policy.lockoutEnabled) await deps.lockout.succeeded(subject, place, policy);
   checkUsable(user!, deps.now());
-  await secondFactor(deps, policy, cc, user!, a);
-  return startSession(deps, { tenant: cc.tenant, client: cc.client, user: user!, scope, deviceId: a.deviceId, channel });
+  return user!;
 }
 
 /**
@@ -135,7 +180,7 @@ async function failed(
   });
 }
 
-async function requireCaptcha(deps: Deps, a: PasswordAttempt): Promise<void> {
+async function requireCaptcha(deps: Deps, a: PasswordProof): Promise<void> {
   const c = a.captcha;
   let ok = false;
   if (c.token) ok = await consumeCaptchaToken(deps, c.token, a.captchaStates);
@@ -165,7 +210,7 @@ function maskPhone(p: string | null): string {
  * Exactly one password hash computation whatever the outcome, so an unknown user, a user
  * without a password and a wrong password take the same time.
  */
-async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: PasswordAttempt): Promise<void> {
+async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: PasswordProof): Promise<void> {
   if (!user?.passwordHash) {
     await deps.hasher.verifyDummy(a.password);
     if (!user && !tenant.policy.hideUnknownUsers && !a.hideUnknownUser)

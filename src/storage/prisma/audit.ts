@@ -32,9 +32,12 @@ export const toAuditEvent = (r: AuditEventRow): AuditEvent => {
 /** The page token's content: the last event's time (epoch ms) and id. */
 const cursorOf = (e: AuditEvent) => `${e.time.getTime()}.${e.id}`;
 
+const INT8_MAX = 9223372036854775807n;
+
 function parseCursor(after: string): { time: Date; id: bigint } {
   const m = /^(\d{1,15})\.(\d{1,19})$/.exec(after);
-  if (!m) throw invalidArgument('page_token', 'page_token is not a token returned by a previous call');
+  // An id past int8 would reach PostgreSQL and fail there: a forged token is the caller's mistake.
+  if (!m || BigInt(m[2]) > INT8_MAX) throw invalidArgument('page_token', 'page_token is not a token returned by a previous call');
   return { time: new Date(Number(m[1])), id: BigInt(m[2]) };
 }
 

@@ -251,10 +251,10 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
       return n > 0;
     },
 
-    async revokeAllForUser(userId, reason) {
+    async revokeAllForUser(userId, reason, exceptSessionId = '') {
       const rows = await prisma.$queryRaw<{ id: string }[]>`
         UPDATE sessions SET revoked_at = now(), revoke_reason = ${reason}
-         WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()
+         WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now() AND id <> ${exceptSessionId}
         RETURNING id`;
       return rows.map((r) => r.id);
     },
