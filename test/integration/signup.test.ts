@@ -177,6 +177,33 @@ describe('sign-up over REST and gRPC (PostgreSQL + Redis)', () => {
     expect((await s.running.deps.storage.users.get(g.sub))?.anonymous).toBe(true);
   });
 
+  it('an anonymous user binding its first contact becomes a full user (same sub, no sudo: it has no credential to prove)', async () => {
+    const anon = await post(s.http, '/auth/v1/signin/anonymously?client_id=web', {}, ip());
+    expect(anon.status).toBe(200);
+    const token = await proof('anon-binds@example.com', 'EMAIL_ADDRESS_CHANGE');
+    const res = await fetch(`${s.http}/auth/v1/user/contact`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${anon.body.access_token}`, ...ip() },
+      body: JSON.stringify({ email: 'anon-binds@example.com', verification_token: token }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await me(anon.body.access_token)).body).toMatchObject({
+      sub: anon.body.sub,
+      email: 'anon-binds@example.com',
+      email_verified: true,
+      is_anonymous: false,
+    });
+    expect((await s.running.deps.storage.users.get(anon.body.sub))?.expiresAt).toBeNull();
+    // Now it has a contact: a second change needs sudo like anyone's.
+    const again = await proof('anon-binds-2@example.com', 'EMAIL_ADDRESS_CHANGE');
+    const refused = await fetch(`${s.http}/auth/v1/user/contact`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${anon.body.access_token}`, ...ip() },
+      body: JSON.stringify({ email: 'anon-binds-2@example.com', verification_token: again }),
+    });
+    expect(refused.status).toBe(403);
+  });
+
   it('CheckUsername and CheckIfUserExist over REST and gRPC; existence hidden where the tenant hides users', async () => {
     expect((await signup({ username: 'uma', password: GOOD })).status).toBe(200);
     const taken = await get(s.http, '/auth/v1/checkUsername?client_id=web&username=UMA', ip());

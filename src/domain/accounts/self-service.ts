@@ -153,10 +153,13 @@ export async function editContact(deps: Deps, cmd: EditContactCommand): Promise<
   if (resolution !== '' && resolution !== 'DEFAULT') throw invalidArgument('conflict_resolution', 'not supported: only DEFAULT');
   const to = readDestination(cmd.phoneNumber, cmd.email);
   if (!cmd.verificationToken) throw invalidArgument('verification_token', 'verification_token is required');
-  await spendSudoToken(deps, cmd.sudoToken, c.claims);
+  // The code first: a typo in it must not cost the user a new sudo (both are single-use).
   const proof = await consumeVerificationToken(deps, cmd.verificationToken, { tenantId: c.tenant.id, usage: 'change_contact' });
   if (!proof || proof.channel !== to.channel || proof.destination !== to.destination || proof.userType !== c.user.userType)
     throw new SignetError('invalid_grant', 'verification_token_unknown');
+  // An anonymous user has nothing to re-authenticate with (no password, no contact): its access
+  // token is its only credential, and binding a first contact is how it becomes a full user.
+  if (!isBare(c.user)) await spendSudoToken(deps, cmd.sudoToken, c.claims);
   const field = to.channel === 'sms' ? 'phone' : 'email';
   const holder = await deps.storage.users.findByLogin(c.tenant.id, c.user.userType, field, to.destination);
   if (holder && holder.id !== c.user.id)
@@ -172,6 +175,9 @@ export async function editContact(deps: Deps, cmd: EditContactCommand): Promise<
   deps.audit.record({ ...audit, event: 'contact_changed', reason: field });
   return user;
 }
+
+/** An anonymous user that has not yet got any credential of its own. */
+const isBare = (u: User) => u.anonymous && !u.passwordHash && !u.email && !u.phoneNumber;
 
 // ---- query
 
