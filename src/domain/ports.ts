@@ -83,8 +83,11 @@ export interface UserRepository {
   list(page: PageRequest, filter: { tenantId?: string }): Promise<Page<User>>;
   /** Throws SignetError('already_exists') on a uniqueness conflict. */
   update(id: string, patch: UserPatch): Promise<User | null>;
-  /** Replaces the hash only while it is still `expected`, so a concurrent password change wins. */
-  upgradePasswordHash(id: string, expected: string, next: string): Promise<void>;
+  /**
+   * Replaces the hash only while it is still `expected`, so a concurrent password change wins.
+   * True when it replaced it.
+   */
+  upgradePasswordHash(id: string, expected: string, next: string): Promise<boolean>;
   /** Deletes the user and (cascading) its sessions; false when there was none. */
   delete(id: string): Promise<boolean>;
   /** Deletes up to `limit` anonymous users whose expiresAt is before `before`; returns how many. */

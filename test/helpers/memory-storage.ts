@@ -263,7 +263,9 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
       },
       async upgradePasswordHash(id, expected, next) {
         const u = users.get(id);
-        if (u && u.passwordHash === expected) Object.assign(u, { passwordHash: next, updatedAt: now() });
+        if (!u || u.passwordHash !== expected) return false;
+        Object.assign(u, { passwordHash: next, updatedAt: now() });
+        return true;
       },
       async delete(id) {
         if (!users.has(id)) return false;

@@ -91,6 +91,25 @@ describe('grants', () => {
     expect(await reasonOf(password('u1', 'pw'))).toBe('user_blocked');
   });
 
+  it('a password change landing between the proof and the session start leaves no session behind', async () => {
+    const u = (await deps.storage.users.findByLogin('t1', 'P', 'username', 'u1'))!;
+    const start = deps.storage.sessions.start.bind(deps.storage.sessions);
+    let changed = false;
+    // The owner resets the password after this sign-in proved the old one, and its revocation
+    // runs before the sign-in's session is stored (the window a session could slip through).
+    deps.storage.sessions.start = async (...args) => {
+      if (!changed) {
+        changed = true;
+        await admin.updateUser(deps, u.id, { password: 'the owner changed it', bypassPasswordPolicy: true });
+      }
+      return start(...args);
+    };
+    expect(await detailOf(password('u1', 'pw'))).toBe('invalid_password:password_changed_meanwhile');
+    expect(await deps.storage.sessions.listLive(u.id, new Date(clock.now()))).toEqual([]);
+    // Without a change in between, the same sign-in succeeds.
+    expect(await reasonOf(password('u1', 'the owner changed it'))).toBe('ok');
+  });
+
   it('stores only the hash of refresh tokens', async () => {
     const t = await password('u1', 'pw');
     expect(await deps.storage.sessions.findRefreshToken(t.refreshToken)).toBeNull();

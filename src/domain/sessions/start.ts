@@ -6,6 +6,7 @@ import type { Client, Tenant, User } from '../model.js';
 import { mintUserTokens, type IssuedTokens } from '../tokens/mint.js';
 import { sha256Hex } from '../crypto/secrets.js';
 import { markRevoked } from './revocation.js';
+import { SignetError } from '../errors.js';
 import { effectivePolicy, exclusiveChannel } from '../defence/policy.js';
 
 export interface SessionStart {
@@ -15,6 +16,12 @@ export interface SessionStart {
   scope: string[];
   deviceId: string;
   channel: string;
+  /**
+   * For a password sign-in, the hash the password was proved against. A password change that
+   * landed between that proof and this session (reset, change, admin) ends the sessions it
+   * found; this one started after it, so it is ended here instead of surviving the change.
+   */
+  provedHash?: string | null;
 }
 
 export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedTokens> {
@@ -50,5 +57,19 @@ export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedT
     await markRevoked(deps, revoked);
     deps.log.info({ userId: s.user.id, clientId: s.client.id, revoked: revoked.length }, 'sessions replaced');
   }
+  if (s.provedHash !== undefined) await requireUnchangedPassword(deps, s.user.id, s.provedHash, sessionId);
   return tokens;
+}
+
+/**
+ * Read after the session is stored: a change committed before this read is seen here, and one
+ * committed after it revokes this session itself. Either way no session outlives the password
+ * it was proved with.
+ */
+async function requireUnchangedPassword(deps: Deps, userId: string, provedHash: string | null, sessionId: string): Promise<void> {
+  const now = await deps.storage.users.get(userId);
+  if (now && now.passwordHash === provedHash) return;
+  await deps.storage.sessions.revoke(sessionId, 'password_changed');
+  await markRevoked(deps, [sessionId]);
+  throw new SignetError('invalid_password', 'password_changed_meanwhile');
 }

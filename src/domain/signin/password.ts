@@ -87,7 +87,15 @@ async function passwordSteps(
     audit,
   );
   await secondFactor(deps, effectivePolicy(cc.tenant.policy), cc, user, a);
-  return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: a.deviceId, channel });
+  return startSession(deps, {
+    tenant: cc.tenant,
+    client: cc.client,
+    user,
+    scope,
+    deviceId: a.deviceId,
+    channel,
+    provedHash: user.passwordHash,
+  });
 }
 
 /** A password to prove, and whose it is. */
@@ -134,8 +142,9 @@ export async function provePassword(
       throw err;
     }
   }
+  let provedHash: string | null;
   try {
-    await checkPassword(deps, tenant, user, p);
+    provedHash = await checkPassword(deps, tenant, user, p);
   } catch (err) {
     const guess = isSignetError(err) && (err.reason === 'invalid_password' || err.reason === 'not_found');
     // A Redis error here must not keep the lockout place below from being given back.
@@ -148,7 +157,8 @@ export async function provePassword(
   }
   if (policy.lockoutEnabled) await deps.lockout.succeeded(subject, place, policy);
   checkUsable(user!, deps.now());
-  return user!;
+  // The hash the password was proved against (after an upgrade, the new one): see startSession.
+  return { ...user!, passwordHash: provedHash };
 }
 
 /**
@@ -210,7 +220,8 @@ function maskPhone(p: string | null): string {
  * Exactly one password hash computation whatever the outcome, so an unknown user, a user
  * without a password and a wrong password take the same time.
  */
-async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: PasswordProof): Promise<void> {
+/** Returns the user's hash as it now stands (replaced when it was upgraded). */
+async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: PasswordProof): Promise<string> {
   if (!user?.passwordHash) {
     await deps.hasher.verifyDummy(a.password);
     if (!user && !tenant.policy.hideUnknownUsers && !a.hideUnknownUser)
@@ -219,14 +230,26 @@ async function checkPassword(deps: Deps, tenant: Tenant, user: User | null, a: P
   }
   const result = await deps.hasher.verify(user.passwordHash, a.password);
   if (!result.ok) throw new SignetError('invalid_password', 'password_wrong');
-  if (result.needsRehash) await upgradeHash(deps, user, a.password);
+  return result.needsRehash ? upgradeHash(deps, user, a.password) : user.passwordHash;
 }
 
-async function upgradeHash(deps: Deps, user: User, password: string): Promise<void> {
+/**
+ * The upgraded hash; the old one when the upgrade failed (it is retried at the next sign-in).
+ * When the hash changed under it (another sign-in upgraded it, or the password was changed), the
+ * password is proved against the stored one again: it decides, not the race.
+ */
+async function upgradeHash(deps: Deps, user: User, password: string): Promise<string> {
+  let replaced: boolean;
+  let next: string;
   try {
-    const next = await deps.hasher.hash(password);
-    await deps.storage.users.upgradePasswordHash(user.id, user.passwordHash!, next);
+    next = await deps.hasher.hash(password);
+    replaced = await deps.storage.users.upgradePasswordHash(user.id, user.passwordHash!, next);
   } catch (err) {
     deps.log.warn({ err, userId: user.id }, 'password hash upgrade failed; will retry at next sign-in');
+    return user.passwordHash!;
   }
+  if (replaced) return next;
+  const stored = (await deps.storage.users.get(user.id))?.passwordHash;
+  if (stored && (await deps.hasher.verify(stored, password)).ok) return stored;
+  throw new SignetError('invalid_password', 'password_changed_meanwhile');
 }

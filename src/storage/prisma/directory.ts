@@ -270,7 +270,8 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
       return rows[0] ? toUser(rows[0]) : null;
     },
     async upgradePasswordHash(id, expected, next) {
-      await prisma.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash: next } });
+      const { count } = await prisma.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash: next } });
+      return count > 0;
     },
     async delete(id) {
       const { count } = await prisma.user.deleteMany({ where: { id } });
