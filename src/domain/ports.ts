@@ -88,6 +88,8 @@ export interface UserRepository {
    * True when it replaced it.
    */
   upgradePasswordHash(id: string, expected: string, next: string): Promise<boolean>;
+  /** The user's password hash (null: none); undefined when there is no such user. One cheap read. */
+  passwordHashOf(id: string): Promise<string | null | undefined>;
   /** Deletes the user and (cascading) its sessions; false when there was none. */
   delete(id: string): Promise<boolean>;
   /** Deletes up to `limit` anonymous users whose expiresAt is before `before`; returns how many. */

@@ -233,8 +233,8 @@ const CATALOGUE = {
   },
   'weak_password.classes': {
     reason: 'weak_password',
-    zh: '密码必须包含：{0}',
-    en: 'The password must contain: {0}.',
+    zh: '密码必须包含以下每类字符：{0}',
+    en: 'The password must contain characters of each of: {0}.',
     withoutParams: 'weak_password',
   },
   'weak_password.contains_identifier': {

@@ -267,6 +267,9 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
         Object.assign(u, { passwordHash: next, updatedAt: now() });
         return true;
       },
+      async passwordHashOf(id) {
+        return users.get(id)?.passwordHash;
+      },
       async delete(id) {
         if (!users.has(id)) return false;
         users.delete(id);

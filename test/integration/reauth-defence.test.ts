@@ -130,6 +130,51 @@ describe('password comparisons behind the sign-in defences (PostgreSQL + Redis)'
     expect(later.status).not.toBe(200);
   });
 
+  it('reset and e-mail sign-up do the same work for a known and an unknown address until a token proves it', async () => {
+    await adminPost(s, '/admin/v1/tenants/plain', { policy: { sign_up_enabled: true } }, 'PATCH');
+    await adminPost(s, '/admin/v1/users', { tenant_id: 'plain', username: 'nora', email: 'nora@example.com', password: PASSWORD });
+    const deps = s.running.deps;
+    /** What one request costs: password hashes, hash comparisons and user lookups. */
+    const work = async (send: () => Promise<{ status: number; body: any }>) => {
+      const counts = { hash: 0, verify: 0, dummy: 0, lookups: 0 };
+      const saved = {
+        hash: deps.hasher.hash,
+        verify: deps.hasher.verify,
+        dummy: deps.hasher.verifyDummy,
+        find: deps.storage.users.findByLogin,
+      };
+      deps.hasher.hash = (p) => (counts.hash++, saved.hash.call(deps.hasher, p));
+      deps.hasher.verify = (h, p) => (counts.verify++, saved.verify.call(deps.hasher, h, p));
+      deps.hasher.verifyDummy = (p) => (counts.dummy++, saved.dummy.call(deps.hasher, p));
+      deps.storage.users.findByLogin = (...a) => (counts.lookups++, saved.find.apply(deps.storage.users, a));
+      try {
+        const r = await send();
+        return { status: r.status, error: r.body?.error, ...counts };
+      } finally {
+        deps.hasher.hash = saved.hash;
+        deps.hasher.verify = saved.verify;
+        deps.hasher.verifyDummy = saved.dummy;
+        deps.storage.users.findByLogin = saved.find;
+      }
+    };
+    const forged = 'x'.repeat(43);
+    for (const [path, body] of [
+      [
+        '/auth/v1/reset',
+        (email: string) => ({ client_id: 'plain-web', email, verification_token: forged, new_password: 'a long new secret' }),
+      ],
+      [
+        '/auth/v1/signup',
+        (email: string) => ({ client_id: 'plain-web', email, verification_token: forged, password: 'a long new secret' }),
+      ],
+    ] as const) {
+      const known = await work(() => post(s.http, path, body('nora@example.com')));
+      const unknown = await work(() => post(s.http, path, body('nobody-here@example.com')));
+      expect([path, known]).toEqual([path, unknown]);
+      expect(known).toMatchObject({ status: 400, error: 'invalid_grant', hash: 0, verify: 0, lookups: 0 });
+    }
+  });
+
   it('a forged history page token past int8 is invalid_argument, not a 500', async () => {
     await user('plain', 'jo');
     const t = await post(s.http, '/auth/v1/signin', { client_id: 'plain-web', username: 'jo', password: PASSWORD });

@@ -274,7 +274,7 @@ describe('sign-up over REST and gRPC (PostgreSQL + Redis)', () => {
     expect([weak.status, weak.body.error, weak.body.details[1].field_violations]).toEqual([
       400,
       'weak_password',
-      [{ field: 'password', description: 'must contain a digit' }],
+      [{ field: 'password', description: 'must contain characters of 0-9' }],
     ]);
     // Nothing was created: the name is still free.
     expect(await s.running.deps.storage.users.findByLogin('acme', 'P', 'username', 'vic')).toBeNull();

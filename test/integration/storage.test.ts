@@ -340,6 +340,14 @@ function contract(backend: ContractBackend) {
     });
 
     describe('users', () => {
+      it('reads a password hash alone: the hash, null without one, undefined without the user', async () => {
+        const withHash = await s.users.create(newUser({ passwordHash: 'h-only' }));
+        const without = await s.users.create(newUser());
+        expect(await s.users.passwordHashOf(withHash.id)).toBe('h-only');
+        expect(await s.users.passwordHashOf(without.id)).toBeNull();
+        expect(await s.users.passwordHashOf('no-such-user')).toBeUndefined();
+      });
+
       it('creates, finds by each login field and updates', async () => {
         const u = await s.users.create(
           newUser({

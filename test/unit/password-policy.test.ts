@@ -66,18 +66,18 @@ describe('password policy', () => {
     expect(texts(e)).toEqual({ en: 'The password must be at most 10 characters long.', zh: '密码长度不能超过10位' });
   });
 
-  it('required classes: each one, and the missing ones named in words', () => {
+  it('required classes: each one, and the missing ones named in characters any locale reads', () => {
     const all: TenantPolicy = { passwordRequiredClasses: ['lower', 'upper', 'digit', 'symbol'] };
     expect(refusal(all, 'Qz8!kw0#pl')).toBeNull();
-    expect(refusal(all, 'QZ8!KW0#PL')?.details.params).toEqual(['a lowercase letter']);
-    expect(refusal(all, 'qz8!kw0#pl')?.details.params).toEqual(['an uppercase letter']);
-    expect(refusal(all, 'Qzx!kwy#pl')?.details.params).toEqual(['a digit']);
-    expect(refusal(all, 'Qz8xkw0ypl')?.details.params).toEqual(['a symbol']);
+    expect(refusal(all, 'QZ8!KW0#PL')?.details.params).toEqual(['a-z']);
+    expect(refusal(all, 'qz8!kw0#pl')?.details.params).toEqual(['A-Z']);
+    expect(refusal(all, 'Qzx!kwy#pl')?.details.params).toEqual(['0-9']);
+    expect(refusal(all, 'Qz8xkw0ypl')?.details.params).toEqual(['!@#…']);
     const e = refusal(all, 'qzxykwvupl')!;
     expect(e.details.message).toBe('weak_password.classes');
     expect(texts(e)).toEqual({
-      en: 'The password must contain: an uppercase letter, a digit, a symbol.',
-      zh: '密码必须包含：an uppercase letter, a digit, a symbol',
+      en: 'The password must contain characters of each of: A-Z, 0-9, !@#….',
+      zh: '密码必须包含以下每类字符：A-Z, 0-9, !@#…',
     });
     // A space is a symbol; letters of other scripts are letters.
     expect(refusal({ passwordRequiredClasses: ['symbol'] }, 'qzx ykwvupl')).toBeNull();

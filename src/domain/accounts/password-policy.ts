@@ -53,12 +53,15 @@ const CLASS_TESTS: Record<PasswordClass, RegExp> = {
   symbol: /[^\p{L}\p{N}]/u,
 };
 
-/** How the `classes` message names a missing class (its {0}; params are the same in every locale). */
+/**
+ * How the `classes` message names a missing class (its {0}). Params are the same in every locale,
+ * so they are written in characters every reader knows rather than in one language's words.
+ */
 const CLASS_WORDS: Record<PasswordClass, string> = {
-  lower: 'a lowercase letter',
-  upper: 'an uppercase letter',
-  digit: 'a digit',
-  symbol: 'a symbol',
+  lower: 'a-z',
+  upper: 'A-Z',
+  digit: '0-9',
+  symbol: '!@#…',
 };
 
 let common: Set<string> | undefined;
@@ -111,7 +114,7 @@ export function enforcePasswordPolicy(policy: TenantPolicy, password: string, ow
   const missing = p.requiredClasses.filter((c) => !CLASS_TESTS[c].test(password));
   if (missing.length > 0) {
     const words = missing.map((c) => CLASS_WORDS[c]).join(', ');
-    throw weak(field, 'password_classes', `must contain ${words}`, 'weak_password.classes', [words]);
+    throw weak(field, 'password_classes', `must contain characters of ${words}`, 'weak_password.classes', [words]);
   }
   if (p.rejectIdentifiers) {
     const lower = password.toLowerCase();

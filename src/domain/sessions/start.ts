@@ -67,8 +67,7 @@ export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedT
  * it was proved with.
  */
 async function requireUnchangedPassword(deps: Deps, userId: string, provedHash: string | null, sessionId: string): Promise<void> {
-  const now = await deps.storage.users.get(userId);
-  if (now && now.passwordHash === provedHash) return;
+  if ((await deps.storage.users.passwordHashOf(userId)) === provedHash) return;
   await deps.storage.sessions.revoke(sessionId, 'password_changed');
   await markRevoked(deps, [sessionId]);
   throw new SignetError('invalid_password', 'password_changed_meanwhile');

@@ -29,6 +29,7 @@ import type {
 import type { Client as ClientRow, Prisma, PrismaClient, Tenant as TenantRow, User as UserRow } from '../../gen/prisma/client.js';
 import { guard } from './errors.js';
 import { pageQuery, toPage } from './paging.js';
+import { prismaExecutor, type SqlExecutor } from './sessions.js';
 
 export const toTenant = (r: TenantRow): Tenant => ({
   id: r.id,
@@ -196,7 +197,9 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
   };
 }
 
-export function createUserRepository(prisma: PrismaClient): UserRepository {
+const PASSWORD_HASH_OF = 'SELECT password_hash FROM users WHERE id = $1::text';
+
+export function createUserRepository(prisma: PrismaClient, sql: SqlExecutor = prismaExecutor(prisma)): UserRepository {
   return {
     async create(u: NewUser) {
       const row = await guard(
@@ -272,6 +275,11 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
     async upgradePasswordHash(id, expected, next) {
       const { count } = await prisma.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash: next } });
       return count > 0;
+    },
+    async passwordHashOf(id) {
+      // On the driver: every successful password sign-in asks it once (see sessions/start.ts).
+      const [row] = await sql.query<{ password_hash: string | null }>('signet_password_hash_of', PASSWORD_HASH_OF, [id]);
+      return row === undefined ? undefined : row.password_hash;
     },
     async delete(id) {
       const { count } = await prisma.user.deleteMany({ where: { id } });

@@ -18,7 +18,7 @@ export function createPrismaStorage(prisma: PrismaClient, opts: PrismaStorageOpt
   return {
     tenants: createTenantRepository(prisma),
     clients: createClientRepository(prisma),
-    users: createUserRepository(prisma),
+    users: createUserRepository(prisma, sql),
     sessions: createSessionRepository(prisma, sql),
     signingKeys: createSigningKeyRepository(prisma),
     transportKeys: createTransportKeyRepository(prisma),
