@@ -4,7 +4,10 @@
 // Content-Type for string bodies included) and what Signet answered.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHmac } from 'node:crypto';
 import type { AuthOptions } from '@cloudbase/oauth';
+import { sha256Hex } from '../../src/domain/crypto/secrets.js';
+import type { TestSignet } from './signet.js';
 
 /** The SDK's `SimpleStorage` (not exported by the package under that name). */
 export type SdkStorage = NonNullable<AuthOptions['storage']>;
@@ -115,4 +118,35 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** The rejection of a promise that must fail (the SDK throws plain objects, not Errors). */
+export async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('the SDK call resolved but was expected to reject');
+}
+
+/** The letters Signet's image captcha draws from. */
+const CAPTCHA_ALPHABET = 'abcdefhjkmnpqrtwxy34678';
+
+/**
+ * The person in front of a captcha image, played by brute force: the answer is one of 23^4
+ * strings, and the store holds its HMAC under a key the test instance lets us read.
+ */
+export async function solveCaptcha(s: TestSignet, token: string): Promise<string> {
+  const raw = await s.running.kv.get(`captcha:{${sha256Hex(token)}}`);
+  const { a } = JSON.parse(raw!) as { a: string };
+  const key = s.running.deps.hmacKey;
+  for (const c1 of CAPTCHA_ALPHABET)
+    for (const c2 of CAPTCHA_ALPHABET)
+      for (const c3 of CAPTCHA_ALPHABET)
+        for (const c4 of CAPTCHA_ALPHABET) {
+          const guess = c1 + c2 + c3 + c4;
+          if (createHmac('sha256', key).update(`captcha\n${token}\n${guess}`).digest('hex') === a) return guess;
+        }
+  throw new Error('unsolvable captcha');
 }

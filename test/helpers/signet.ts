@@ -164,6 +164,17 @@ export async function get(base: string, p: string, headers: Record<string, strin
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
 }
 
+/** Any method on the public REST port, with the user's bearer access token when given. */
+export async function userCall(s: TestSignet, method: string, p: string, body: unknown, token = '') {
+  const res = await fetch(s.http + p, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
 /** Admin REST with the test admin token. */
 export const adminPost = (s: TestSignet, p: string, body: unknown, method = 'POST') =>
   fetch(s.admin + p, {

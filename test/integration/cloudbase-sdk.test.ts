@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth, type AuthOptions, type Credentials } from '@cloudbase/oauth';
 import { dropSchema, get, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
-import { memoryStorage, startRecordingProxy, type Exchange, type RecordingProxy } from '../helpers/cloudbase.js';
+import { memoryStorage, startRecordingProxy, type Exchange, type RecordingProxy, rejection } from '../helpers/cloudbase.js';
 
 /** Where the SDK keeps the credentials of client `web` (`credentials_${clientId}`). */
 const CREDENTIALS_KEY = 'credentials_web';
@@ -28,16 +28,6 @@ const TOKEN_KEYS = [
 
 /** The stored credentials, as the SDK serialised them (expires_at is an ISO string there). */
 type Stored = Credentials & { expires_at: string; id_token?: string };
-
-/** The rejection of a promise that must fail (the SDK throws plain objects, not Errors). */
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('the SDK call resolved but was expected to reject');
-}
 
 const line = (e: Exchange) => `${e.method} ${e.url}`;
 

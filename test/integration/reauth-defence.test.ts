@@ -6,19 +6,11 @@
 // PostgreSQL + Redis.
 import { constants, publicEncrypt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminPost, dropSchema, get, post, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import { adminPost, dropSchema, get, post, startTestSignet, userCall, type TestSignet } from '../helpers/signet.js';
 import { createCaptchaChallenge } from '../../src/domain/defence/captcha.js';
 import { FakeClock } from '../helpers/clock.js';
 
-async function rest(s: TestSignet, method: string, path: string, body: unknown, token = '') {
-  const res = await fetch(s.http + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const rest = userCall;
 
 describe('password comparisons behind the sign-in defences (PostgreSQL + Redis)', () => {
   let s: TestSignet;

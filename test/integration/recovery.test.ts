@@ -5,22 +5,14 @@
 import { constants, publicEncrypt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminPost, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import { adminPost, dropSchema, get, grpcFailure, post, seed, startTestSignet, userCall, type TestSignet } from '../helpers/signet.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 import { AccountServiceClient, AccountServiceDefinition } from '../../src/gen/signet/auth/v1/account_service.js';
 import { FakeClock } from '../helpers/clock.js';
 
 const ADMIN = { authorization: 'Bearer test-admin-token-0123456789' };
 
-async function rest(s: TestSignet, method: string, path: string, body: unknown, token = '') {
-  const res = await fetch(s.http + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const rest = userCall;
 
 function accountCall<Res>(client: grpc.Client, method: string, partial: object, token: string): Promise<Res> {
   const def = (AccountServiceDefinition.methods as Record<string, { requestType: { fromPartial(o: object): unknown } }>)[method];

@@ -3,44 +3,18 @@
 // resetPassword with a code, modifyPassword / modifyPasswordWithoutLogin (RSA-encrypted),
 // editContact, setUserProfile / updateUserBasicInfo, queryUserProfile, deleteMe. Codes are read
 // from the webhook receiver.
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth } from '@cloudbase/oauth';
 import { adminPost, dropSchema, get, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
-import { memoryStorage } from '../helpers/cloudbase.js';
+import { memoryStorage, rejection, solveCaptcha } from '../helpers/cloudbase.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
-import { sha256Hex } from '../../src/domain/crypto/secrets.js';
-
-const ALPHABET = 'abcdefhjkmnpqrtwxy34678';
-
-/** The rejection of a promise that must fail (the SDK throws plain objects, not Errors). */
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('the SDK call resolved but was expected to reject');
-}
 
 describe('@cloudbase/oauth 3.3.3: recovery and self-service against Signet (PostgreSQL + Redis)', () => {
   let s: TestSignet;
   let hook: CodeHook;
   let n = 0;
 
-  /** The person in front of a captcha image, played by brute force (as verification-sdk.test.ts). */
-  const solve = async (token: string): Promise<string> => {
-    const raw = await s.running.kv.get(`captcha:{${sha256Hex(token)}}`);
-    const { a } = JSON.parse(raw!) as { a: string };
-    for (const c1 of ALPHABET)
-      for (const c2 of ALPHABET)
-        for (const c3 of ALPHABET)
-          for (const c4 of ALPHABET) {
-            const guess = c1 + c2 + c3 + c4;
-            if (createHmac('sha256', s.running.deps.hmacKey).update(`captcha\n${token}\n${guess}`).digest('hex') === a) return guess;
-          }
-    throw new Error('unsolvable captcha');
-  };
+  const solve = (token: string) => solveCaptcha(s, token);
 
   const browser = () => {
     const storage = memoryStorage();

@@ -3,20 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth, type Credentials } from '@cloudbase/oauth';
 import { adminPost, dropSchema, get, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
-import { memoryStorage, startRecordingProxy, type Exchange, type RecordingProxy } from '../helpers/cloudbase.js';
+import { memoryStorage, startRecordingProxy, type Exchange, type RecordingProxy, rejection } from '../helpers/cloudbase.js';
 
 const CREDENTIALS_KEY = 'credentials_web';
 type Stored = Credentials & { expires_at: string; version?: string };
 const line = (e: Exchange) => `${e.method} ${e.path}`;
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('the SDK call resolved but was expected to reject');
-}
 
 describe('@cloudbase/oauth: v2 session, devices and behaviour log against Signet', () => {
   let s: TestSignet;

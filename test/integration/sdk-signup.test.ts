@@ -5,22 +5,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth } from '@cloudbase/oauth';
 import { adminPost, dropSchema, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
-import { memoryStorage, startRecordingProxy, type RecordingProxy } from '../helpers/cloudbase.js';
+import { memoryStorage, startRecordingProxy, type RecordingProxy, rejection } from '../helpers/cloudbase.js';
 import { FakeClock } from '../helpers/clock.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 
 const GOOD = 'vq7-Rn2;xe-lamp';
 /** Requests per minute from one IP (every SDK request comes from the proxy's 127.0.0.1). */
 const IP_LIMIT = 12;
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('the SDK call resolved but was expected to reject');
-}
 
 describe('@cloudbase/oauth 3.3.3: creating accounts against Signet (PostgreSQL + Redis)', () => {
   let s: TestSignet;

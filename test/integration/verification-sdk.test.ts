@@ -1,15 +1,11 @@
 // The official CloudBase JS SDK (@cloudbase/oauth 3.3.3) through code sign-in and its captcha flow,
 // against a real Signet on PostgreSQL + Redis, unchanged: getVerification → verify → signIn with
 // the verification token, and captcha_required → captcha/data → captcha/data/verify → retry.
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth } from '@cloudbase/oauth';
 import { dropSchema, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
-import { memoryStorage } from '../helpers/cloudbase.js';
+import { memoryStorage, solveCaptcha } from '../helpers/cloudbase.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
-import { sha256Hex } from '../../src/domain/crypto/secrets.js';
-
-const ALPHABET = 'abcdefhjkmnpqrtwxy34678';
 
 describe('@cloudbase/oauth 3.3.3: code sign-in and captcha against Signet (PostgreSQL + Redis)', () => {
   let s: TestSignet;
@@ -18,23 +14,7 @@ describe('@cloudbase/oauth 3.3.3: code sign-in and captcha against Signet (Postg
   /** The flows (states) the SDK showed a captcha image for. */
   const shown: string[] = [];
 
-  /**
-   * The person in front of the image, played by brute force: the answer is one of 23^4 strings,
-   * and the store holds its HMAC under a key the test instance lets us read.
-   */
-  const solve = async (token: string): Promise<string> => {
-    const raw = await s.running.kv.get(`captcha:{${sha256Hex(token)}}`);
-    const { a } = JSON.parse(raw!) as { a: string };
-    const key = s.running.deps.hmacKey;
-    for (const c1 of ALPHABET)
-      for (const c2 of ALPHABET)
-        for (const c3 of ALPHABET)
-          for (const c4 of ALPHABET) {
-            const guess = c1 + c2 + c3 + c4;
-            if (createHmac('sha256', key).update(`captcha\n${token}\n${guess}`).digest('hex') === a) return guess;
-          }
-    throw new Error('unsolvable captcha');
-  };
+  const solve = (token: string) => solveCaptcha(s, token);
 
   const browser = () => {
     const storage = memoryStorage();
