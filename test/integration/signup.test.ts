@@ -239,6 +239,13 @@ describe('sign-up over REST and gRPC (PostgreSQL + Redis)', () => {
       'permission_denied',
       'Whether an account exists is not disclosed here.',
     ]);
+    // CheckUsername there: hidden while sign-up by username is closed (it would be an oracle for
+    // nothing); once sign-up is open, answered, since the sign-up itself would say it.
+    const closed = await get(s.http, '/auth/v1/checkUsername?client_id=quiet-web&username=alice', ip());
+    expect([closed.status, closed.body.error]).toEqual([403, 'permission_denied']);
+    await patchTenant('quiet', { sign_up_enabled: true });
+    const open = await get(s.http, '/auth/v1/checkUsername?client_id=quiet-web&username=alice', ip());
+    expect(open.status).toBe(200);
   });
 
   it('admin: the policy fields round-trip and are validated; a weak password needs bypass, which is audited', async () => {

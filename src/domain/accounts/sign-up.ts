@@ -145,13 +145,17 @@ function readSignUpForm(cmd: SignUpCommand): SignUpForm {
 
 /** Open iff the tenant opened sign-up, the client did not close it, and the tenant takes this method. */
 function requireSignUpOpen(cc: ClientContext, method: LoginField): void {
+  const detail = signUpClosed(cc, method);
+  if (detail) throw new SignetError('permission_denied', detail, { message: 'permission_denied.sign_up_closed', metadata: { method } });
+}
+
+/** Why sign-up by `method` is closed on this client ('' when open). */
+function signUpClosed(cc: ClientContext, method: LoginField): string {
   const p = cc.tenant.policy;
-  const methods = p.signUpMethods ?? SIGN_UP_METHODS;
-  if (p.signUpEnabled !== true || !cc.client.signUpEnabled || !methods.includes(method)) {
-    const detail =
-      p.signUpEnabled !== true ? 'sign_up_closed_tenant' : !cc.client.signUpEnabled ? 'sign_up_closed_client' : `sign_up_method_${method}`;
-    throw new SignetError('permission_denied', detail, { message: 'permission_denied.sign_up_closed', metadata: { method } });
-  }
+  if (p.signUpEnabled !== true) return 'sign_up_closed_tenant';
+  if (!cc.client.signUpEnabled) return 'sign_up_closed_client';
+  if (!(p.signUpMethods ?? SIGN_UP_METHODS).includes(method)) return `sign_up_method_${method}`;
+  return '';
 }
 
 /** Before any hashing, and before the verification token is spent (a weak password must not burn it). */
@@ -351,6 +355,10 @@ export async function checkUsername(deps: Deps, cmd: CheckUsernameCommand): Prom
   const cc = await identifyClient(deps, cmd);
   const userType = readUserType(cmd.userType);
   const username = readUsername(cmd.username);
+  // A tenant that hides which accounts exist answers only where sign-up by username is open on
+  // this client: there the sign-up itself would say the name is taken, so this says no more.
+  if (cc.tenant.policy.hideUnknownUsers && signUpClosed(cc, 'username'))
+    throw new SignetError('permission_denied', 'existence_hidden', { message: 'permission_denied.existence_hidden' });
   // A username is public by nature: saying it is taken is what this call is for.
   if (await deps.storage.users.findByLogin(cc.tenant.id, userType, 'username', username)) throw usernameTaken();
 }
