@@ -43,7 +43,8 @@ export const clientCommands: CommandSpec[] = [
       tenant: 'the tenant the client belongs to',
       name: 'display name',
       public: 'a public client (no secret), e.g. a browser or mobile app',
-      'grant-types': 'allowed grant types, comma-separated (password, refresh_token, client_credentials)',
+      'grant-types':
+        'allowed grant types, comma-separated (password, refresh_token, client_credentials, sms, urn:ietf:params:oauth:grant-type:token-exchange)',
       scopes: 'allowed scopes, comma-separated',
       'access-ttl': 'access token lifetime in seconds (default: server setting)',
       'refresh-ttl': 'refresh token lifetime in seconds (default: server setting)',

@@ -86,6 +86,19 @@ export interface TokenCommand extends RequestOrigin {
   phone: string;
   code: string;
   codeId: string;
+  /** Token exchange (RFC 8693); absent for the other grants. */
+  exchange?: TokenExchangeInput;
+}
+
+/** The RFC 8693 fields of a token request, as sent ('' for none). */
+export interface TokenExchangeInput {
+  subjectToken: string;
+  subjectTokenType: string;
+  requestedTokenType: string;
+  audience: string;
+  resource: string;
+  actorToken: string;
+  actorTokenType: string;
 }
 
 /**

@@ -64,6 +64,15 @@ export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand 
     phone: req.phone,
     code: req.captcha,
     codeId: req.captcha_key,
+    exchange: {
+      subjectToken: req.subject_token,
+      subjectTokenType: req.subject_token_type,
+      requestedTokenType: req.requested_token_type,
+      audience: req.audience,
+      resource: req.resource,
+      actorToken: req.actor_token,
+      actorTokenType: req.actor_token_type,
+    },
   };
 }
 
@@ -104,5 +113,6 @@ export function tokenBody(t: IssuedTokens): TokenResponse {
     sub: t.sub,
     groups: t.groups,
     need_weda_resource: false,
+    issued_token_type: t.issuedTokenType,
   };
 }

@@ -80,6 +80,10 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
   // Sign-up: an anonymous user's access token, a third party's token (ignored).
   anonymous_token: 8192,
   provider_token: 2048,
+  // Token exchange (RFC 8693): an access token; resource is a URI.
+  subject_token: 8192,
+  actor_token: 8192,
+  resource: 2048,
   params: 16384,
 };
 /** Any other text field. */

@@ -182,7 +182,13 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
     const d = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
     expect(d.issuer).toBe(issuer);
     expect(d.response_types_supported).toEqual([]);
-    expect(d.grant_types_supported.sort()).toEqual(['client_credentials', 'password', 'refresh_token', 'sms']);
+    expect(d.grant_types_supported.sort()).toEqual([
+      'client_credentials',
+      'password',
+      'refresh_token',
+      'sms',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
     expect(d.token_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(d.revocation_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
   });

@@ -82,8 +82,8 @@ function checkPasswordEncryption(v: string): PasswordEncryption {
 function checkClientShape(type: ClientType, grantTypes: string[], c: Partial<ClientInput>): void {
   if (grantTypes.includes('implicit')) throw invalidArgument('grant_types', 'implicit is an alias of the sms grant: allow sms');
   for (const g of grantTypes) if (!Object.hasOwn(GRANTS, g)) throw invalidArgument('grant_types', `unknown grant type ${g}`);
-  if (type === 'public' && grantTypes.includes('client_credentials')) {
-    throw invalidArgument('grant_types', 'a public client cannot use client_credentials');
+  for (const g of grantTypes) {
+    if (type === 'public' && GRANTS[g].confidentialOnly) throw invalidArgument('grant_types', `a public client cannot use ${g}`);
   }
   if (c.accessTokenTtl !== undefined && (c.accessTokenTtl < 60 || c.accessTokenTtl > MAX_TOKEN_TTL_SECONDS)) {
     throw invalidArgument('access_token_ttl_seconds', `between 60 and ${MAX_TOKEN_TTL_SECONDS}`);

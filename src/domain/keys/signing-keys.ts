@@ -64,12 +64,14 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
    * every grant. jose still makes the keys and the JWKS and verifies every token, so tests and
    * clients check these signatures with an independent implementation.
    */
-  async sign(claims: JWTPayload, ttlSeconds: number, typ: string): Promise<string> {
+  async sign(claims: JWTPayload, ttlSeconds: number, typ: string, notAfter?: number): Promise<string> {
     await this.fresh();
     const key = this.active!;
     const iat = Math.floor(this.now().getTime() / 1000);
+    // `notAfter` (seconds since the epoch) caps exp: a token derived from another lives no longer.
+    const exp = notAfter === undefined ? iat + ttlSeconds : Math.min(iat + ttlSeconds, notAfter);
     const header = b64url(JSON.stringify({ alg: key.record.alg, kid: key.record.kid, typ }));
-    const input = `${header}.${b64url(JSON.stringify({ ...claims, iat, exp: iat + ttlSeconds }))}`;
+    const input = `${header}.${b64url(JSON.stringify({ ...claims, iat, exp }))}`;
     const signer = SIGNERS[key.record.alg];
     const signature = sign(signer.hash, Buffer.from(input), { ...signer.options, key: key.privateKey } as SignKeyObjectInput);
     return `${input}.${signature.toString('base64url')}`;

@@ -11,6 +11,7 @@ import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { smsGrant } from './grants/sms.js';
+import { TOKEN_EXCHANGE, tokenExchangeGrant } from './grants/token-exchange.js';
 
 export type { Grant } from './grants/grant.js';
 
@@ -20,6 +21,7 @@ export const GRANTS: Readonly<Record<string, Grant>> = {
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   sms: smsGrant,
+  [TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 
 const lookUp = (grantType: string): Grant | undefined => (Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined);
@@ -40,7 +42,7 @@ export function token(deps: Deps, cmd: TokenCommand): Promise<IssuedTokens> {
     try {
       // An unknown grant type is refused here, so that its refusal is audited too.
       const tokens = await runGrant(deps, cmd, known ?? grantFor(cmd.grantType), checks);
-      deps.audit.record({ ...auditOf(cmd), event: 'token', userId: tokens.sub, reason: cmd.grantType });
+      deps.audit.record({ ...auditOf(cmd), event: 'token', userId: tokens.sub, reason: known?.auditReason ?? cmd.grantType });
       return tokens;
     } catch (err) {
       if (isSignetError(err)) deps.audit.record({ ...auditOf(cmd), event: 'token_failed', reason: err.reason, detail: err.detail });

@@ -20,5 +20,7 @@ export interface Grant {
    * (one Redis write) and writes its own audit events (it knows the user and the lock).
    */
   passwordSignIn: boolean;
+  /** The reason of its `token` audit event, when not the grant type itself. */
+  auditReason?: string;
   run(deps: Deps, cc: ClientContext, cmd: TokenCommand, checks: Admission): Promise<IssuedTokens>;
 }
