@@ -184,6 +184,14 @@ export const SETTINGS = {
     default: 10,
     doc: 'concurrent-refresh window (0–300)',
   }),
+  // Authorization codes are redeemed by the client's back end a moment after they are issued;
+  // RFC 6749 4.1.2 recommends at most ten minutes.
+  authorizationCodeTtlSeconds: setting({
+    env: 'SIGNET_AUTHORIZATION_CODE_TTL_SECONDS',
+    schema: int(10, 600),
+    default: 60,
+    doc: 'life of an authorization code (10–600)',
+  }),
   sudoTtlSeconds: setting({
     env: 'SIGNET_SUDO_TTL_SECONDS',
     schema: int(10, 3600),

@@ -37,6 +37,7 @@ import type {
   Tenant,
   TransportKey,
   UnlockUserRequest,
+  UpdateClientRequest,
   UpdateUserRequest,
   User,
 } from '../gen/signet/auth/v1/admin.js';
@@ -51,6 +52,7 @@ export interface AdminApi {
   updateTenant(req: UpdateTenantRequest): Promise<Tenant>;
   createClient(req: CreateClientRequest): Promise<CreateClientResponse>;
   listClients(req: ListClientsRequest): Promise<ListClientsResponse>;
+  updateClient(req: UpdateClientRequest): Promise<Client>;
   disableClient(req: DisableClientRequest): Promise<Client>;
   createUser(req: CreateUserRequest): Promise<User>;
   listUsers(req: ListUsersRequest): Promise<ListUsersResponse>;
@@ -83,6 +85,7 @@ const METHODS = [
   'updateTenant',
   'createClient',
   'listClients',
+  'updateClient',
   'disableClient',
   'createUser',
   'listUsers',

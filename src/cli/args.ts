@@ -51,6 +51,8 @@ export const OPTIONS = {
   'max-sessions': { type: 'string', value: 'N' },
   'password-encryption': { type: 'string', value: 'none|rsa|required' },
   'reject-replayed-passwords': { type: 'boolean' },
+  'redirect-uris': { type: 'string', value: 'a,b' },
+  'first-party': { type: 'string', value: 'on|off' },
   username: { type: 'string', value: 'U' },
   email: { type: 'string', value: 'E' },
   phone: { type: 'string', value: 'P' },

@@ -1,8 +1,9 @@
-// signet clients create | list | disable
+// signet clients create | update | list | disable
 import type { Client } from '../gen/signet/auth/v1/admin.js';
 import { list, oneOf, positiveInt, str, type CommandSpec } from './args.js';
 import { date, joined, record, table } from './output.js';
 import { listAll } from './paging.js';
+import { onOff } from './tenants.js';
 
 export function clientRecord(c: Client): string {
   return record([
@@ -18,6 +19,8 @@ export function clientRecord(c: Client): string {
     ['max_sessions', c.max_sessions],
     ['password_encryption', c.password_encryption],
     ['reject_replayed_passwords', c.reject_replayed_passwords],
+    ['redirect_uris', joined(c.redirect_uris)],
+    ['first_party', c.first_party],
     ['created_at', date(c.created_at)],
     ['updated_at', date(c.updated_at)],
   ]);
@@ -32,6 +35,7 @@ export function clientTable(clients: Client[]): string {
 }
 
 const CREATE = 'clients create';
+const UPDATE = 'clients update';
 const PASSWORD_ENCRYPTIONS = ['none', 'rsa', 'required'] as const;
 
 export const clientCommands: CommandSpec[] = [
@@ -44,13 +48,15 @@ export const clientCommands: CommandSpec[] = [
       name: 'display name',
       public: 'a public client (no secret), e.g. a browser or mobile app',
       'grant-types':
-        'allowed grant types, comma-separated (password, refresh_token, client_credentials, sms, urn:ietf:params:oauth:grant-type:token-exchange)',
+        'allowed grant types, comma-separated (password, refresh_token, client_credentials, authorization_code, sms, urn:ietf:params:oauth:grant-type:token-exchange)',
       scopes: 'allowed scopes, comma-separated',
       'access-ttl': 'access token lifetime in seconds (default: server setting)',
       'refresh-ttl': 'refresh token lifetime in seconds (default: server setting)',
       'max-sessions': 'live sessions per user on this client (default: server setting)',
       'password-encryption': 'how passwords travel: none (as typed, default), rsa (plain or RSA-encrypted), required (RSA-encrypted only)',
       'reject-replayed-passwords': 'refuse an encrypted password whose ciphertext was used before',
+      'redirect-uris': 'where authorization codes may be sent, comma-separated (https; http only for localhost), matched exactly',
+      'first-party': "off: a third party's application, not the tenant's own (default on)",
     },
     required: ['id', 'tenant'],
     notes: ['The secret is printed once; Signet keeps only its hash.'],
@@ -67,6 +73,8 @@ export const clientCommands: CommandSpec[] = [
         max_sessions: positiveInt(values, 'max-sessions', CREATE) ?? 0,
         password_encryption: oneOf(str(values, 'password-encryption'), PASSWORD_ENCRYPTIONS, '--password-encryption', CREATE) ?? '',
         reject_replayed_passwords: values['reject-replayed-passwords'] === true,
+        redirect_uris: list(values, 'redirect-uris'),
+        first_party: onOff(values, 'first-party', CREATE),
       });
       ctx.out.show(res, () => {
         const lines = [res.client ? clientRecord(res.client) : ''];
@@ -79,6 +87,40 @@ export const clientCommands: CommandSpec[] = [
         }
         return lines.join('\n');
       });
+    },
+  },
+  {
+    path: ['clients', 'update'],
+    args: ['ID'],
+    summary: "change a client's settings (only the options given change)",
+    options: {
+      name: 'display name',
+      'grant-types': 'allowed grant types, comma-separated (replaces the list)',
+      scopes: 'allowed scopes, comma-separated (replaces the list)',
+      'access-ttl': 'access token lifetime in seconds',
+      'refresh-ttl': 'refresh token lifetime in seconds',
+      'max-sessions': 'live sessions per user on this client',
+      'password-encryption': 'none, rsa or required',
+      'redirect-uris': 'where authorization codes may be sent, comma-separated (replaces the list)',
+      'first-party': "on: the tenant's own application; off: a third party's",
+    },
+    notes: ['A list option (--grant-types, --scopes, --redirect-uris) replaces the list; give it empty ("") to clear it.'],
+    async run(ctx, { args: [id], values }) {
+      const given = (name: 'grant-types' | 'scopes' | 'redirect-uris') =>
+        str(values, name) !== undefined ? { values: list(values, name) } : undefined;
+      const client = await ctx.admin().updateClient({
+        client_id: id,
+        name: str(values, 'name'),
+        grant_types: given('grant-types'),
+        scopes: given('scopes'),
+        access_token_ttl_seconds: positiveInt(values, 'access-ttl', UPDATE),
+        refresh_token_ttl_seconds: positiveInt(values, 'refresh-ttl', UPDATE),
+        max_sessions: positiveInt(values, 'max-sessions', UPDATE),
+        password_encryption: oneOf(str(values, 'password-encryption'), PASSWORD_ENCRYPTIONS, '--password-encryption', UPDATE),
+        redirect_uris: given('redirect-uris'),
+        first_party: onOff(values, 'first-party', UPDATE),
+      });
+      ctx.out.show(client, () => clientRecord(client));
     },
   },
   {

@@ -45,7 +45,7 @@ const POLICY_OPTIONS: Record<string, string> = {
 
 const ON_OFF = ['on', 'off'] as const;
 
-function onOff(values: OptionValues, name: Parameters<typeof str>[1], command: string): boolean | undefined {
+export function onOff(values: OptionValues, name: Parameters<typeof str>[1], command: string): boolean | undefined {
   const v = oneOf(str(values, name), ON_OFF, `--${name}`, command);
   return v === undefined ? undefined : v === 'on';
 }

@@ -86,6 +86,10 @@ export interface TokenCommand extends RequestOrigin {
   phone: string;
   code: string;
   codeId: string;
+  /** The authorization code grant: the code, the redirect URI it was issued for, the PKCE verifier. */
+  authorizationCode?: string;
+  redirectUri?: string;
+  codeVerifier?: string;
   /** Token exchange (RFC 8693); absent for the other grants. */
   exchange?: TokenExchangeInput;
 }
@@ -131,4 +135,19 @@ export interface SignInOptionsCommand extends ClientCall {
   username: string;
   channel: string;
   userType: string;
+}
+
+/** An authorization request made by the signed-in user (bearer token) for a client of the tenant. */
+export interface AuthorizeCommand {
+  /** The bearer access token presented, '' for none. */
+  accessToken: string;
+  ip: string;
+  /** The client the code is for. */
+  clientId: string;
+  responseType: string;
+  redirectUri: string;
+  scope: string;
+  codeChallenge: string;
+  codeChallengeMethod: string;
+  nonce: string;
 }

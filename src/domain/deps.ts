@@ -16,6 +16,7 @@ export const DOMAIN_SETTINGS = [
   'issuer',
   'refreshGraceSeconds',
   'sudoTtlSeconds',
+  'authorizationCodeTtlSeconds',
   'accessTokenTtl',
   'refreshTokenTtl',
   'maxSessions',

@@ -88,6 +88,10 @@ export interface Client {
   rejectReplayedPasswords: boolean;
   /** False closes sign-up and anonymous sign-in here whatever the tenant allows. */
   signUpEnabled: boolean;
+  /** Where the authorization code grant may send codes (absolute URLs, compared exactly). */
+  redirectUris: string[];
+  /** The tenant's own application: a consent page may skip asking for it. */
+  firstParty: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -40,6 +40,8 @@ export type ClientPatch = Partial<
     | 'passwordEncryption'
     | 'rejectReplayedPasswords'
     | 'signUpEnabled'
+    | 'redirectUris'
+    | 'firstParty'
   >
 >;
 

@@ -5,11 +5,13 @@ import type { AccountServiceDefinition } from '../gen/signet/auth/v1/account_ser
 import { selfServiceHandlers } from './self-service-handlers.js';
 import { sessionHandlers } from './session-handlers.js';
 import { accountCheckHandlers } from './signup-handlers.js';
+import { authorizeHandlers } from './authorize-handlers.js';
 
 export function accountHandlers(deps: Deps): HandlersOf<typeof AccountServiceDefinition> {
   return {
     ...selfServiceHandlers(deps),
     ...sessionHandlers(deps),
     ...accountCheckHandlers(deps),
+    ...authorizeHandlers(deps),
   };
 }

@@ -108,6 +108,8 @@ const clientOut = (c: Client): pb.Client => ({
   password_encryption: c.passwordEncryption,
   reject_replayed_passwords: c.rejectReplayedPasswords,
   sign_up_enabled: c.signUpEnabled,
+  redirect_uris: c.redirectUris,
+  first_party: c.firstParty,
 });
 
 const userOut = (u: User): pb.User => ({
@@ -178,6 +180,8 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
         passwordEncryption: r.password_encryption,
         rejectReplayedPasswords: r.reject_replayed_passwords,
         signUpEnabled: r.sign_up_enabled,
+        redirectUris: r.redirect_uris,
+        firstParty: r.first_party,
       });
       return { client: clientOut(client), client_secret: secret };
     },
@@ -199,6 +203,8 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
           passwordEncryption: r.password_encryption as Client['passwordEncryption'] | undefined,
           rejectReplayedPasswords: r.reject_replayed_passwords,
           signUpEnabled: r.sign_up_enabled,
+          redirectUris: r.redirect_uris?.values,
+          firstParty: r.first_party,
         }),
       ),
     DisableClient: async (r: pb.DisableClientRequest) => clientOut(await admin.updateClient(deps, r.client_id, { status: 'disabled' })),

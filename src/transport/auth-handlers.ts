@@ -7,6 +7,7 @@ import type { UserInfo } from '../gen/signet/auth/v1/user.js';
 import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
 import { signIn, signInEncrypted, signInWithCode } from '../domain/signin/sign-in.js';
 import { GRANTS, token } from '../domain/tokens/token.js';
+import { CODE_CHALLENGE_METHODS } from '../domain/tokens/authorization-codes.js';
 import { currentUser } from '../domain/sessions/bearer.js';
 import { revokeToken, signOut } from '../domain/sessions/revoke.js';
 import { countRefused } from '../domain/defence/request-checks.js';
@@ -157,6 +158,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],
         token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
         claims_supported: [
           'sub',
           'iss',

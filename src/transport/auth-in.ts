@@ -64,6 +64,9 @@ export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand 
     phone: req.phone,
     code: req.captcha,
     codeId: req.captcha_key,
+    authorizationCode: req.code,
+    redirectUri: req.redirect_uri,
+    codeVerifier: req.code_verifier,
     exchange: {
       subjectToken: req.subject_token,
       subjectTokenType: req.subject_token_type,

@@ -74,6 +74,8 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
   encrypt_password: 4096,
   encrypt_new_password: 4096,
   redirect_uri: 2048,
+  redirect_uris: 2048,
+  sign_out_uri: 2048,
   authorize_url: 2048,
   app_image: 2048,
   token: 8192,

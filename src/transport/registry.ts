@@ -2,6 +2,7 @@
 // codec and the transcoder never walk a FileDescriptorProto per request.
 import { protoMetadata as adminServiceMeta } from '../gen/signet/auth/v1/admin_service.js';
 import { protoMetadata as authServiceMeta } from '../gen/signet/auth/v1/auth_service.js';
+import { protoMetadata as accountServiceMeta } from '../gen/signet/auth/v1/account_service.js';
 import { protoMetadata as errorDetailsMeta } from '../gen/google/rpc/error_details.js';
 import { protoMetadata as statusMeta } from '../gen/google/rpc/status.js';
 
@@ -132,7 +133,13 @@ interface PendingField {
 }
 
 /** The files of Signet's services, google.rpc.Status and its details (and all they import). */
-export const SIGNET_PROTOS: readonly ProtoMetadataLike[] = [authServiceMeta, adminServiceMeta, statusMeta, errorDetailsMeta];
+export const SIGNET_PROTOS: readonly ProtoMetadataLike[] = [
+  authServiceMeta,
+  accountServiceMeta,
+  adminServiceMeta,
+  statusMeta,
+  errorDetailsMeta,
+];
 
 /** Indexes the given files (by default SIGNET_PROTOS) and, transitively, everything they import. */
 export function createRegistry(metas: readonly ProtoMetadataLike[] = SIGNET_PROTOS): Registry {

@@ -59,6 +59,7 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock:
       issuer: 'http://unit.test',
       refreshGraceSeconds: 5,
       sudoTtlSeconds: 300,
+      authorizationCodeTtlSeconds: 60,
       accessTokenTtl: 600,
       refreshTokenTtl: 86400,
       maxSessions: 2,

@@ -88,6 +88,8 @@ const CLIENT_PATCH_KEYS = [
   'passwordEncryption',
   'rejectReplayedPasswords',
   'signUpEnabled',
+  'redirectUris',
+  'firstParty',
 ] as const;
 
 /** The unique login columns of users, by the API field a conflict names. */
@@ -180,6 +182,8 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
           passwordEncryption: c.passwordEncryption ?? 'none',
           rejectReplayedPasswords: c.rejectReplayedPasswords ?? false,
           signUpEnabled: c.signUpEnabled ?? true,
+          redirectUris: [...(c.redirectUris ?? [])],
+          firstParty: c.firstParty ?? true,
           createdAt: at,
           updatedAt: at,
         };

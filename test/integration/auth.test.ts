@@ -256,7 +256,14 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
       issuer: 'http://signet.test',
       jwks_uri: 'http://signet.test/.well-known/jwks.json',
       token_endpoint: 'http://signet.test/auth/v1/token',
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'sms', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      grant_types_supported: [
+        'password',
+        'refresh_token',
+        'client_credentials',
+        'sms',
+        'authorization_code',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ],
     });
   });
 

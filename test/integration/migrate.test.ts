@@ -214,6 +214,7 @@ for (const kind of BACKENDS) {
         '20251125300000_start_session',
         '20251203000000_audit_detail',
         '20261203000000_accounts',
+        '20261203100000_redirect_uris',
       ]);
       const later = all.slice(1);
       // Only the first migration, as a database deployed before the later ones were written.

@@ -183,12 +183,14 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
     expect(d.issuer).toBe(issuer);
     expect(d.response_types_supported).toEqual([]);
     expect(d.grant_types_supported.sort()).toEqual([
+      'authorization_code',
       'client_credentials',
       'password',
       'refresh_token',
       'sms',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
+    expect(d.code_challenge_methods_supported).toEqual(['S256']);
     expect(d.token_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(d.revocation_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
   });

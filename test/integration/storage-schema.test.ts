@@ -56,8 +56,10 @@ function parseSchema(text: string): ModelShape[] {
       if (!sqlType) throw new Error(`unmapped type ${type}`);
       if (/@db\.Timestamptz/.test(attrs)) sqlType = 'timestamp with time zone';
       if (mod === '[]') sqlType = `${sqlType}[]`;
-      // Prisma creates scalar lists as nullable columns.
-      columns.push({ name: column, type: sqlType, nullable: mod === '?' || mod === '[]', hasDefault: attrs.includes('@default(') });
+      // Prisma creates scalar lists as nullable columns; a hand-written migration may make one
+      // NOT NULL, which the schema (that cannot say it) notes with a trailing `// NOT NULL`.
+      const list = mod === '[]' && !raw.includes('// NOT NULL');
+      columns.push({ name: column, type: sqlType, nullable: mod === '?' || list, hasDefault: attrs.includes('@default(') });
       if (/@id\b/.test(attrs)) indexes.set(`${table}_pkey`, { columns: [column], unique: true });
     }
     // Index fields: `userId` or `time(sort: Desc)`.

@@ -129,6 +129,8 @@ function contract(backend: ContractBackend) {
         passwordEncryption: 'none' as const,
         rejectReplayedPasswords: false,
         signUpEnabled: true,
+        redirectUris: ['https://app.example/cb'],
+        firstParty: true,
       };
     }
     function newUser(over: Partial<Parameters<Storage['users']['create']>[0]> = {}) {

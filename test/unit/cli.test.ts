@@ -40,6 +40,8 @@ const client = (id: string, extra: Partial<Client> = {}): Client => ({
   password_encryption: 'none',
   reject_replayed_passwords: false,
   sign_up_enabled: true,
+  redirect_uris: [],
+  first_party: true,
   ...extra,
 });
 const user = (id: string, extra: Partial<User> = {}): User => ({
@@ -395,6 +397,7 @@ describe('requests', () => {
       max_sessions: 3,
       password_encryption: '',
       reject_replayed_passwords: false,
+      redirect_uris: [],
     });
     expect(r.stdout).toMatch(/\nclient_secret: SECRET-abc\n {2}\^ shown this once: store it now/);
 

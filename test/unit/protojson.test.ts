@@ -216,6 +216,8 @@ describe('encodeJson', () => {
       password_encryption: '',
       reject_replayed_passwords: false,
       sign_up_enabled: false,
+      redirect_uris: [],
+      first_party: false,
     });
     expect(encodeJson('signet.auth.v1.UpdateClientRequest', { client_id: 'c', name: '', max_sessions: 0 })).toEqual({
       client_id: 'c',

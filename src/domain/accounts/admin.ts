@@ -15,6 +15,7 @@ import { GRANTS } from '../tokens/token.js';
 import { checkPolicy } from '../defence/policy.js';
 import type { AuditEvent, AuditFilter } from '../ports.js';
 import { enforcePasswordPolicy, type PasswordOwner } from './password-policy.js';
+import { checkRedirectUris } from './redirect-uris.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -70,6 +71,10 @@ export interface ClientInput {
   signUpEnabled?: boolean;
   /** A chosen secret (container bootstrap); normally generated. */
   secret?: string;
+  /** For the authorization code grant (accounts/redirect-uris.ts). */
+  redirectUris?: string[];
+  /** Default true. */
+  firstParty?: boolean;
 }
 
 function checkPasswordEncryption(v: string): PasswordEncryption {
@@ -124,6 +129,8 @@ export async function createClient(deps: Deps, input: ClientInput): Promise<{ cl
     passwordEncryption,
     rejectReplayedPasswords: input.rejectReplayedPasswords ?? false,
     signUpEnabled: input.signUpEnabled ?? true,
+    redirectUris: checkRedirectUris(input.redirectUris ?? []),
+    firstParty: input.firstParty ?? true,
   });
   return { client, secret };
 }
@@ -138,6 +145,7 @@ export async function updateClient(deps: Deps, id: string, patch: ClientPatch): 
   }
   checkClientShape(current.type, patch.grantTypes ?? current.grantTypes, patch);
   if (patch.passwordEncryption !== undefined) checkPasswordEncryption(patch.passwordEncryption);
+  if (patch.redirectUris !== undefined) patch = { ...patch, redirectUris: checkRedirectUris(patch.redirectUris) };
   const c = await must(deps.storage.clients.update(id, patch), 'client');
   deps.directory.forgetClient(id);
   return c;

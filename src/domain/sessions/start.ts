@@ -22,18 +22,25 @@ export interface SessionStart {
    * found; this one started after it, so it is ended here instead of surviving the change.
    */
   provedHash?: string | null;
+  /** The session's id, when the caller had to know it first (an authorization code's replay marker). */
+  sessionId?: string;
+  /** When the user authenticated, if before now (an authorization code's auth_time). */
+  authTime?: Date;
+  /** The authorization request's nonce, for the id_token. */
+  nonce?: string;
 }
 
 export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedTokens> {
   const now = deps.now();
-  const sessionId = randomUUID();
+  const sessionId = s.sessionId ?? randomUUID();
   const tokens = await mintUserTokens(deps, {
     tenant: s.tenant,
     client: s.client,
     user: s.user,
     sessionId,
     scope: s.scope,
-    authTime: now,
+    authTime: s.authTime ?? now,
+    nonce: s.nonce,
   });
   const expiresAt = new Date(now.getTime() + s.client.refreshTokenTtl * 1000);
   const revoked = await deps.storage.sessions.start(

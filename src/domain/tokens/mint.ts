@@ -27,6 +27,8 @@ export interface UserTokenInput {
   sessionId: string;
   scope: string[];
   authTime: Date;
+  /** OpenID Connect: the authorization request's nonce, copied into the id_token. */
+  nonce?: string;
 }
 
 /** Access and id token for a user session, plus a fresh refresh token (not yet stored). */
@@ -71,6 +73,7 @@ function idTokenClaims(common: Record<string, string>, t: UserTokenInput): Recor
     auth_time: Math.floor(t.authTime.getTime() / 1000),
     groups: u.groups,
   };
+  if (t.nonce) claims.nonce = t.nonce;
   if (u.username) claims.preferred_username = u.username;
   if (u.name) claims.name = u.name;
   if (u.email) Object.assign(claims, { email: u.email, email_verified: u.emailVerified });

@@ -11,6 +11,7 @@ import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { smsGrant } from './grants/sms.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { TOKEN_EXCHANGE, tokenExchangeGrant } from './grants/token-exchange.js';
 
 export type { Grant } from './grants/grant.js';
@@ -21,6 +22,7 @@ export const GRANTS: Readonly<Record<string, Grant>> = {
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   sms: smsGrant,
+  authorization_code: authorizationCodeGrant,
   [TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 

@@ -55,6 +55,8 @@ export const toClient = (r: ClientRow): Client => ({
   passwordEncryption: r.passwordEncryption as PasswordEncryption,
   rejectReplayedPasswords: r.rejectReplayedPasswords,
   signUpEnabled: r.signUpEnabled,
+  redirectUris: r.redirectUris ?? [],
+  firstParty: r.firstParty,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -155,6 +157,8 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
               passwordEncryption: c.passwordEncryption,
               rejectReplayedPasswords: c.rejectReplayedPasswords,
               signUpEnabled: c.signUpEnabled,
+              redirectUris: c.redirectUris,
+              firstParty: c.firstParty,
             },
           }),
         'client_id',
@@ -189,6 +193,8 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
         'passwordEncryption',
         'rejectReplayedPasswords',
         'signUpEnabled',
+        'redirectUris',
+        'firstParty',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);
       const rows = await prisma.client.updateManyAndReturn({ where: { id }, data });
