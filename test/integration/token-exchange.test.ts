@@ -111,6 +111,12 @@ describe('token exchange (RFC 8693; PostgreSQL + Redis)', () => {
     const mine = await me(r.body.access_token);
     expect(mine.status).toBe(200);
     expect(mine.body.sub).toBe(fx.userId);
+    // A delegated token never acts on the account: not its sessions, not sudo, not signing out.
+    const auth = { authorization: `Bearer ${r.body.access_token}` };
+    expect((await get(s.http, '/auth/v1/user/sessions', auth)).body.error).toBe('permission_denied');
+    expect((await post(s.http, '/auth/v1/user/sudo', { password: fx.password }, auth)).body.error).toBe('permission_denied');
+    expect((await post(s.http, '/auth/v1/user/signout', {}, auth)).body.error).toBe('permission_denied');
+    expect((await me(subject.access_token)).status).toBe(200);
   });
 
   it('by default grants what the subject token and the client share, for the client itself', async () => {

@@ -8,7 +8,7 @@ import type { CaptchaProof } from '../commands.js';
 import type { AuditEventInput } from '../ports.js';
 import { beginChecks, isRateLimited, type Admission } from '../defence/request-checks.js';
 import { provePassword } from '../signin/password.js';
-import { currentSession, type BearerClaims } from '../sessions/bearer.js';
+import { currentSession, requireOwnToken, type BearerClaims } from '../sessions/bearer.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { enforcePasswordPolicy } from './password-policy.js';
 
@@ -102,6 +102,7 @@ export interface Caller {
 
 export async function signedInCaller(deps: Deps, accessToken: string, ip: string): Promise<Caller> {
   const { claims, user } = await currentSession(deps, accessToken);
+  requireOwnToken(claims);
   const checks = beginChecks(deps, ip, claims.client_id);
   await checks.limits();
   const client = await deps.directory.client(claims.client_id);

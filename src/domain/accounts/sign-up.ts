@@ -17,7 +17,7 @@ import { consumeCaptchaToken } from '../defence/captcha.js';
 import { consumeVerificationToken } from '../defence/codes.js';
 import { identifyClient } from '../defence/endpoints.js';
 import { effectivePolicy, SIGN_UP_METHODS } from '../defence/policy.js';
-import { authenticateBearer } from '../sessions/bearer.js';
+import { authenticateBearer, requireOwnToken } from '../sessions/bearer.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { startSession } from '../sessions/start.js';
 import { checkUsable, readChannel, readUserType } from '../signin/rules.js';
@@ -176,6 +176,7 @@ async function anonymousUserOf(
 ): Promise<{ user: User; sessionId: string } | null> {
   if (!token) return null;
   const claims = await authenticateBearer(deps, token);
+  requireOwnToken(claims);
   const user = claims.sid ? await deps.storage.users.get(claims.sub) : null;
   if (!user || !claims.sid) throw new SignetError('unauthenticated', 'anonymous_token_not_user');
   if (!user.anonymous)

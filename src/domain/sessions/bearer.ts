@@ -65,6 +65,16 @@ export async function signedInSession(
   ip: string,
 ): Promise<{ user: User; claims: BearerClaims & { sid: string } }> {
   const session = await currentSession(deps, accessToken);
+  requireOwnToken(session.claims);
   await deps.limiter.checkRequest(ip, session.claims.client_id);
   return session;
+}
+
+/**
+ * The user's own token, not one a service obtained by token exchange (it carries `act`): a
+ * delegated token serves the downstream call it was made for, never the user's account (its
+ * sessions, password, contacts, deletion, signing out, authorizing other clients).
+ */
+export function requireOwnToken(claims: BearerClaims): void {
+  if (claims.act !== undefined) throw new SignetError('permission_denied', 'delegated_token');
 }

@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { ACCESS_TOKEN_TYP } from '../tokens/mint.js';
 import { sha256Hex } from '../crypto/secrets.js';
 import { revokeSession } from './revocation.js';
-import { authenticateBearer } from './bearer.js';
+import { authenticateBearer, requireOwnToken } from './bearer.js';
 import type { ClientCredentials } from '../commands.js';
 import { authenticateClient } from '../accounts/clients.js';
 
@@ -46,6 +46,7 @@ export async function revokeToken(deps: Deps, token: string, hint: string, creds
 
 export async function signOut(deps: Deps, accessToken: string, ip: string): Promise<void> {
   const claims = await authenticateBearer(deps, accessToken);
+  requireOwnToken(claims);
   if (claims.sid) await revokeSession(deps, claims.sid, 'signed_out');
   deps.audit.record({ event: 'sign_out', userId: claims.sub, clientId: claims.client_id, ip });
 }
