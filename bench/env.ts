@@ -25,7 +25,7 @@ export const CPU_PROF = env.BENCH_CPU_PROF === '1' || env.BENCH_CPU_PROF === 'tr
 /** `tsx` runs the Signet child from the TypeScript sources instead of compiling it first. */
 export const SERVER_RUNTIME = env.BENCH_SERVER_RUNTIME === 'tsx' ? 'tsx' : 'compiled';
 
-export const PHASES = ['argon2', 'signin', 'signup', 'refresh', 'client_credentials', 'lockout', 'policy', 'oidc'] as const;
+export const PHASES = ['argon2', 'signin', 'signup', 'refresh', 'client_credentials', 'introspect', 'lockout', 'policy', 'oidc'] as const;
 export type Phase = (typeof PHASES)[number];
 export const ONLY = new Set(
   (env.BENCH_ONLY ?? PHASES.join(','))
@@ -35,7 +35,13 @@ export const ONLY = new Set(
 );
 export const want = (p: Phase) => ONLY.has(p);
 export const needsSignet = () =>
-  want('signin') || want('signup') || want('refresh') || want('client_credentials') || want('lockout') || want('policy');
+  want('signin') ||
+  want('signup') ||
+  want('refresh') ||
+  want('client_credentials') ||
+  want('introspect') ||
+  want('lockout') ||
+  want('policy');
 
 export const RATE_LIMITS = env.BENCH_RATE_LIMITS === 'off' ? 'off' : 'on';
 export const RATE_LIMIT_HIGH = 2_000_000_000;

@@ -35,6 +35,7 @@ import { argon2Ceiling, signinGrpc, signinRest } from './fig-signin.js';
 import { refreshGrpc, refreshRest } from './fig-refresh.js';
 import { seedSignup, signupGrpc, signupRest } from './fig-signup.js';
 import { ccGrpc, ccRest, oidcReference } from './fig-client-credentials.js';
+import { introspectGrpc, introspectRest } from './fig-introspect.js';
 import { lockedAccountRest, seedLockout, wrongPasswordRest } from './fig-lockout.js';
 import { policyOverheadSignin } from './fig-policy.js';
 import { evaluateTargets, out, ratios, targets } from './report.js';
@@ -215,6 +216,10 @@ export async function main() {
       if (want('client_credentials')) {
         await run('client_credentials_rest', 'client_credentials', phaseS, () => ccRest(s, seedInfo));
         await run('client_credentials_grpc', 'client_credentials', phaseS, () => ccGrpc(s, clients, seedInfo));
+      }
+      if (want('introspect')) {
+        await run('introspect_rest', 'introspect', phaseS + 3, () => introspectRest(s, seedInfo));
+        await run('introspect_grpc', 'introspect', phaseS + 3, () => introspectGrpc(s, clients, seedInfo));
       }
       if (want('oidc')) await referencePhase(rss, phaseS);
       if (want('lockout')) {

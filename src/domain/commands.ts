@@ -137,6 +137,15 @@ export interface SignInOptionsCommand extends ClientCall {
   userType: string;
 }
 
+/** Token introspection (RFC 7662): the token asked about and the resource server asking. */
+export interface IntrospectCommand {
+  token: string;
+  /** "access_token" or "refresh_token"; a hint only (the token's form tells them apart). */
+  tokenTypeHint: string;
+  client: ClientCredentials;
+  ip: string;
+}
+
 /** An authorization request made by the signed-in user (bearer token) for a client of the tenant. */
 export interface AuthorizeCommand {
   /** The bearer access token presented, '' for none. */

@@ -7,6 +7,7 @@ import type { UserInfo } from '../gen/signet/auth/v1/user.js';
 import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
 import { signIn, signInEncrypted, signInWithCode } from '../domain/signin/sign-in.js';
 import { GRANTS, token } from '../domain/tokens/token.js';
+import { introspect } from '../domain/tokens/introspect.js';
 import { CODE_CHALLENGE_METHODS } from '../domain/tokens/authorization-codes.js';
 import { currentUser } from '../domain/sessions/bearer.js';
 import { revokeToken, signOut } from '../domain/sessions/revoke.js';
@@ -14,16 +15,26 @@ import { countRefused } from '../domain/defence/request-checks.js';
 import { verificationHandlers } from './verification-handlers.js';
 import { signInOptionsHandlers } from './signin-options-handlers.js';
 import { signUpHandlers } from './signup-handlers.js';
-import { codeSignInCommand, encryptedSignInCommand, signInCommand, tokenBody, tokenCommand } from './auth-in.js';
+import {
+  codeSignInCommand,
+  encryptedSignInCommand,
+  introspectCommand,
+  introspectionBody,
+  signInCommand,
+  tokenBody,
+  tokenCommand,
+} from './auth-in.js';
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
 import { userInfoOf } from './user-out.js';
 
 /** How clients authenticate at the token and revocation endpoints (RFC 6749 2.3.1; none: public clients). */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+/** Introspection is for confidential clients only. */
+const INTROSPECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 
 /** The RPCs whose every request counts against the rate limits, whatever its answer. */
-const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams', 'SignInWithVerificationCode']);
+const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams', 'SignInWithVerificationCode', 'Introspect']);
 
 /** Counts a request of a counted RPC refused at the line or while it is read (client id when readable). */
 function countRefusal(deps: Deps, ctx: CallContext, clientId: unknown, err: unknown): Promise<never> {
@@ -120,6 +131,18 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
       return {};
     },
 
+    async Introspect(req, ctx) {
+      return introspectionBody(
+        await run(
+          deps,
+          ctx,
+          req.client_id,
+          () => introspectCommand(req, ctx),
+          (cmd) => introspect(deps, cmd),
+        ),
+      );
+    },
+
     async SignOut(_req, ctx) {
       await signOut(deps, bearerOf(ctx.metadata.authorization), ctx.clientIp);
       return {};
@@ -150,6 +173,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         token_endpoint: `${iss}/auth/v1/token`,
         userinfo_endpoint: `${iss}/auth/v1/user/me`,
         revocation_endpoint: `${iss}/auth/v1/revoke`,
+        introspection_endpoint: `${iss}/auth/v1/introspect`,
         // No authorization endpoint (yet): no response type works, so none is listed.
         response_types_supported: [],
         grant_types_supported: Object.keys(GRANTS),
@@ -158,6 +182,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],
         token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        introspection_endpoint_auth_methods_supported: INTROSPECTION_AUTH_METHODS,
         code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
         claims_supported: [
           'sub',

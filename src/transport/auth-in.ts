@@ -2,9 +2,10 @@
 // once: wire names become camelCase (the fields' text was checked at the line, line.ts), HTTP Basic and the
 // x-device-id / x-captcha-token metadata are folded in, and HZERO's `implicit` becomes `sms`.
 import type { CallContext } from './context.js';
-import type { SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
+import type { IntrospectRequest, IntrospectResponse, SignInRequest, TokenRequest, TokenResponse } from '../gen/signet/auth/v1/token.js';
 import type { SignInWithEncryptedParamsRequest } from '../gen/signet/auth/v1/transport.js';
-import type { CodeSignInCommand, EncryptedSignInCommand, SignInCommand, TokenCommand } from '../domain/commands.js';
+import type { CodeSignInCommand, EncryptedSignInCommand, IntrospectCommand, SignInCommand, TokenCommand } from '../domain/commands.js';
+import type { Introspection } from '../domain/tokens/introspect.js';
 import type { SignInWithVerificationCodeRequest } from '../gen/signet/auth/v1/account.js';
 import type { IssuedTokens } from '../domain/tokens/mint.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -117,5 +118,28 @@ export function tokenBody(t: IssuedTokens): TokenResponse {
     groups: t.groups,
     need_weda_resource: false,
     issued_token_type: t.issuedTokenType,
+  };
+}
+
+export function introspectCommand(req: IntrospectRequest, ctx: CallContext): IntrospectCommand {
+  return { token: req.token, tokenTypeHint: req.token_type_hint, client: clientOf(req, ctx), ip: ctx.clientIp };
+}
+
+/** RFC 7662 2.2: an inactive token is `{"active": false}` and nothing else (unset optionals are omitted). */
+export function introspectionBody(i: Introspection): IntrospectResponse {
+  if (!i.active) return { active: false };
+  return {
+    active: true,
+    scope: i.scope,
+    client_id: i.clientId,
+    username: i.username,
+    token_type: i.tokenType,
+    exp: i.exp,
+    iat: i.iat,
+    sub: i.sub,
+    aud: i.aud,
+    iss: i.iss,
+    jti: i.jti,
+    sid: i.sid,
   };
 }

@@ -20,6 +20,7 @@ describe('routing from the google.api.http annotations', () => {
     ['POST', '/auth/v1/token', 'Token', {}],
     ['GET', '/auth/v1/user/me', 'GetUserInfo', {}],
     ['POST', '/auth/v1/revoke', 'Revoke', {}],
+    ['POST', '/auth/v1/introspect', 'Introspect', {}],
     ['POST', '/auth/v1/user/signout', 'SignOut', {}],
     ['GET', '/.well-known/jwks.json', 'GetJwks', {}],
     ['GET', '/.well-known/openid-configuration', 'GetOpenIdConfiguration', {}],

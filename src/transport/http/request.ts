@@ -128,7 +128,11 @@ export function parseJsonBody(buf: Buffer): unknown {
 }
 
 /** RPCs whose body may also be a form, as OAuth 2.0 clients send it (RFC 6749 3.2, RFC 7009 2.1). */
-export const FORM_RPCS: ReadonlySet<string> = new Set(['signet.auth.v1.AuthService/Token', 'signet.auth.v1.AuthService/Revoke']);
+export const FORM_RPCS: ReadonlySet<string> = new Set([
+  'signet.auth.v1.AuthService/Token',
+  'signet.auth.v1.AuthService/Revoke',
+  'signet.auth.v1.AuthService/Introspect',
+]);
 
 const isForm = (contentType: string | undefined) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');
 

@@ -71,7 +71,7 @@ async function reuse(deps: Deps, presented: string, token: RefreshToken, session
   if (session.revokedAt) throw new SignetError('invalid_grant', 'session_revoked');
   const inWindow = token.successor !== null && now - token.rotatedAt!.getTime() <= deps.settings.refreshGraceSeconds * 1000;
   if (!inWindow) return replayed(deps, session, 'replay');
-  const pair = JSON.parse(unseal(deriveKey(presented, SUCCESSOR), token.successor!, SUCCESSOR)) as IssuedTokens;
+  const pair = successorPair(presented, token.successor!);
   // Only the live token's immediate predecessor shares its pair: once the successor was itself
   // rotated, whoever presents this one is not the client that holds the live token.
   const next = await deps.storage.sessions.findRefreshToken(sha256Hex(pair.refreshToken));
@@ -80,6 +80,11 @@ async function reuse(deps: Deps, presented: string, token: RefreshToken, session
   if (session.expiresAt.getTime() <= now) throw new SignetError('invalid_grant', 'session_expired');
   checkUsable(user, deps.now());
   return pair;
+}
+
+/** The pair a rotated token was answered with (readable only with the rotated token itself). */
+export function successorPair(presented: string, successor: string): IssuedTokens {
+  return JSON.parse(unseal(deriveKey(presented, SUCCESSOR), successor, SUCCESSOR)) as IssuedTokens;
 }
 
 async function replayed(deps: Deps, session: Session, detail: string): Promise<never> {
