@@ -115,7 +115,10 @@ const verifiedCache = new WeakMap<Deps, Map<string, JWTPayload>>();
 
 async function verified(deps: Deps, token: string): Promise<JWTPayload | null> {
   let cache = verifiedCache.get(deps);
-  if (!cache) verifiedCache.set(deps, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    verifiedCache.set(deps, cache);
+  }
   const now = deps.clock.now();
   const hit = cache.get(token);
   if (hit) {
