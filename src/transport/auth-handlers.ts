@@ -4,12 +4,13 @@ import type { Deps } from '../domain/deps.js';
 import type { CallContext, HandlersOf } from './context.js';
 import type { AuthServiceDefinition } from '../gen/signet/auth/v1/auth_service.js';
 import type { UserInfo } from '../gen/signet/auth/v1/user.js';
-import type { Jwks, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
+import type { Jwks, OidcUserInfo, OpenIdConfiguration } from '../gen/signet/auth/v1/discovery.js';
 import { signIn, signInEncrypted, signInWithCode } from '../domain/signin/sign-in.js';
 import { GRANTS, token } from '../domain/tokens/token.js';
 import { introspect } from '../domain/tokens/introspect.js';
 import { CODE_CHALLENGE_METHODS } from '../domain/tokens/authorization-codes.js';
 import { currentUser } from '../domain/sessions/bearer.js';
+import { oidcUserInfo } from '../domain/sessions/userinfo.js';
 import { revokeToken, signOut } from '../domain/sessions/revoke.js';
 import { countRefused } from '../domain/defence/request-checks.js';
 import { verificationHandlers } from './verification-handlers.js';
@@ -125,6 +126,23 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
       return userInfoOf(await currentUser(deps, bearerOf(ctx.metadata.authorization)));
     },
 
+    async GetOidcUserInfo(_req, ctx): Promise<OidcUserInfo> {
+      const c = await oidcUserInfo(deps, bearerOf(ctx.metadata.authorization));
+      return {
+        sub: c.sub,
+        name: c.name,
+        preferred_username: c.preferredUsername,
+        picture: c.picture,
+        gender: c.gender,
+        locale: c.locale,
+        updated_at: c.updatedAt,
+        email: c.email,
+        email_verified: c.emailVerified,
+        phone_number: c.phoneNumber,
+        phone_number_verified: c.phoneNumberVerified,
+      };
+    },
+
     async Revoke(req, ctx) {
       const creds = readClientCredentials(req, ctx.metadata.authorization);
       await revokeToken(deps, req.token, req.token_type_hint, creds, ctx.clientIp);
@@ -171,7 +189,8 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         issuer: deps.settings.issuer,
         jwks_uri: `${iss}/.well-known/jwks.json`,
         token_endpoint: `${iss}/auth/v1/token`,
-        userinfo_endpoint: `${iss}/auth/v1/user/me`,
+        userinfo_endpoint: `${iss}/oidc/userinfo`,
+        end_session_endpoint: `${iss}/oidc/logout`,
         revocation_endpoint: `${iss}/auth/v1/revoke`,
         introspection_endpoint: `${iss}/auth/v1/introspect`,
         // No authorization endpoint (yet): no response type works, so none is listed.
@@ -199,6 +218,10 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
           'phone_number',
           'phone_number_verified',
           'groups',
+          'picture',
+          'gender',
+          'locale',
+          'updated_at',
         ],
       };
     },

@@ -141,5 +141,6 @@ export function introspectionBody(i: Introspection): IntrospectResponse {
     iss: i.iss,
     jti: i.jti,
     sid: i.sid,
+    act: i.act,
   };
 }

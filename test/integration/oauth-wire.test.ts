@@ -181,6 +181,9 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
   it('advertises only what works', async () => {
     const d = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
     expect(d.issuer).toBe(issuer);
+    // The standard endpoints; CloudBase's GET /auth/v1/user/me keeps its own shape.
+    expect(d.userinfo_endpoint).toBe(`${issuer}/oidc/userinfo`);
+    expect(d.end_session_endpoint).toBe(`${issuer}/oidc/logout`);
     expect(d.response_types_supported).toEqual([]);
     expect(d.grant_types_supported.sort()).toEqual([
       'authorization_code',

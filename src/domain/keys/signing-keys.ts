@@ -1,7 +1,7 @@
 // Signing keys: created on first start, stored sealed with the key-encryption key, published in
 // the JWKS, rotated on demand. A retired key stays published until every token it signed has
 // expired, so verifiers holding a cached JWKS never see a valid token they cannot check.
-import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
+import { compactVerify, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { constants, createPrivateKey, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningKey } from '../model.js';
@@ -87,6 +87,20 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
       currentDate: this.now(),
     });
     return payload;
+  }
+
+  /**
+   * Verifies signature, issuer and type only, not expiry: an id_token_hint (RP-Initiated Logout)
+   * proves who issued it, and is commonly presented after it expired. Throws on any failure.
+   */
+  async verifyIssued(token: string, issuer: string, typ: string): Promise<JWTPayload> {
+    await this.fresh();
+    const { payload, protectedHeader } = await compactVerify(token, this.verifySet!, { algorithms: [this.alg, ...this.algs()] });
+    if (protectedHeader.typ !== typ) throw new Error('unexpected typ');
+    const claims: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('claims are not an object');
+    if ((claims as JWTPayload).iss !== issuer) throw new Error('unexpected iss');
+    return claims as JWTPayload;
   }
 
   private algs(): string[] {

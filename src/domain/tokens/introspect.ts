@@ -19,7 +19,7 @@ import { admitted, beginChecks, type Admission } from '../defence/request-checks
 import { sha256Hex } from '../crypto/secrets.js';
 import { isRevoked } from '../sessions/revocation.js';
 import { checkUsable } from '../signin/rules.js';
-import { ACCESS_TOKEN_TYP } from './mint.js';
+import { ACCESS_TOKEN_TYP, type ActClaim } from './mint.js';
 import { successorPair } from './grants/refresh-token.js';
 
 /** RFC 7662 2.2. Only `active` when inactive: nothing about a dead or foreign token is told. */
@@ -36,6 +36,8 @@ export interface Introspection {
   iss?: string;
   jti?: string;
   sid?: string;
+  /** RFC 8693 4.1: the actor chain of an exchanged token. */
+  act?: ActClaim;
 }
 
 const INACTIVE: Introspection = Object.freeze({ active: false });
@@ -101,6 +103,7 @@ async function accessToken(deps: Deps, tenantId: string, token: string, checks: 
     iss: claims.iss,
     jti: claims.jti,
     sid: typeof sid === 'string' ? sid : undefined,
+    act: actChain(claims.act),
   };
 }
 
@@ -188,3 +191,12 @@ async function isUsable(deps: Deps, presented: string, f: { token: RefreshToken;
 }
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/** The `act` claim as Signet signed it (sub, nested act), rebuilt so nothing else rides along. */
+function actChain(v: unknown, depth = 0): ActClaim | undefined {
+  if (typeof v !== 'object' || v === null || depth > 16) return undefined;
+  const { sub, act } = v as { sub?: unknown; act?: unknown };
+  if (typeof sub !== 'string') return undefined;
+  const inner = actChain(act, depth + 1);
+  return inner ? { sub, act: inner } : { sub };
+}

@@ -15,6 +15,7 @@ import { Cors } from './cors.js';
 import { BodyTooLarge, buildRequest, parseBody, readBody } from './request.js';
 import { compileRoutes, RouteTable, type GenericServiceDefinition, type Route } from './routes.js';
 import { ExtraRoutes } from './extra.js';
+import { bearerOf } from '../credentials.js';
 
 /** The headers handlers see as metadata, under the same (lower-case) names as gRPC metadata. */
 export const METADATA_HEADERS = [
@@ -66,6 +67,8 @@ export interface HttpServerOptions {
   proxies?: TrustedProxies;
   extraRoutes?: ExtraRoute[];
 }
+
+const USERINFO_RPC = 'signet.auth.v1.AuthService/GetOidcUserInfo';
 
 const CLIENT_AUTH_FAILURES: ReadonlySet<string> = new Set(['invalid_client', 'unauthorized_client']);
 
@@ -135,6 +138,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     // RFC 6749 5.2: a client that authenticated with HTTP Basic and failed is told the scheme.
     if (CLIENT_AUTH_FAILURES.has(rs.reason) && /^basic /i.test(ctx.metadata.authorization ?? '')) {
       headers['www-authenticate'] = 'Basic realm="signet", charset="UTF-8"';
+    }
+    // RFC 6750 3.1 at the OpenID UserInfo endpoint: no token, no error code; a bad one, invalid_token.
+    if (route?.rpc === USERINFO_RPC && rs.reason === 'unauthenticated') {
+      headers['www-authenticate'] = bearerOf(ctx.metadata.authorization) ? 'Bearer error="invalid_token"' : 'Bearer';
     }
     send(res, rs.httpStatus, headers, statusToJson(rs));
   };
