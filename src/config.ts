@@ -192,6 +192,20 @@ export const SETTINGS = {
     default: 60,
     doc: 'life of an authorization code (10–600)',
   }),
+  // The device authorization grant (RFC 8628): how long a device code waits for the user, and
+  // the pause between its polls (RFC 8628 3.2 suggests 5 s; slow_down adds 5 s each time).
+  deviceCodeTtlSeconds: setting({
+    env: 'SIGNET_DEVICE_CODE_TTL_SECONDS',
+    schema: int(60, 1800),
+    default: 600,
+    doc: 'life of a device code and its user code (60–1800)',
+  }),
+  deviceCodeIntervalSeconds: setting({
+    env: 'SIGNET_DEVICE_CODE_INTERVAL_SECONDS',
+    schema: int(1, 60),
+    default: 5,
+    doc: 'seconds a device waits between polls of the token endpoint (1–60)',
+  }),
   sudoTtlSeconds: setting({
     env: 'SIGNET_SUDO_TTL_SECONDS',
     schema: int(10, 3600),

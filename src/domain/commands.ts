@@ -90,6 +90,8 @@ export interface TokenCommand extends RequestOrigin {
   authorizationCode?: string;
   redirectUri?: string;
   codeVerifier?: string;
+  /** The device authorization grant (RFC 8628): the device code. */
+  deviceCode?: string;
   /** Token exchange (RFC 8693); absent for the other grants. */
   exchange?: TokenExchangeInput;
 }
@@ -159,4 +161,21 @@ export interface AuthorizeCommand {
   codeChallenge: string;
   codeChallengeMethod: string;
   nonce: string;
+}
+
+/** A device asks for a device code and a user code (RFC 8628 3.1). */
+export interface DeviceAuthorizationCommand {
+  client: ClientCredentials;
+  ip: string;
+  scope: string;
+}
+
+/** The signed-in user approves or denies the device showing userCode. */
+export interface AuthorizeDeviceCommand {
+  /** The bearer access token presented, '' for none. */
+  accessToken: string;
+  ip: string;
+  userCode: string;
+  /** '' or 'approve', or 'deny'. */
+  action: string;
 }

@@ -17,6 +17,8 @@ export const DOMAIN_SETTINGS = [
   'refreshGraceSeconds',
   'sudoTtlSeconds',
   'authorizationCodeTtlSeconds',
+  'deviceCodeTtlSeconds',
+  'deviceCodeIntervalSeconds',
   'accessTokenTtl',
   'refreshTokenTtl',
   'maxSessions',

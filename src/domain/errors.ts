@@ -88,6 +88,16 @@ export const REASONS = {
   method_not_allowed: Code.UNIMPLEMENTED,
   unavailable: Code.UNAVAILABLE,
   internal: Code.INTERNAL,
+  // The device authorization grant's polling answers (RFC 8628 3.5): HTTP 400 with `error` set,
+  // so every one has a code grpc-gateway answers 400 for.
+  /** The user has not yet approved or denied the device: poll again after the interval. */
+  authorization_pending: Code.FAILED_PRECONDITION,
+  /** Polled sooner than the interval: wait the interval, now 5 s longer (RetryInfo says how long). */
+  slow_down: Code.FAILED_PRECONDITION,
+  /** The device code expired before it was approved: start again. */
+  expired_token: Code.INVALID_ARGUMENT,
+  /** The user denied the device. */
+  access_denied: Code.INVALID_ARGUMENT,
   /** A new password breaks the tenant's password policy; the message variant names what failed. */
   weak_password: Code.INVALID_ARGUMENT,
 } as const satisfies Record<string, Code>;

@@ -356,6 +356,34 @@ export interface RateCounters {
 }
 
 /**
+ * The device authorization grant's state (RFC 8628), by the digest of the device code: the
+ * request (written once), the user's decision (the first one wins), and the polling pace.
+ */
+export interface DeviceGrantStore {
+  /** Saves the request and the user code's pointer to it. */
+  create(deviceDigest: string, userCodeDigest: string, request: string, ttlSeconds: number): Promise<void>;
+  request(deviceDigest: string): Promise<string | null>;
+  /** The device digest a user code names, or null. */
+  deviceOf(userCodeDigest: string): Promise<string | null>;
+  /** Records the decision unless one was made (true: this one counts); the user code is forgotten. */
+  decide(deviceDigest: string, userCodeDigest: string, decision: string, ttlSeconds: number): Promise<boolean>;
+  decision(deviceDigest: string): Promise<string | null>;
+  /** Takes the decision and forgets the request (GETDEL: one caller gets it). */
+  redeem(deviceDigest: string): Promise<string | null>;
+  /**
+   * One poll at nowMs: too soon after the previous one (less than its interval) is a slow_down,
+   * and the interval grows by stepSeconds. Atomic. The interval the device must now keep.
+   */
+  poll(
+    deviceDigest: string,
+    nowMs: number,
+    intervalSeconds: number,
+    stepSeconds: number,
+    ttlSeconds: number,
+  ): Promise<{ slowDown: boolean; interval: number }>;
+}
+
+/**
  * Single-use tokens (sudo tokens, anonymous-upgrade proofs…) kept by digest with what they prove.
  * `kind` separates the purposes, so a token of one kind is unknown as another.
  */
@@ -367,6 +395,7 @@ export interface OneTimeTokens {
 
 export interface SharedStores {
   counters: RateCounters;
+  devices: DeviceGrantStore;
   lockout: LockoutStore;
   codes: CodeStore;
   captcha: CaptchaStore;

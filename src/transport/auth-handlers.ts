@@ -8,6 +8,7 @@ import type { Jwks, OidcUserInfo, OpenIdConfiguration } from '../gen/signet/auth
 import { signIn, signInEncrypted, signInWithCode } from '../domain/signin/sign-in.js';
 import { GRANTS, token } from '../domain/tokens/token.js';
 import { introspect } from '../domain/tokens/introspect.js';
+import { deviceAuthorization } from '../domain/tokens/device.js';
 import { CODE_CHALLENGE_METHODS } from '../domain/tokens/authorization-codes.js';
 import { currentUser } from '../domain/sessions/bearer.js';
 import { oidcUserInfo } from '../domain/sessions/userinfo.js';
@@ -35,7 +36,14 @@ const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'
 const INTROSPECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 
 /** The RPCs whose every request counts against the rate limits, whatever its answer. */
-const COUNTED = new Set(['SignIn', 'Token', 'SignInWithEncryptedParams', 'SignInWithVerificationCode', 'Introspect']);
+const COUNTED = new Set([
+  'SignIn',
+  'Token',
+  'SignInWithEncryptedParams',
+  'SignInWithVerificationCode',
+  'Introspect',
+  'DeviceAuthorization',
+]);
 
 /** Counts a request of a counted RPC refused at the line or while it is read (client id when readable). */
 function countRefusal(deps: Deps, ctx: CallContext, clientId: unknown, err: unknown): Promise<never> {
@@ -161,6 +169,24 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
       );
     },
 
+    async DeviceAuthorization(req, ctx) {
+      const a = await run(
+        deps,
+        ctx,
+        req.client_id,
+        () => ({ client: readClientCredentials(req, ctx.metadata.authorization), ip: ctx.clientIp, scope: req.scope }),
+        (cmd) => deviceAuthorization(deps, cmd),
+      );
+      return {
+        device_code: a.deviceCode,
+        user_code: a.userCode,
+        verification_uri: a.verificationUri,
+        verification_uri_complete: a.verificationUriComplete,
+        expires_in: a.expiresIn,
+        interval: a.interval,
+      };
+    },
+
     async SignOut(_req, ctx) {
       await signOut(deps, bearerOf(ctx.metadata.authorization), ctx.clientIp);
       return {};
@@ -193,6 +219,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         end_session_endpoint: `${iss}/oidc/logout`,
         revocation_endpoint: `${iss}/auth/v1/revoke`,
         introspection_endpoint: `${iss}/auth/v1/introspect`,
+        device_authorization_endpoint: `${iss}/auth/v1/device/code`,
         // No authorization endpoint (yet): no response type works, so none is listed.
         response_types_supported: [],
         grant_types_supported: Object.keys(GRANTS),

@@ -68,6 +68,7 @@ export function tokenCommand(req: TokenRequest, ctx: CallContext): TokenCommand 
     authorizationCode: req.code,
     redirectUri: req.redirect_uri,
     codeVerifier: req.code_verifier,
+    deviceCode: req.device_code,
     exchange: {
       subjectToken: req.subject_token,
       subjectTokenType: req.subject_token_type,

@@ -6,6 +6,7 @@ import type { AccountServiceDefinition } from '../gen/signet/auth/v1/account_ser
 import type { AuthorizeRequest, GetAuthorizeInfoRequest } from '../gen/signet/auth/v1/authorize.js';
 import type { AuthorizeCommand } from '../domain/commands.js';
 import { authorize, authorizeInfo } from '../domain/tokens/authorize.js';
+import { authorizeDevice } from '../domain/tokens/device.js';
 import { bearerOf } from './credentials.js';
 
 const command = (req: AuthorizeRequest | GetAuthorizeInfoRequest, ctx: CallContext): AuthorizeCommand => ({
@@ -20,10 +21,21 @@ const command = (req: AuthorizeRequest | GetAuthorizeInfoRequest, ctx: CallConte
   nonce: 'nonce' in req ? req.nonce : '',
 });
 
-export function authorizeHandlers(deps: Deps): Pick<HandlersOf<typeof AccountServiceDefinition>, 'Authorize' | 'GetAuthorizeInfo'> {
+export function authorizeHandlers(
+  deps: Deps,
+): Pick<HandlersOf<typeof AccountServiceDefinition>, 'Authorize' | 'GetAuthorizeInfo' | 'AuthorizeDevice'> {
   return {
     async Authorize(req, ctx) {
       return { code: await authorize(deps, command(req, ctx)), state: req.state };
+    },
+    async AuthorizeDevice(req, ctx) {
+      const r = await authorizeDevice(deps, {
+        accessToken: bearerOf(ctx.metadata.authorization),
+        ip: ctx.clientIp,
+        userCode: req.user_code,
+        action: req.action,
+      });
+      return { state: req.state, status: r.status, client_id: r.clientId };
     },
     async GetAuthorizeInfo(req, ctx) {
       const info = await authorizeInfo(deps, command(req, ctx));

@@ -60,6 +60,8 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock:
       refreshGraceSeconds: 5,
       sudoTtlSeconds: 300,
       authorizationCodeTtlSeconds: 60,
+      deviceCodeTtlSeconds: 600,
+      deviceCodeIntervalSeconds: 5,
       accessTokenTtl: 600,
       refreshTokenTtl: 86400,
       maxSessions: 2,

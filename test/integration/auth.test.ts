@@ -263,7 +263,9 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
         'sms',
         'authorization_code',
         'urn:ietf:params:oauth:grant-type:token-exchange',
+        'urn:ietf:params:oauth:grant-type:device_code',
       ],
+      device_authorization_endpoint: 'http://signet.test/auth/v1/device/code',
     });
   });
 

@@ -191,8 +191,10 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
       'password',
       'refresh_token',
       'sms',
+      'urn:ietf:params:oauth:grant-type:device_code',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
+    expect(d.device_authorization_endpoint).toBe(`${issuer}/auth/v1/device/code`);
     expect(d.code_challenge_methods_supported).toEqual(['S256']);
     expect(d.token_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(d.revocation_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);

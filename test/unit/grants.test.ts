@@ -80,7 +80,7 @@ describe('grants', () => {
   });
 
   it('rejects an unknown grant type', () => {
-    expect(() => grantFor('urn:ietf:params:oauth:grant-type:device_code')).toThrow(/unsupported_grant_type/);
+    expect(() => grantFor('urn:ietf:params:oauth:grant-type:jwt-bearer')).toThrow(/unsupported_grant_type/);
     expect(() => grantFor('__proto__')).toThrow(/unsupported_grant_type/);
   });
 

@@ -13,6 +13,8 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { smsGrant } from './grants/sms.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { TOKEN_EXCHANGE, tokenExchangeGrant } from './grants/token-exchange.js';
+import { deviceCodeGrant } from './grants/device-code.js';
+import { DEVICE_CODE } from './device.js';
 
 export type { Grant } from './grants/grant.js';
 
@@ -24,6 +26,7 @@ export const GRANTS: Readonly<Record<string, Grant>> = {
   sms: smsGrant,
   authorization_code: authorizationCodeGrant,
   [TOKEN_EXCHANGE]: tokenExchangeGrant,
+  [DEVICE_CODE]: deviceCodeGrant,
 };
 
 const lookUp = (grantType: string): Grant | undefined => (Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined);

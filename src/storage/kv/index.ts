@@ -5,14 +5,25 @@ import type { ScriptableKeyValueStore } from '../kv.js';
 import { KvCaptchaStore } from './captcha.js';
 import { KvRateCounters } from './counters.js';
 import { KvCodeStore } from './codes.js';
+import { KvDeviceGrantStore } from './devices.js';
 import { KvLockoutStore } from './lockout.js';
 import { KvOneTimeTokens, KvReplayMemory, KvRevocationMarks } from './marks.js';
 
-export { KvCaptchaStore, KvCodeStore, KvLockoutStore, KvOneTimeTokens, KvRateCounters, KvReplayMemory, KvRevocationMarks };
+export {
+  KvCaptchaStore,
+  KvCodeStore,
+  KvDeviceGrantStore,
+  KvLockoutStore,
+  KvOneTimeTokens,
+  KvRateCounters,
+  KvReplayMemory,
+  KvRevocationMarks,
+};
 
 export function sharedStores(kv: ScriptableKeyValueStore): SharedStores {
   return {
     counters: new KvRateCounters(kv),
+    devices: new KvDeviceGrantStore(kv),
     lockout: new KvLockoutStore(kv),
     codes: new KvCodeStore(kv),
     captcha: new KvCaptchaStore(kv),

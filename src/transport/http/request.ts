@@ -134,6 +134,7 @@ export const FORM_RPCS: ReadonlySet<string> = new Set([
   'signet.auth.v1.AuthService/Introspect',
   // A UserInfo POST (OIDC Core 5.3.1) may carry a form body; its parameters are ignored.
   'signet.auth.v1.AuthService/GetOidcUserInfo',
+  'signet.auth.v1.AuthService/DeviceAuthorization',
 ]);
 
 const isForm = (contentType: string | undefined) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');
