@@ -15,6 +15,7 @@ import { AuthServiceClient, AuthServiceDefinition } from '../../src/gen/signet/a
 import { AdminServiceClient, AdminServiceDefinition } from '../../src/gen/signet/auth/v1/admin_service.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
 import { ErrorInfo } from '../../src/gen/google/rpc/error_details.js';
+import { createServer } from 'node:net';
 
 export const PG_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -216,3 +217,19 @@ export async function seed(s: TestSignet, opts: { password?: string; maxSessions
   }
   return { password, secret: svc.body.client_secret as string, userId: user.body.user_id as string };
 }
+
+/** A port free right now: for a Signet whose issuer URL must be known before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** HTTP Basic client credentials, form-encoded first as RFC 6749 2.3.1 asks. */
+export const basicAuth = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;

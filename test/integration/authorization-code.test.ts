@@ -2,26 +2,25 @@
 // (CloudBase's /auth/v1/user/authorize, bearer token) a code for another client of the tenant, and
 // that client redeems it at the token endpoint. Over REST and gRPC, against PostgreSQL + Redis,
 // with the attacks RFC 6749, RFC 7636 and the OAuth 2.0 Security BCP name.
-import { createServer } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import {
+  adminPost,
+  call,
+  dropSchema,
+  get,
+  grpcFailure,
+  post,
+  seed,
+  startTestSignet,
+  freePort,
+  type TestSignet,
+} from '../helpers/signet.js';
 import { FakeClock } from '../helpers/clock.js';
 import { AccountServiceClient, AccountServiceDefinition } from '../../src/gen/signet/auth/v1/account_service.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const CB = 'https://partner.example/cb';
 const pkce = () => {

@@ -1,25 +1,13 @@
 // The device authorization grant (RFC 8628) without a hosted page: openid-client starts it and
 // polls, the user approves through /auth/v1/user/device/authorize with their bearer token. The
 // server's clock is a FakeClock, so pending, slow_down and expiry need no sleeping.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
-import { adminPost, call, dropSchema, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import { adminPost, call, dropSchema, grpcFailure, post, seed, startTestSignet, freePort, type TestSignet } from '../helpers/signet.js';
 import { FakeClock } from '../helpers/clock.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function form(base: string, path: string, params: Record<string, string>) {
   const res = await fetch(base + path, {

@@ -1,27 +1,24 @@
 // Token introspection (RFC 7662): openid-client through discovery, raw form and JSON bodies, gRPC,
 // and every way a token stops being active.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import type { AuthServiceClient } from '../../src/gen/signet/auth/v1/auth_service.js';
 import type { IntrospectResponse } from '../../src/gen/signet/auth/v1/token.js';
-import { adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import {
+  adminPost,
+  call,
+  dropSchema,
+  get,
+  grpcFailure,
+  post,
+  seed,
+  startTestSignet,
+  freePort,
+  basicAuth,
+  type TestSignet,
+} from '../helpers/signet.js';
 import { FakeClock } from '../helpers/clock.js';
 import { withPg } from '../helpers/db.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 async function form(base: string, params: Record<string, string>, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}/auth/v1/introspect`, {
@@ -50,7 +47,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
   };
   /** Introspects as the resource server (client_secret_basic, form body). */
   const ask = (token: string, extra: Record<string, string> = {}) =>
-    form(s.http, { token, ...extra }, { authorization: basic('rs', rsSecret) });
+    form(s.http, { token, ...extra }, { authorization: basicAuth('rs', rsSecret) });
 
   beforeAll(async () => {
     const port = await freePort();
@@ -131,7 +128,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
       const t = await signin();
       const viaForm = await form(s.http, { token: t.access_token, client_id: 'rs', client_secret: rsSecret });
       expect(viaForm.status).toBe(200);
-      const viaJson = await post(s.http, '/auth/v1/introspect', { token: t.access_token }, { authorization: basic('rs', rsSecret) });
+      const viaJson = await post(s.http, '/auth/v1/introspect', { token: t.access_token }, { authorization: basicAuth('rs', rsSecret) });
       expect(viaJson.status).toBe(200);
       expect(viaJson.body).toEqual(viaForm.body);
       expect(viaJson.body.active).toBe(true);
@@ -144,7 +141,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
 
     it('answers over gRPC, with unset fields left out', async () => {
       const t = await signin();
-      const md = { authorization: basic('rs', rsSecret) };
+      const md = { authorization: basicAuth('rs', rsSecret) };
       const live = await call<object, IntrospectResponse>(s.grpc as AuthServiceClient, 'introspect', { token: t.access_token }, md);
       expect(live).toMatchObject({ active: true, token_type: 'Bearer', client_id: 'web', sub: fx.userId });
       const viaFields = await call<object, IntrospectResponse>(s.grpc, 'introspect', {
@@ -164,7 +161,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
     it('introspects a client_credentials token (no session, no user)', async () => {
       const r = await fetch(`${s.http}/auth/v1/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('svc', fx.secret) },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('svc', fx.secret) },
         body: 'grant_type=client_credentials&scope=orders.read',
       });
       const t = (await r.json()) as { access_token: string };
@@ -181,7 +178,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
       const pub = await form(s.http, { token: t.access_token, client_id: 'web' });
       expect(pub.status).toBe(401);
       expect(pub.body.error).toBe('unauthorized_client');
-      const wrong = await form(s.http, { token: t.access_token }, { authorization: basic('rs', 'not-the-secret') });
+      const wrong = await form(s.http, { token: t.access_token }, { authorization: basicAuth('rs', 'not-the-secret') });
       expect(wrong.status).toBe(401);
       expect(wrong.body.error).toBe('unauthorized_client');
       const missing = await form(s.http, { token: t.access_token, client_id: 'rs' });
@@ -203,7 +200,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
       const theirs = await signin('olga', 'other-web');
       expect((await ask(theirs.access_token)).text).toBe('{"active":false}');
       expect((await ask(theirs.refresh_token)).text).toBe('{"active":false}');
-      const otherAsks = (token: string) => form(s.http, { token }, { authorization: basic('other-rs', otherSecret) });
+      const otherAsks = (token: string) => form(s.http, { token }, { authorization: basicAuth('other-rs', otherSecret) });
       expect((await otherAsks(mine.access_token)).text).toBe('{"active":false}');
       expect((await otherAsks(theirs.access_token)).body.active).toBe(true);
     });
@@ -260,7 +257,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
         scopes: ['openid', 'user'],
       });
       await adminPost(s, '/admin/v1/users', { tenant_id: 'closing', username: 'carl', password: fx.password });
-      const auth = { authorization: basic('closing-rs', rs.body.client_secret) };
+      const auth = { authorization: basicAuth('closing-rs', rs.body.client_secret) };
       const t = await fetch(`${s.http}/auth/v1/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth },
@@ -270,7 +267,7 @@ describe('token introspection (PostgreSQL + Redis)', () => {
       expect((await adminPost(s, '/admin/v1/tenants/closing:disable', {})).status).toBe(200);
       expect((await form(s.http, { token: t.access_token }, auth)).text).toBe('{"active":false}');
       // The secret is still checked first.
-      const wrong = await form(s.http, { token: t.access_token }, { authorization: basic('closing-rs', 'nope') });
+      const wrong = await form(s.http, { token: t.access_token }, { authorization: basicAuth('closing-rs', 'nope') });
       expect(wrong.body.error).toBe('unauthorized_client');
     });
 

@@ -1,25 +1,13 @@
 // Standard OAuth 2.0 clients: form bodies (RFC 6749, RFC 7009), client_secret_basic and
 // client_secret_post, driven by openid-client through discovery, and raw form requests.
-import { createServer } from 'node:net';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
-import { adminPost, dropSchema, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import { adminPost, dropSchema, post, seed, startTestSignet, freePort, basicAuth, type TestSignet } from '../helpers/signet.js';
 import { withPg } from '../helpers/db.js';
 
 /** A secret as a client may have chosen it: the characters Basic and forms must encode. */
 const ODD_SECRET = 'a:b%c+d e/f=g&h';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function form(base: string, path: string, params: Record<string, string> | string, headers: Record<string, string> = {}) {
   const res = await fetch(base + path, {
@@ -30,9 +18,6 @@ async function form(base: string, path: string, params: Record<string, string> |
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
 }
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
   let s: TestSignet;
@@ -91,7 +76,7 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
         '/auth/v1/token',
         { grant_type: 'password', username: 'alice', password: fx.password },
         {
-          authorization: basic('svc', fx.secret),
+          authorization: basicAuth('svc', fx.secret),
         },
       );
       expect(signin.status).toBe(200);
@@ -106,7 +91,7 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
       for (const auth of ['basic', 'post'] as const) {
         const send = (params: Record<string, string>) =>
           auth === 'basic'
-            ? form(issuer, '/auth/v1/token', params, { authorization: basic('odd', ODD_SECRET) })
+            ? form(issuer, '/auth/v1/token', params, { authorization: basicAuth('odd', ODD_SECRET) })
             : form(issuer, '/auth/v1/token', { ...params, client_id: 'odd', client_secret: ODD_SECRET });
         const cc = await send({ grant_type: 'client_credentials', scope: 'orders.read' });
         expect(cc.status, auth).toBe(200);
@@ -125,7 +110,7 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
     });
 
     it('answers a failed HTTP Basic authentication with 401 and WWW-Authenticate', async () => {
-      const r = await form(issuer, '/auth/v1/token', { grant_type: 'client_credentials' }, { authorization: basic('odd', 'wrong') });
+      const r = await form(issuer, '/auth/v1/token', { grant_type: 'client_credentials' }, { authorization: basicAuth('odd', 'wrong') });
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(r.body).toMatchObject({ error: 'unauthorized_client', code: 16 });
@@ -144,7 +129,7 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
         '/auth/v1/token',
         { grant_type: 'client_credentials', client_id: 'svc' },
         {
-          authorization: basic('odd', ODD_SECRET),
+          authorization: basicAuth('odd', ODD_SECRET),
         },
       );
       expect(ids).toMatchObject({ status: 400, body: { error: 'invalid_argument' } });
@@ -153,7 +138,7 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
         '/auth/v1/token',
         { grant_type: 'client_credentials', client_secret: 'other' },
         {
-          authorization: basic('odd', ODD_SECRET),
+          authorization: basicAuth('odd', ODD_SECRET),
         },
       );
       expect(secrets).toMatchObject({ status: 400, body: { error: 'invalid_argument' } });

@@ -1,30 +1,26 @@
 // Standard OpenID Connect endpoints beside CloudBase's: UserInfo (OIDC Core 5.3) over REST (GET and
 // POST, driven by openid-client) and gRPC; RP-Initiated Logout 1.0 at /oidc/logout; and the `act`
 // chain of exchanged tokens in introspection (RFC 8693 4.1, RFC 7662).
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { adminPost, call, dropSchema, get, grpcFailure, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import {
+  adminPost,
+  call,
+  dropSchema,
+  get,
+  grpcFailure,
+  seed,
+  startTestSignet,
+  freePort,
+  basicAuth,
+  type TestSignet,
+} from '../helpers/signet.js';
 import { FakeClock } from '../helpers/clock.js';
 
 const GRANT_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 const CB = 'https://rp.example/signed-out';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 describe('OpenID Connect endpoints (PostgreSQL + Redis)', () => {
   let s: TestSignet;
@@ -55,7 +51,7 @@ describe('OpenID Connect endpoints (PostgreSQL + Redis)', () => {
     const r = await form(
       '/auth/v1/token',
       { grant_type: 'password', username: 'alice', password: fx.password, ...(scope ? { scope } : {}) },
-      { authorization: basic(clientId, secrets[clientId]) },
+      { authorization: basicAuth(clientId, secrets[clientId]) },
     );
     if (r.status !== 200) throw new Error(`token: ${r.text}`);
     return JSON.parse(r.text) as { access_token: string; id_token: string; refresh_token: string; scope: string };
@@ -164,7 +160,7 @@ describe('OpenID Connect endpoints (PostgreSQL + Redis)', () => {
       const r = await form(
         '/auth/v1/token',
         { grant_type: GRANT_EXCHANGE, subject_token: subject.access_token, subject_token_type: AT, scope: 'profile' },
-        { authorization: basic('gateway', secrets.gateway) },
+        { authorization: basicAuth('gateway', secrets.gateway) },
       );
       expect(r.status).toBe(200);
       const exchanged = JSON.parse(r.text).access_token as string;
@@ -193,14 +189,14 @@ describe('OpenID Connect endpoints (PostgreSQL + Redis)', () => {
       const r = await form(
         '/auth/v1/token',
         { grant_type: GRANT_EXCHANGE, subject_token: subject.access_token, subject_token_type: AT, scope: 'orders.read' },
-        { authorization: basic('gw2', secrets.gw2) },
+        { authorization: basicAuth('gw2', secrets.gw2) },
       );
       expect(r.status).toBe(200);
       const exchanged = JSON.parse(r.text).access_token as string;
-      const intro = await form('/auth/v1/introspect', { token: exchanged }, { authorization: basic('svc', fx.secret) });
+      const intro = await form('/auth/v1/introspect', { token: exchanged }, { authorization: basicAuth('svc', fx.secret) });
       expect(intro.status).toBe(200);
       expect(JSON.parse(intro.text)).toMatchObject({ active: true, sub: fx.userId, act: { sub: 'gw2' } });
-      const plain = await form('/auth/v1/introspect', { token: subject.access_token }, { authorization: basic('svc', fx.secret) });
+      const plain = await form('/auth/v1/introspect', { token: subject.access_token }, { authorization: basicAuth('svc', fx.secret) });
       expect(JSON.parse(plain.text).act).toBeUndefined();
     });
   });
@@ -302,7 +298,7 @@ describe('OpenID Connect endpoints (PostgreSQL + Redis)', () => {
       const r = await form(
         '/auth/v1/token',
         { grant_type: 'refresh_token', refresh_token: refreshed },
-        { authorization: basic('rp', secrets.rp) },
+        { authorization: basicAuth('rp', secrets.rp) },
       );
       expect(r.status).toBeGreaterThanOrEqual(400);
     });

@@ -3,16 +3,24 @@
 // it calls next; the new token belongs to the user's session and names the backend as the actor.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { adminPost, call, dropSchema, get, grpcFailure, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
+import {
+  adminPost,
+  call,
+  dropSchema,
+  get,
+  grpcFailure,
+  post,
+  seed,
+  startTestSignet,
+  basicAuth,
+  type TestSignet,
+} from '../helpers/signet.js';
 import { FakeClock } from '../helpers/clock.js';
 import type { TokenResponse } from '../../src/gen/signet/auth/v1/token.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 const ADMIN = { authorization: 'Bearer test-admin-token-0123456789' };
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 async function form(base: string, path: string, params: Record<string, string>, headers: Record<string, string> = {}) {
   const res = await fetch(base + path, {
@@ -42,7 +50,7 @@ describe('token exchange (RFC 8693; PostgreSQL + Redis)', () => {
       s.http,
       '/auth/v1/token',
       { grant_type: 'password', username, password },
-      { authorization: basic(clientId, secret) },
+      { authorization: basicAuth(clientId, secret) },
     );
     if (r.status !== 200) throw new Error(`sign-in: ${JSON.stringify(r.body)}`);
     return r.body as { access_token: string; refresh_token: string; scope: string };
@@ -53,7 +61,7 @@ describe('token exchange (RFC 8693; PostgreSQL + Redis)', () => {
       s.http,
       '/auth/v1/token',
       { grant_type: GRANT, subject_token: subject, subject_token_type: AT, ...extra },
-      { authorization: basic(clientId, secrets[clientId]) },
+      { authorization: basicAuth(clientId, secrets[clientId]) },
     );
 
   const me = (token: string) => get(s.http, '/auth/v1/user/me', { authorization: `Bearer ${token}` });
@@ -203,7 +211,12 @@ describe('token exchange (RFC 8693; PostgreSQL + Redis)', () => {
     const t = await userToken();
     expect(await exchange('gateway', 'not-a-token')).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await exchange('gateway', t.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    const cc = await form(s.http, '/auth/v1/token', { grant_type: 'client_credentials' }, { authorization: basic('plain', secrets.plain) });
+    const cc = await form(
+      s.http,
+      '/auth/v1/token',
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth('plain', secrets.plain) },
+    );
     expect(cc.status).toBe(200);
     expect(await exchange('gateway', cc.body.access_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });

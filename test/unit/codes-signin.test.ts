@@ -9,7 +9,7 @@ import { sendCode, verifyCode, type SendCodeRequest } from '../../src/domain/def
 import { createCaptchaChallenge, verifyCaptcha } from '../../src/domain/defence/captcha.js';
 import { signInWithVerificationToken } from '../../src/domain/signin/code.js';
 import { GRANTS, token as tokenEndpoint } from '../../src/domain/tokens/token.js';
-import { tokenCmd } from '../helpers/commands.js';
+import { tokenCmd, userInput as baseUserInput } from '../helpers/commands.js';
 
 type D = Awaited<ReturnType<typeof fakeDeps>>;
 const PHONE = '+8613800000000';
@@ -33,22 +33,7 @@ describe('sign-in with a code', () => {
   let cc: ClientContext;
   let n = 0;
 
-  const userInput = (over: Partial<admin.UserInput>): admin.UserInput => ({
-    tenantId: 't1',
-    userType: 'P',
-    username: '',
-    email: '',
-    phoneNumber: '',
-    name: '',
-    password: '',
-    passwordHash: '',
-    status: 'active',
-    groups: ['g'],
-    expiresAt: null,
-    emailVerified: false,
-    phoneVerified: false,
-    ...over,
-  });
+  const userInput = (over: Partial<admin.UserInput>) => baseUserInput({ groups: ['g'], ...over });
   /** Sends a code; send limits are not under test here (no gap, and a captcha from the 4th send). */
   const codeFor = async (over: Partial<SendCodeRequest> = {}) => {
     deps.settings.codes = { ...deps.settings.codes, resendSeconds: 0, dailyLimit: 1000 };

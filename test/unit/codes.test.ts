@@ -2,6 +2,7 @@
 // Lua ones): send limits, captcha after 3 sends, exact attempt counting, single-use tokens.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeDeps, fakeSender, storedAuditEvents } from '../helpers/fakes.js';
+import { userInput } from '../helpers/commands.js';
 import * as admin from '../../src/domain/accounts/admin.js';
 import { FakeClock } from '../helpers/clock.js';
 import { SignetError } from '../../src/domain/errors.js';
@@ -60,21 +61,7 @@ describe('verification codes', () => {
     deps.sender = sender;
     tenant = await admin.createTenant(deps, 't1', 'T1', {});
     await admin.createTenant(deps, 't2', 'T2', { hideUnknownUsers: true });
-    await admin.createUser(deps, {
-      tenantId: 't1',
-      userType: 'P',
-      username: 'u1',
-      email: 'u1@example.com',
-      phoneNumber: PHONE,
-      name: '',
-      password: '',
-      passwordHash: '',
-      status: 'active',
-      groups: [],
-      expiresAt: null,
-      emailVerified: false,
-      phoneVerified: false,
-    });
+    await admin.createUser(deps, userInput({ username: 'u1', email: 'u1@example.com', phoneNumber: PHONE }));
   });
 
   describe('sending', () => {

@@ -4,7 +4,7 @@ import { fakeDeps } from '../helpers/fakes.js';
 import { FakeClock } from '../helpers/clock.js';
 import * as admin from '../../src/domain/accounts/admin.js';
 import { grantFor, token } from '../../src/domain/tokens/token.js';
-import { tokenCmd } from '../helpers/commands.js';
+import { tokenCmd, userInput } from '../helpers/commands.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Deps } from '../../src/domain/deps.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
@@ -42,23 +42,11 @@ async function setup(deps: Deps) {
     refreshTokenTtl: 0,
     maxSessions: 2,
   });
-  const user = await admin.createUser(deps, {
-    tenantId: 't1',
-    userType: 'P',
-    username: 'u1',
-    email: '',
-    phoneNumber: '',
-    name: '',
-    password: 'pw',
+  const user = await admin.createUser(
+    deps,
     // Short on purpose (the grants are under test, not the password policy).
-    bypassPasswordPolicy: true,
-    passwordHash: '',
-    status: 'active',
-    groups: ['g'],
-    expiresAt: null,
-    emailVerified: false,
-    phoneVerified: false,
-  });
+    userInput({ username: 'u1', password: 'pw', bypassPasswordPolicy: true, groups: ['g'] }),
+  );
   return { secret, user };
 }
 

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { fakeDeps, storedAuditEvents, type FakeDeps } from '../helpers/fakes.js';
 import { FakeClock } from '../helpers/clock.js';
-import { tokenCmd } from '../helpers/commands.js';
+import { tokenCmd, userInput } from '../helpers/commands.js';
 import * as admin from '../../src/domain/accounts/admin.js';
 import { token } from '../../src/domain/tokens/token.js';
 import { SignetError } from '../../src/domain/errors.js';
@@ -105,22 +105,7 @@ describe('the token-exchange grant', () => {
     );
 
   async function user(tenantId: string, username: string) {
-    return admin.createUser(deps, {
-      tenantId,
-      userType: 'P',
-      username,
-      email: '',
-      phoneNumber: '',
-      name: '',
-      password: 'pw',
-      bypassPasswordPolicy: true,
-      passwordHash: '',
-      status: 'active',
-      groups: ['g'],
-      expiresAt: null,
-      emailVerified: false,
-      phoneVerified: false,
-    });
+    return admin.createUser(deps, userInput({ tenantId, username, password: 'pw', bypassPasswordPolicy: true, groups: ['g'] }));
   }
 
   beforeEach(async () => {
