@@ -1,6 +1,7 @@
 // HZERO's parameters: query string and form body as a Spring back end reads them.
 import { describe, expect, it } from 'vitest';
-import { Params, localeOf, parseForm } from '../../src/transport/http/hzero/params.js';
+import { localeOf } from '../../src/transport/http/hzero/params.js';
+import { Params, parseForm } from '../../src/transport/http/params.js';
 import type { CallContext } from '../../src/transport/context.js';
 
 const ctx = (locale: CallContext['locale']): CallContext => ({ metadata: {}, clientIp: '127.0.0.1', locale, requestId: 'r' });

@@ -6,9 +6,9 @@ import type { Deps } from '../deps.js';
 import type { Client, Tenant, User } from '../model.js';
 import type { CaptchaProof } from '../commands.js';
 import type { AuditEventInput } from '../ports.js';
-import { beginChecks, isRateLimited, type Admission } from '../defence/request-checks.js';
+import { isRateLimited, type Admission } from '../defence/request-checks.js';
 import { provePassword } from '../signin/password.js';
-import { currentSession, requireOwnToken, type BearerClaims } from '../sessions/bearer.js';
+import { signedInSession, type BearerClaims } from '../sessions/bearer.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { enforcePasswordPolicy } from './password-policy.js';
 
@@ -101,10 +101,7 @@ export interface Caller {
 }
 
 export async function signedInCaller(deps: Deps, accessToken: string, ip: string): Promise<Caller> {
-  const { claims, user } = await currentSession(deps, accessToken);
-  requireOwnToken(claims);
-  const checks = beginChecks(deps, ip, claims.client_id);
-  await checks.limits();
+  const { claims, user, checks } = await signedInSession(deps, accessToken, ip);
   const client = await deps.directory.client(claims.client_id);
   const tenant = client && (await deps.directory.tenant(client.tenantId));
   // authenticateBearer checked both are enabled; a token of another tenant's client names nobody here.

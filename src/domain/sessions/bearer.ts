@@ -6,6 +6,7 @@ import type { User } from '../model.js';
 import { ACCESS_TOKEN_TYP } from '../tokens/mint.js';
 import { isRevoked } from './revocation.js';
 import { checkUsable } from '../signin/rules.js';
+import { beginChecks, type Admission } from '../defence/request-checks.js';
 
 export interface BearerClaims extends JWTPayload {
   sub: string;
@@ -57,17 +58,19 @@ export async function currentSession(deps: Deps, accessToken: string): Promise<{
 
 /**
  * currentSession for a call the signed-in user makes about their own account: counted against
- * the request rate limits of the IP and the token's client first, like every other request.
+ * the request rate limits of the IP and the token's client first, like every other request. The
+ * checks are returned, already counted, for a step that joins them (a password proof).
  */
 export async function signedInSession(
   deps: Deps,
   accessToken: string,
   ip: string,
-): Promise<{ user: User; claims: BearerClaims & { sid: string } }> {
+): Promise<{ user: User; claims: BearerClaims & { sid: string }; checks: Admission }> {
   const session = await currentSession(deps, accessToken);
   requireOwnToken(session.claims);
-  await deps.limiter.checkRequest(ip, session.claims.client_id);
-  return session;
+  const checks = beginChecks(deps, ip, session.claims.client_id);
+  await checks.limits();
+  return { ...session, checks };
 }
 
 /**

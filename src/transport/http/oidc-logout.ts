@@ -5,7 +5,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Deps } from '../../domain/deps.js';
 import { endSession } from '../../domain/sessions/end-session.js';
 import { toStatus } from '../status.js';
-import { readParams } from './hzero/params.js';
+import { readParams } from './params.js';
 import { BodyTooLarge } from './request.js';
 import type { ExtraRoute, HttpExchange } from './server.js';
 

@@ -6,7 +6,8 @@ import type { CallContext, Locale, ServiceHandlers } from '../../context.js';
 import { toStatus, type RenderedStatus } from '../../status.js';
 import type { ExtraRoute, HttpExchange } from '../server.js';
 import { BodyTooLarge } from '../request.js';
-import { localeOf, readParams, type Params } from './params.js';
+import { localeOf } from './params.js';
+import { readParams, type Params } from '../params.js';
 import { mobileTokenRoute, oauthTokenRoute } from './token.js';
 import { captchaCodeRoute, captchaImageRoute, initParamsRoute, sendPhoneCaptchaRoute } from './public.js';
 

@@ -4,7 +4,7 @@
 import type { ServiceHandlers } from '../../context.js';
 import { TokenRequest, type TokenResponse } from '../../../gen/signet/auth/v1/token.js';
 import { SignetError, invalidArgument } from '../../../domain/errors.js';
-import type { Params } from './params.js';
+import type { Params } from '../params.js';
 import type { HzeroCall } from './index.js';
 import { mobileFailure, mobileToken, oauthFailure, oauthToken } from './answers.js';
 
