@@ -4,6 +4,7 @@ import { tokenCommand } from '../../src/transport/auth-in.js';
 import type { CallContext } from '../../src/transport/context.js';
 import type { TokenCommand } from '../../src/domain/commands.js';
 import type { UserInput } from '../../src/domain/accounts/admin.js';
+import { SignetError } from '../../src/domain/errors.js';
 
 export const callContext = (ip = '127.0.0.1', metadata: Record<string, string> = {}): CallContext => ({
   metadata,
@@ -33,3 +34,14 @@ export const userInput = (over: Partial<UserInput>): UserInput => ({
   phoneVerified: false,
   ...over,
 });
+
+/** "reason:detail" of a SignetError a command fails with, or "ok"; anything else is rethrown. */
+export async function detailOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SignetError) return `${e.reason}:${e.detail}`;
+    throw e;
+  }
+  return 'ok';
+}

@@ -4,7 +4,7 @@ import { fakeDeps } from '../helpers/fakes.js';
 import { FakeClock } from '../helpers/clock.js';
 import * as admin from '../../src/domain/accounts/admin.js';
 import { grantFor, token } from '../../src/domain/tokens/token.js';
-import { tokenCmd, userInput } from '../helpers/commands.js';
+import { detailOf, tokenCmd, userInput } from '../helpers/commands.js';
 import { SignetError } from '../../src/domain/errors.js';
 import type { Deps } from '../../src/domain/deps.js';
 import { sha256Hex } from '../../src/domain/crypto/secrets.js';
@@ -15,15 +15,6 @@ const reasonOf = async (p: Promise<unknown>) => {
     await p;
   } catch (e) {
     if (e instanceof SignetError) return e.reason;
-    throw e;
-  }
-  return 'ok';
-};
-const detailOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SignetError) return `${e.reason}:${e.detail}`;
     throw e;
   }
   return 'ok';

@@ -4,25 +4,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { fakeDeps, storedAuditEvents, type FakeDeps } from '../helpers/fakes.js';
 import { FakeClock } from '../helpers/clock.js';
-import { tokenCmd, userInput } from '../helpers/commands.js';
+import { detailOf, tokenCmd, userInput } from '../helpers/commands.js';
 import * as admin from '../../src/domain/accounts/admin.js';
 import { token } from '../../src/domain/tokens/token.js';
-import { SignetError } from '../../src/domain/errors.js';
+import type { SignetError } from '../../src/domain/errors.js';
 import { TOKEN_EXCHANGE, actOf, exchangeScope } from '../../src/domain/tokens/grants/token-exchange.js';
 import type { Client } from '../../src/domain/model.js';
 import type { TokenRequest } from '../../src/gen/signet/auth/v1/token.js';
 
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
-
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SignetError) return `${e.reason}:${e.detail}`;
-    throw e;
-  }
-  return 'ok';
-};
 
 const clientWith = (scopes: string[]) => ({ scopes }) as Client;
 
@@ -143,23 +133,23 @@ describe('the token-exchange grant', () => {
   it('refuses a subject token whose user can no longer sign in (invalid_grant)', async () => {
     const subject = await signIn();
     await deps.storage.users.update(userId, { status: 'blocked' });
-    expect(await failure(exchange('gw', subject))).toBe('invalid_grant:subject_user_unusable');
+    expect(await detailOf(exchange('gw', subject))).toBe('invalid_grant:subject_user_unusable');
   });
 
   it('refuses a subject token of another tenant, and an audience that is not an enabled client of the tenant', async () => {
-    expect(await failure(exchange('gw', await signIn('app2', 'u2')))).toBe('invalid_grant:subject_other_tenant');
+    expect(await detailOf(exchange('gw', await signIn('app2', 'u2')))).toBe('invalid_grant:subject_other_tenant');
     const subject = await signIn();
-    expect(await failure(exchange('gw', subject, { audience: 'app2' }))).toBe('invalid_argument:bad_audience');
+    expect(await detailOf(exchange('gw', subject, { audience: 'app2' }))).toBe('invalid_argument:bad_audience');
     await admin.updateClient(deps, 'down', { status: 'disabled' });
-    expect(await failure(exchange('gw', subject, { audience: 'down' }))).toBe('invalid_argument:bad_audience');
+    expect(await detailOf(exchange('gw', subject, { audience: 'down' }))).toBe('invalid_argument:bad_audience');
   });
 
   it('stops working when the client it names is disabled (as every access token does)', async () => {
     await admin.updateClient(deps, 'app', { grantTypes: ['password', TOKEN_EXCHANGE] });
     const out = await exchange('gw', await signIn());
-    expect(await failure(exchange('app', out.accessToken))).toBe('ok');
+    expect(await detailOf(exchange('app', out.accessToken))).toBe('ok');
     await admin.updateClient(deps, 'gw', { status: 'disabled' });
-    expect(await failure(exchange('app', out.accessToken))).toBe('invalid_grant:subject_client_or_tenant_disabled');
+    expect(await detailOf(exchange('app', out.accessToken))).toBe('invalid_grant:subject_client_or_tenant_disabled');
   });
 
   it('the operator can allow it only to confidential clients', async () => {
