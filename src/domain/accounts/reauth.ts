@@ -7,7 +7,7 @@ import type { Client, Tenant, User } from '../model.js';
 import type { CaptchaProof } from '../commands.js';
 import type { AuditEventInput } from '../ports.js';
 import { isRateLimited, type Admission } from '../defence/request-checks.js';
-import { provePassword } from '../signin/password.js';
+import { provePassword, type PasswordProof } from '../signin/password.js';
 import { signedInSession, type BearerClaims } from '../sessions/bearer.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { enforcePasswordPolicy } from './password-policy.js';
@@ -28,10 +28,27 @@ export async function clearLocks(deps: Deps, user: User): Promise<void> {
 }
 
 /**
- * The signed-in caller proves the password again (sudo, a change with the old password): the
- * sign-in's own check (signin/password.ts provePassword), with its IP block, captcha and lockout,
- * so a stolen access token is no cheaper oracle than the sign-in page.
+ * A password proved again, by the sign-in's own check (signin/password.ts provePassword: IP
+ * block, captcha, lockout), so no route that compares a password is a cheaper oracle than the
+ * sign-in page; a refusal is audited as `reauth_failed`. Returns the user.
  */
+export async function reauthenticate(
+  deps: Deps,
+  tenant: Tenant,
+  proof: PasswordProof,
+  checks: Admission,
+  audit: AuditEventInput,
+): Promise<User> {
+  try {
+    return await provePassword(deps, tenant, proof, checks, audit);
+  } catch (err) {
+    if (isSignetError(err) && !isRateLimited(err))
+      deps.audit.record({ ...audit, event: 'reauth_failed', reason: err.reason, detail: err.detail });
+    throw err;
+  }
+}
+
+/** The signed-in caller proves the password again (sudo, a change with the old password). */
 export async function provePasswordAgain(
   deps: Deps,
   c: Caller,
@@ -41,19 +58,8 @@ export async function provePasswordAgain(
   captchaStates: string[],
 ): Promise<void> {
   const audit: AuditEventInput = { event: 'reauth', tenantId: c.tenant.id, userId: c.user.id, clientId: c.client.id, ip };
-  try {
-    await provePassword(
-      deps,
-      c.tenant,
-      { idKey: userIdKey(c.user), findUser: async () => c.user, password, ip, captcha, captchaStates },
-      c.checks,
-      audit,
-    );
-  } catch (err) {
-    if (isSignetError(err) && !isRateLimited(err))
-      deps.audit.record({ ...audit, event: 'reauth_failed', reason: err.reason, detail: err.detail });
-    throw err;
-  }
+  const proof = { idKey: userIdKey(c.user), findUser: async () => c.user, password, ip, captcha, captchaStates };
+  await reauthenticate(deps, c.tenant, proof, c.checks, audit);
 }
 
 /** The lock key of a known user: its first identifier (all of them are cleared together). */

@@ -2,11 +2,10 @@
 // address) and UpdatePasswordWithoutSession (CloudBase v2: the old password, both RSA-encrypted).
 // Each counts against the rate limits before any hash; neither tells which accounts exist to
 // someone who has not proved the address or the password.
-import { SignetError, invalidArgument, isSignetError } from '../errors.js';
-import type { User } from '../model.js';
+import { SignetError, invalidArgument } from '../errors.js';
 import type { AuditEventInput } from '../ports.js';
-import { admitted, beginChecks, isRateLimited } from '../defence/request-checks.js';
-import { PASSWORD_CAPTCHA_STATES, provePassword } from '../signin/password.js';
+import { admitted, beginChecks } from '../defence/request-checks.js';
+import { PASSWORD_CAPTCHA_STATES } from '../signin/password.js';
 import type { Deps } from '../deps.js';
 import type { ClientCredentials } from '../commands.js';
 import { authenticateClient, authorizeClient, requireUserScope } from './clients.js';
@@ -17,7 +16,7 @@ import { readDestination } from '../defence/endpoints.js';
 import { identifierKey } from '../defence/gate.js';
 import { checkUsable, readUserType } from '../signin/rules.js';
 import { decryptPasswordText } from '../signin/encrypted-password.js';
-import { clearLocks, setNewPassword } from './reauth.js';
+import { clearLocks, reauthenticate, setNewPassword } from './reauth.js';
 
 export interface ResetPasswordCommand {
   client: ClientCredentials;
@@ -104,29 +103,22 @@ export async function updatePasswordWithoutSession(deps: Deps, cmd: UpdatePasswo
     const newPassword = await decryptPasswordText(deps, cc.client, cmd.newPassword, cmd.thumbprint, 'new_password');
     enforcePasswordPolicy(cc.tenant.policy, newPassword, {}, 'new_password');
     const audit: AuditEventInput = { event: 'reauth', tenantId: cc.tenant.id, clientId: cc.client.id, ip: cmd.ip };
-    let user: User;
-    try {
-      user = await provePassword(
-        deps,
-        cc.tenant,
-        {
-          idKey: identifierKey(userType, id),
-          findUser: () => deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value),
-          password: oldPassword,
-          ip: cmd.ip,
-          captcha: { token: cmd.captchaToken },
-          captchaStates: UPDATE_CAPTCHA_STATES,
-          // Whatever the tenant says: a wrong old password and an unknown name answer alike here.
-          hideUnknownUser: true,
-        },
-        checks,
-        audit,
-      );
-    } catch (err) {
-      if (isSignetError(err) && !isRateLimited(err))
-        deps.audit.record({ ...audit, event: 'reauth_failed', reason: err.reason, detail: err.detail });
-      throw err;
-    }
+    const user = await reauthenticate(
+      deps,
+      cc.tenant,
+      {
+        idKey: identifierKey(userType, id),
+        findUser: () => deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value),
+        password: oldPassword,
+        ip: cmd.ip,
+        captcha: { token: cmd.captchaToken },
+        captchaStates: UPDATE_CAPTCHA_STATES,
+        // Whatever the tenant says: a wrong old password and an unknown name answer alike here.
+        hideUnknownUser: true,
+      },
+      checks,
+      audit,
+    );
     await setNewPassword(deps, {
       tenant: cc.tenant,
       user,
