@@ -18,9 +18,17 @@ export function tenantRecord(t: Tenant): string {
     ['password_classes', (t.policy?.password_required_classes?.values ?? []).join(',')],
     ['reject_identifiers', t.policy?.password_reject_identifiers ?? true],
     ['reject_common', t.policy?.password_reject_common ?? true],
+    ['display_name', t.policy?.display_name ?? ''],
+    ['logo_url', logoShown(t.policy?.logo_url ?? '')],
+    ['primary_color', t.policy?.primary_color || '#1f6feb'],
     ['created_at', date(t.created_at)],
     ['updated_at', date(t.updated_at)],
   ]);
+}
+
+/** A data URI logo runs to 64 KiB: its type and size say enough on a terminal (--json has it all). */
+function logoShown(url: string): string {
+  return url.startsWith('data:') ? `${url.slice(0, url.indexOf(','))} (${url.length} characters)` : url;
 }
 
 export function tenantTable(tenants: Tenant[]): string {
@@ -31,7 +39,7 @@ export function tenantTable(tenants: Tenant[]): string {
   );
 }
 
-/** The sign-up and password policy options of `tenants create` and `tenants update`. */
+/** The sign-up, password policy and login page options of `tenants create` and `tenants update`. */
 const POLICY_OPTIONS: Record<string, string> = {
   'sign-up': 'on: people may create their own accounts (default off)',
   'sign-up-methods': 'what sign-up accepts: username,email,phone (default all three)',
@@ -41,6 +49,9 @@ const POLICY_OPTIONS: Record<string, string> = {
   'password-classes': 'classes every password must contain: lower,upper,digit,symbol (default none)',
   'password-reject-identifiers': 'off: allow a password containing the username or e-mail (default on)',
   'password-reject-common': 'off: allow common passwords (default on)',
+  'display-name': "login page title, at most 64 characters (default the tenant's name)",
+  'logo-url': 'login page logo: an https URL or a data:image/png|jpeg|svg+xml|webp;base64 URI (default none)',
+  'primary-color': 'login page accent colour, #rrggbb (default #1f6feb)',
 };
 
 const ON_OFF = ['on', 'off'] as const;
@@ -62,6 +73,9 @@ function policyOf(values: OptionValues, command: string): TenantPolicy | undefin
     password_required_classes: str(values, 'password-classes') !== undefined ? { values: list(values, 'password-classes') } : undefined,
     password_reject_identifiers: onOff(values, 'password-reject-identifiers', command),
     password_reject_common: onOff(values, 'password-reject-common', command),
+    display_name: str(values, 'display-name'),
+    logo_url: str(values, 'logo-url'),
+    primary_color: str(values, 'primary-color'),
   };
   const set = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as TenantPolicy;
   return Object.keys(set).length > 0 ? set : undefined;
@@ -73,7 +87,7 @@ export const tenantCommands: CommandSpec[] = [
     summary: 'create a tenant',
     options: {
       id: 'tenant id',
-      name: 'display name',
+      name: "the tenant's name (the login page title unless --display-name)",
       'hide-unknown-users': 'answer invalid_password instead of not_found for unknown users',
       ...POLICY_OPTIONS,
     },
@@ -92,11 +106,14 @@ export const tenantCommands: CommandSpec[] = [
     args: ['ID'],
     summary: "change a tenant's name or policy (only the options given change)",
     options: {
-      name: 'display name',
+      name: "the tenant's name (the login page title unless --display-name)",
       'hide-unknown-users': 'answer invalid_password instead of not_found for unknown users',
       ...POLICY_OPTIONS,
     },
-    notes: ['A list option (--sign-up-methods, --password-classes) replaces the list; give it empty ("") to clear it.'],
+    notes: [
+      'A list option (--sign-up-methods, --password-classes) replaces the list; give it empty ("") to clear it.',
+      'Give --display-name, --logo-url or --primary-color empty ("") to go back to the default.',
+    ],
     async run(ctx, { args: [id], values }) {
       const tenant = await ctx.admin().updateTenant({
         tenant_id: id,

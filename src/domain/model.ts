@@ -46,6 +46,12 @@ export interface TenantPolicy {
   passwordRequiredClasses?: PasswordClass[];
   passwordRejectIdentifiers?: boolean;
   passwordRejectCommon?: boolean;
+  /** The hosted login page's look (accounts/branding.ts; "" = the default): its title. */
+  displayName?: string;
+  /** https (http on localhost) or a base64 data:image URI. */
+  logoUrl?: string;
+  /** #rrggbb, lowercase. */
+  primaryColor?: string;
 }
 
 export type PasswordClass = 'lower' | 'upper' | 'digit' | 'symbol';

@@ -31,6 +31,9 @@ const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
   password_required_classes: p.passwordRequiredClasses ? { values: p.passwordRequiredClasses } : undefined,
   password_reject_identifiers: p.passwordRejectIdentifiers,
   password_reject_common: p.passwordRejectCommon,
+  display_name: p.displayName,
+  logo_url: p.logoUrl,
+  primary_color: p.primaryColor,
 });
 
 const loginWayIn = (w: OpenLoginWayPb): OpenLoginWay => ({
@@ -65,6 +68,9 @@ function policyIn(p: pb.TenantPolicy | undefined): TenantPolicy {
     passwordRequiredClasses: p.password_required_classes?.values as TenantPolicy['passwordRequiredClasses'],
     passwordRejectIdentifiers: p.password_reject_identifiers,
     passwordRejectCommon: p.password_reject_common,
+    displayName: p.display_name,
+    logoUrl: p.logo_url,
+    primaryColor: p.primary_color,
   };
   for (const k of Object.keys(out) as (keyof TenantPolicy)[]) if (out[k] === undefined) delete out[k];
   return out;

@@ -357,6 +357,38 @@ describe('requests', () => {
     expect(bad.stderr).toMatch(/--sign-up must be one of on, off/);
   });
 
+  it('tenants create / update send the login page branding; a data URI logo is shown by type and size', async () => {
+    const h = harness({
+      createTenant: async (req) => tenant(req.tenant_id, { policy: req.policy }),
+      updateTenant: async (req) => tenant(req.tenant_id, { policy: req.policy }),
+    });
+    const created = await h.run(
+      'tenants',
+      'create',
+      '--id',
+      'acme',
+      '--display-name',
+      'Acme Login',
+      '--logo-url',
+      'https://cdn.example.com/acme.png',
+      '--primary-color',
+      '#ff8800',
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('display_name:       Acme Login\n');
+    expect(created.stdout).toContain('logo_url:           https://cdn.example.com/acme.png\n');
+    expect(created.stdout).toContain('primary_color:      #ff8800\n');
+    const logo = `data:image/png;base64,${'A'.repeat(400)}`;
+    const updated = await h.run('tenants', 'update', 'acme', '--logo-url', logo, '--display-name', '');
+    expect(updated.stdout).toContain('logo_url:           data:image/png;base64 (422 characters)\n');
+    expect(updated.stdout).toContain('primary_color:      #1f6feb\n');
+    expect(h.calls.map((c) => c.req.policy)).toEqual([
+      { display_name: 'Acme Login', logo_url: 'https://cdn.example.com/acme.png', primary_color: '#ff8800' },
+      { display_name: '', logo_url: logo },
+    ]);
+    expect((await h.run('tenants', 'create', '--help')).stdout).toMatch(/--primary-color #rrggbb/);
+  });
+
   it('clients create sends every field and labels the secret, shown once', async () => {
     const h = harness({
       createClient: async (req) => ({

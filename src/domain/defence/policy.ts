@@ -2,6 +2,7 @@ import type { LoginField, OpenLoginWay, PasswordClass, SecondFactor, TenantPolic
 import { PASSWORD_CLASSES } from '../model.js';
 import { invalidArgument } from '../errors.js';
 import { DEFAULT_PASSWORD_POLICY, PASSWORD_MAX_LENGTH_LIMIT } from '../accounts/password-policy.js';
+import { checkBranding } from '../accounts/branding.js';
 
 /** The identifiers sign-up may accept (TenantPolicy.signUpMethods). */
 export const SIGN_UP_METHODS: readonly LoginField[] = ['username', 'email', 'phone'];
@@ -95,8 +96,9 @@ function checkLoginWays(ways: OpenLoginWay[]): OpenLoginWay[] {
 }
 
 /**
- * Rejects a policy an operator could not have meant; returns it with channels normalised. A patch
- * is checked against the `current` policy it will be merged into (max ≥ min across both).
+ * Rejects a policy an operator could not have meant; returns it with channels and branding
+ * normalised. A patch is checked against the `current` policy it will be merged into (max ≥ min
+ * across both).
  */
 export function checkPolicy(p: TenantPolicy, current: TenantPolicy = {}): TenantPolicy {
   if (p.maxFailedAttempts !== undefined && (p.maxFailedAttempts < 1 || p.maxFailedAttempts > 100)) {
@@ -112,6 +114,7 @@ export function checkPolicy(p: TenantPolicy, current: TenantPolicy = {}): Tenant
     throw invalidArgument('policy.second_factor', 'off, always or new_device');
   }
   checkPasswordPolicy(p, current);
+  p = checkBranding(p);
   if (p.signUpMethods !== undefined) {
     for (const m of p.signUpMethods) {
       if (!SIGN_UP_METHODS.includes(m)) throw invalidArgument('policy.sign_up_methods', `each one of ${SIGN_UP_METHODS.join(', ')}`);
