@@ -134,6 +134,13 @@ export interface Session {
   /** "web", "app" or "" (unspecified). */
   channel: string;
   scope: string;
+  /**
+   * When the user authenticated (the id_token's auth_time): the start, or earlier when the
+   * session came from another (an authorization code, a device approval). Refreshes keep it.
+   */
+  authTime: Date;
+  /** How the user authenticated (the id_token's amr, RFC 8176 values); [] for an anonymous user. */
+  amr: string[];
   createdAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;

@@ -237,6 +237,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
           'exp',
           'iat',
           'auth_time',
+          'amr',
           'sid',
           'name',
           'preferred_username',

@@ -293,7 +293,7 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
     },
 
     sessions: {
-      // signet_start_session (prisma/migrations/20251125300000_start_session), step by step.
+      // signet_start_session (prisma/migrations/20261204100000_session_auth), step by step.
       async start(s: NewSession, token: NewRefreshToken, maxSessions: number, opts: SessionStartOptions = {}) {
         const keep = Math.max(Math.trunc(maxSessions), 1) - 1; // live sessions kept besides the new one
         // Everything is checked before anything changes: a failed start leaves no trace.
@@ -324,6 +324,8 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
           deviceId: s.deviceId ?? '',
           channel: s.channel ?? '',
           scope: s.scope ?? '',
+          authTime: new Date(s.authTime),
+          amr: [...s.amr],
           createdAt: at,
           expiresAt: new Date(s.expiresAt),
           revokedAt: null,

@@ -1,5 +1,6 @@
 // AuthService end to end over real gRPC (the generated client) and real HTTP, on PostgreSQL +
 // Redis and on the embedded default.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import {
@@ -69,6 +70,9 @@ describe.each(BACKENDS)('AuthService on %s', (backend) => {
       email: 'alice@example.com',
       phone_number: '+8613800000000',
       preferred_username: 'alice',
+      amr: ['pwd'],
+      // OIDC Core 3.1.3.6 for ES256: the left half of the access token's SHA-256.
+      at_hash: createHash('sha256').update(r.body.access_token).digest().subarray(0, 16).toString('base64url'),
     });
   });
 

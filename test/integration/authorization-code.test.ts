@@ -36,7 +36,7 @@ describe('authorization code grant with PKCE (PostgreSQL + Redis)', () => {
   let account: AccountServiceClient;
   let backendSecret: string;
   /** Alice, signed in to the `web` app. */
-  let alice: { access_token: string; refresh_token: string };
+  let alice: { access_token: string; refresh_token: string; id_token: string };
   // Near the real time (openid-client checks iat and exp against its own clock); moved only by
   // the expiry test, which runs last.
   const clock = new FakeClock(Date.now());
@@ -182,7 +182,7 @@ describe('authorization code grant with PKCE (PostgreSQL + Redis)', () => {
   });
 
   describe('the flow', () => {
-    it('REST: authorize, then the token endpoint with the verifier; the id_token carries nonce and auth_time', async () => {
+    it('REST: authorize, then the token endpoint with the verifier; the id_token carries nonce, auth_time and amr', async () => {
       const info = await get(
         s.http,
         `/auth/v1/user/authorize/info?client_id=partner&redirect_uri=${encodeURIComponent(CB)}&scope=openid%20profile`,
@@ -201,10 +201,8 @@ describe('authorization code grant with PKCE (PostgreSQL + Redis)', () => {
       expect(t.body.refresh_token).toBeTruthy();
       const id = decodeJwt(t.body.id_token);
       expect(id).toMatchObject({ iss: issuer, aud: 'partner', sub: fx.userId, nonce: 'n-0S6_WzA2Mj' });
-      // When Alice signed in (the start of her `web` session), not when the code was redeemed.
-      const mine = await get(s.http, '/auth/v1/user/sessions', bearer(alice.access_token));
-      const current = mine.body.sessions.find((x: { current: boolean }) => x.current);
-      expect(id.auth_time).toBe(Math.floor(Date.parse(current.created_at) / 1000));
+      // When and how Alice signed in (her `web` session, with her password), not the redemption.
+      expect(id).toMatchObject({ auth_time: decodeJwt(alice.id_token).auth_time, amr: ['pwd'] });
       const at = decodeJwt(t.body.access_token);
       expect(at).toMatchObject({ client_id: 'partner', scope: 'openid profile' });
       expect(at.sid).not.toBe(decodeJwt(alice.access_token).sid);

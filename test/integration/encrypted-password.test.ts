@@ -6,6 +6,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import forge from 'node-forge';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudbaseOAuth } from '@cloudbase/oauth';
 import {
@@ -181,6 +182,7 @@ describe.each(BACKENDS)('encrypted passwords on %s', (backend) => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(TOKEN_KEYS);
     expect(r.body).toMatchObject({ sub: fx.userId, token_type: 'Bearer', scope: 'openid user', groups: ['admins'] });
+    expect(decodeJwt(r.body.id_token).amr).toEqual(['pwd']);
 
     const long = getEncryptInfo({ publicKey: key.public_key, payload: { username: 'longpw', password: LONG_PASSWORD } });
     const g = await call<object, TokenResponse>(s.grpc, 'signInWithEncryptedParams', {

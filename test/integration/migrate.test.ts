@@ -215,6 +215,7 @@ for (const kind of BACKENDS) {
         '20251203000000_audit_detail',
         '20261203000000_accounts',
         '20261203100000_redirect_uris',
+        '20261204100000_session_auth',
       ]);
       const later = all.slice(1);
       // Only the first migration, as a database deployed before the later ones were written.
@@ -249,6 +250,10 @@ for (const kind of BACKENDS) {
       const rows = await rowsOf(after);
       expect(rows.map((r) => [r.migration_name, r.finished_at !== null])).toEqual(all.map((n) => [n, true]));
       expect(await after.storage.sessions.hasDevice('u', 'phone')).toBe(true);
+      // The session's user authenticated, as far as anyone knows, when it started; how is unknown.
+      const session = await after.storage.sessions.get('s');
+      expect(session?.authTime).toEqual(session?.createdAt);
+      expect(session?.amr).toEqual([]);
       await after.storage.audit.append([{ event: 'sign_in', time: new Date(), userId: 'u' }]);
       expect((await after.storage.audit.list({ userId: 'u' }, { pageSize: 0, pageToken: '' })).items).toHaveLength(1);
       // The existing client gets the defaults of the new columns: plain passwords, no replay check.

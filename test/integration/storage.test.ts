@@ -17,6 +17,8 @@ import { memoryStorage } from '../helpers/memory-storage.js';
 
 const HOUR = 3600_000;
 const later = (ms = HOUR) => new Date(Date.now() + ms);
+/** How and when a session's user authenticated, where a test is about something else. */
+const AUTHENTICATED = { authTime: new Date(), amr: ['pwd'] };
 
 let seq = 0;
 /** Ids that sort in creation order, so ties in created_at break the same way. */
@@ -155,7 +157,10 @@ function contract(backend: ContractBackend) {
         ...over,
       };
     }
-    async function startSession(userId: string, over: { deviceId?: string; client?: string; max?: number; expiresAt?: Date } = {}) {
+    async function startSession(
+      userId: string,
+      over: { deviceId?: string; client?: string; max?: number; expiresAt?: Date; authTime?: Date; amr?: string[] } = {},
+    ) {
       const id = nextId('sess');
       const hash = nextId('rt');
       const revoked = await s.sessions.start(
@@ -167,6 +172,8 @@ function contract(backend: ContractBackend) {
           deviceId: over.deviceId ?? '',
           channel: 'web',
           scope: 'openid',
+          authTime: over.authTime ?? new Date(),
+          amr: over.amr ?? ['pwd'],
           expiresAt: over.expiresAt ?? later(),
         },
         { hash, sessionId: id, expiresAt: over.expiresAt ?? later() },
@@ -492,6 +499,49 @@ function contract(backend: ContractBackend) {
         expect(await s.sessions.get('missing')).toBeNull();
       });
 
+      it('keeps when and how the user authenticated, through every read and a rotation', async () => {
+        const u = await s.users.create(newUser());
+        // Before the session itself: a session started from another one (an authorization code).
+        const authTime = new Date(Date.now() - 5 * HOUR);
+        const { id, hash } = await startSession(u.id, { authTime, amr: ['pwd', 'sms', 'mfa'] });
+        const expected = { authTime, amr: ['pwd', 'sms', 'mfa'] };
+        expect(await s.sessions.get(id)).toMatchObject(expected);
+        expect((await s.sessions.findRefreshToken(hash))?.session).toMatchObject(expected);
+        expect((await s.sessions.listLive(u.id, new Date())).find((x) => x.id === id)).toMatchObject(expected);
+        const next = nextId('rt');
+        expect(await s.sessions.rotate(hash, 'sealed', { hash: next, sessionId: id, expiresAt: later() })).toBe(true);
+        expect((await s.sessions.findRefreshToken(next))?.session).toMatchObject(expected);
+        // None (an anonymous user) reads back as none.
+        const anonymous = await startSession(u.id, { amr: [] });
+        expect((await s.sessions.get(anonymous.id))?.amr).toEqual([]);
+        expect((await s.sessions.findRefreshToken(anonymous.hash))?.session.amr).toEqual([]);
+        if (opened.db) {
+          const [row] = await opened.db.db.prisma.$queryRawUnsafe<{ amr: string }[]>('SELECT amr FROM sessions WHERE id = $1', id);
+          expect(row.amr).toBe('pwd sms mfa');
+        }
+      });
+
+      // A rolling upgrade: instances of the previous release call the function with fifteen arguments.
+      it.runIf(backend.prisma)("starts a session through the previous release's call: auth_time now, no amr", async () => {
+        const u = await s.users.create(newUser());
+        const id = nextId('old');
+        const before = Date.now() - 1000;
+        await opened.db!.db.prisma.$queryRawUnsafe(
+          `SELECT signet_start_session($1, $2, $3, $4, '', 'web', 'openid', $5::timestamptz, $6, 2, false, 1397311310,
+             'device_replaced', 'channel_replaced', 'max_sessions')`,
+          id,
+          tenantId,
+          u.id,
+          clientId,
+          later(),
+          `${id}-rt`,
+        );
+        started(u.id, id);
+        const session = await s.sessions.get(id);
+        expect(session?.amr).toEqual([]);
+        expect(session?.authTime.getTime()).toBeGreaterThanOrEqual(before);
+      });
+
       it('replaces the live session of the same client and device', async () => {
         const u = await s.users.create(newUser());
         const otherClient = nextId('client');
@@ -540,7 +590,7 @@ function contract(backend: ContractBackend) {
               const id = nextId('par');
               started(u.id, id);
               return stores[i % 2].sessions.start(
-                { id, tenantId, userId: u.id, clientId, deviceId: '', channel: '', scope: '', expiresAt: later() },
+                { id, tenantId, userId: u.id, clientId, deviceId: '', channel: '', scope: '', ...AUTHENTICATED, expiresAt: later() },
                 { hash: `${id}-rt`, sessionId: id, expiresAt: later() },
                 3,
               );
@@ -560,7 +610,7 @@ function contract(backend: ContractBackend) {
         const a = await startSession(u.id, { deviceId: 'tv' });
         const e = await rejection(
           s.sessions.start(
-            { id: a.id, tenantId, userId: u.id, clientId, deviceId: 'tv', channel: '', scope: '', expiresAt: later() },
+            { id: a.id, tenantId, userId: u.id, clientId, deviceId: 'tv', channel: '', scope: '', ...AUTHENTICATED, expiresAt: later() },
             { hash: nextId('rt'), sessionId: a.id, expiresAt: later() },
             3,
           ),
@@ -579,7 +629,7 @@ function contract(backend: ContractBackend) {
         const start = async (userId: string, channel: string, deviceId: string, client = clientId, exclusive = false) => {
           const id = nextId('chan');
           const revoked = await s.sessions.start(
-            { id, tenantId, userId, clientId: client, deviceId, channel, scope: '', expiresAt: later() },
+            { id, tenantId, userId, clientId: client, deviceId, channel, scope: '', ...AUTHENTICATED, expiresAt: later() },
             { hash: `${id}-rt`, sessionId: id, expiresAt: later() },
             10,
             { exclusiveChannel: exclusive },

@@ -34,6 +34,7 @@ const grant: CodeGrant = {
   nonce: 'n',
   codeChallenge: CHALLENGE,
   authTime: 0,
+  amr: ['pwd'],
 };
 
 describe('authorization codes', () => {

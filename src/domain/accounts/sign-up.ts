@@ -20,6 +20,7 @@ import { effectivePolicy, SIGN_UP_METHODS } from '../defence/policy.js';
 import { authenticateBearer, requireOwnToken } from '../sessions/bearer.js';
 import { markRevoked } from '../sessions/revocation.js';
 import { startSession } from '../sessions/start.js';
+import { AMR, codeAmr } from '../sessions/amr.js';
 import { checkUsable, readChannel, readUserType } from '../signin/rules.js';
 import { EMAIL, normalizeEmail, normalizePhone, readIdentifier } from './identity.js';
 import { enforcePasswordPolicy } from './password-policy.js';
@@ -99,8 +100,24 @@ export async function signUp(deps: Deps, cmd: SignUpCommand): Promise<IssuedToke
       await endAnonymousSession(deps, anonymous.sessionId);
     }
     deps.audit.record({ ...audit, event: 'sign_up', reason: form.method });
-    return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: cmd.deviceId, channel: form.channel });
+    return startSession(deps, {
+      tenant: cc.tenant,
+      client: cc.client,
+      user,
+      scope,
+      deviceId: cmd.deviceId,
+      channel: form.channel,
+      amr: signUpAmr(form),
+    });
   });
+}
+
+/** How the new user authenticated: the password they chose, and the code that proved their contact. */
+function signUpAmr(form: SignUpForm): string[] {
+  const amr: string[] = [];
+  if (form.password) amr.push(AMR.password);
+  if (form.contact) amr.push(codeAmr(form.contact.field));
+  return amr;
 }
 
 // ---- the steps of signUp
@@ -298,7 +315,8 @@ export async function signInAnonymously(deps: Deps, cmd: AnonymousSignInCommand)
       ip: cmd.ip,
       reason: 'anonymous',
     });
-    return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: cmd.deviceId, channel: '' });
+    // Nothing was proved: no amr (the id_token leaves the claim out).
+    return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: cmd.deviceId, channel: '', amr: [] });
   });
 }
 

@@ -3,7 +3,7 @@
 // expired, so verifiers holding a cached JWKS never see a valid token they cannot check.
 import { compactVerify, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
-import { constants, createPrivateKey, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { constants, createHash, createPrivateKey, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningKey } from '../model.js';
 import type { SigningKeyRepository } from '../ports.js';
 import { seal, unseal } from '../crypto/secrets.js';
@@ -17,14 +17,30 @@ interface LoadedKey {
   privateKey: KeyObject;
 }
 
-/** node:crypto's form of each JWS algorithm (RFC 7518 section 3). */
-const SIGNERS: Record<string, { hash: string | null; options: Partial<SignKeyObjectInput> }> = {
-  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
-  ES384: { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
-  RS256: { hash: 'sha256', options: {} },
-  PS256: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
-  EdDSA: { hash: null, options: {} },
+/**
+ * node:crypto's form of each JWS algorithm (RFC 7518 section 3), and the hash of its id_token's
+ * at_hash. EdDSA keys are Ed25519 (jose's default), whose signature hashes with SHA-512: the
+ * OpenID Connect working group's reading for at_hash (openid/connect issue 1125).
+ */
+const SIGNERS: Record<string, { hash: string | null; claimHash: string; options: Partial<SignKeyObjectInput> }> = {
+  ES256: { hash: 'sha256', claimHash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
+  ES384: { hash: 'sha384', claimHash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
+  RS256: { hash: 'sha256', claimHash: 'sha256', options: {} },
+  PS256: { hash: 'sha256', claimHash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  EdDSA: { hash: null, claimHash: 'sha512', options: {} },
 };
+
+/**
+ * OIDC Core 3.1.3.6 (at_hash): the left-most half of the hash of the value's ASCII octets,
+ * base64url, with the hash of the alg that signs the id_token (SHA-256 for ES256: 16 bytes).
+ */
+export function leftHalfHash(alg: string, value: string): string {
+  const digest = createHash(SIGNERS[alg].claimHash).update(value, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+/** The claims, or a function of the alg that will sign them (for claims hashed with its hash). */
+export type ClaimsFor = JWTPayload | ((alg: string) => JWTPayload);
 
 const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 
@@ -62,16 +78,18 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
    * A compact JWS signed with node:crypto rather than jose's SignJWT: jose 6 signs through
    * WebCrypto, asynchronously, at about three times the CPU per token, and tokens are minted on
    * every grant. jose still makes the keys and the JWKS and verifies every token, so tests and
-   * clients check these signatures with an independent implementation.
+   * clients check these signatures with an independent implementation. Claims given as a function
+   * get the alg of the very key that signs, even across a rotation.
    */
-  async sign(claims: JWTPayload, ttlSeconds: number, typ: string, notAfter?: number): Promise<string> {
+  async sign(claims: ClaimsFor, ttlSeconds: number, typ: string, notAfter?: number): Promise<string> {
     await this.fresh();
     const key = this.active!;
+    const body = typeof claims === 'function' ? claims(key.record.alg) : claims;
     const iat = Math.floor(this.now().getTime() / 1000);
     // `notAfter` (seconds since the epoch) caps exp: a token derived from another lives no longer.
     const exp = notAfter === undefined ? iat + ttlSeconds : Math.min(iat + ttlSeconds, notAfter);
     const header = b64url(JSON.stringify({ alg: key.record.alg, kid: key.record.kid, typ }));
-    const input = `${header}.${b64url(JSON.stringify({ ...claims, iat, exp }))}`;
+    const input = `${header}.${b64url(JSON.stringify({ ...body, iat, exp }))}`;
     const signer = SIGNERS[key.record.alg];
     const signature = sign(signer.hash, Buffer.from(input), { ...signer.options, key: key.privateKey } as SignKeyObjectInput);
     return `${input}.${signature.toString('base64url')}`;

@@ -24,7 +24,13 @@ export interface SessionStart {
   provedHash?: string | null;
   /** The session's id, when the caller had to know it first (an authorization code's replay marker). */
   sessionId?: string;
-  /** When the user authenticated, if before now (an authorization code's auth_time). */
+  /**
+   * How the user authenticated (RFC 8176 amr values, see AMR), kept with the session for every
+   * id_token it issues; [] for none (an anonymous user). A session started from another (an
+   * authorization code, a device approval) copies that session's.
+   */
+  amr: string[];
+  /** When the user authenticated, if before now (the session a code or device approval came from). */
   authTime?: Date;
   /** The authorization request's nonce, for the id_token. */
   nonce?: string;
@@ -33,13 +39,15 @@ export interface SessionStart {
 export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedTokens> {
   const now = deps.now();
   const sessionId = s.sessionId ?? randomUUID();
+  const authTime = s.authTime ?? now;
   const tokens = await mintUserTokens(deps, {
     tenant: s.tenant,
     client: s.client,
     user: s.user,
     sessionId,
     scope: s.scope,
-    authTime: s.authTime ?? now,
+    authTime,
+    amr: s.amr,
     nonce: s.nonce,
   });
   const expiresAt = new Date(now.getTime() + s.client.refreshTokenTtl * 1000);
@@ -52,6 +60,8 @@ export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedT
       deviceId: s.deviceId,
       channel: s.channel,
       scope: tokens.scope,
+      authTime,
+      amr: s.amr,
       expiresAt,
     },
     { hash: sha256Hex(tokens.refreshToken), sessionId, expiresAt },

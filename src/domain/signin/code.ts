@@ -10,6 +10,7 @@ import type { IdentifierInput } from '../commands.js';
 import { readIdentifier, type Identifier } from '../accounts/identity.js';
 import { checkUsable, readChannel, readUserType } from './rules.js';
 import { startSession } from '../sessions/start.js';
+import { codeAmr } from '../sessions/amr.js';
 import type { IssuedTokens } from '../tokens/mint.js';
 import { consumeVerificationToken } from '../defence/codes.js';
 
@@ -50,13 +51,14 @@ async function verificationSteps(deps: Deps, cc: ClientContext, req: Verificatio
   const proof = await consumeVerificationToken(deps, req.verificationToken, { tenantId: cc.tenant.id, usage: SIGN_IN_USAGE });
   if (!proof) throw new SignetError('invalid_grant', 'verification_token_unknown');
   if (claimedType && claimedType !== proof.userType) throw new SignetError('invalid_grant', 'user_type_mismatch');
-  const user = await findVerifiedUser(deps, cc.tenant, proof.userType, proof.channel === 'sms' ? 'phone' : 'email', proof.destination);
+  const field = proof.channel === 'sms' ? 'phone' : 'email';
+  const user = await findVerifiedUser(deps, cc.tenant, proof.userType, field, proof.destination);
   audit.userId = user.id;
   // An identifier sent along must name the same user: a token for one account never opens another.
   if (named && !identifies(named, user))
     throw new SignetError('invalid_grant', 'account_mismatch', { message: 'invalid_grant.account_mismatch' });
   checkUsable(user, deps.now());
-  return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: req.deviceId, channel });
+  return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope, deviceId: req.deviceId, channel, amr: [codeAmr(field)] });
 }
 
 /** The user whose phone or e-mail received the code; unknown → not_found, or invalid_grant when hidden. */
@@ -69,7 +71,8 @@ export async function findVerifiedUser(deps: Deps, tenant: Tenant, userType: Use
 
 export interface VerifiedSession {
   userType: UserType;
-  field: LoginField;
+  /** Where the code was received. */
+  field: 'phone' | 'email';
   value: string;
   scope: string[];
   deviceId: string;
@@ -80,7 +83,15 @@ export interface VerifiedSession {
 export async function startVerifiedSession(deps: Deps, cc: ClientContext, v: VerifiedSession): Promise<IssuedTokens> {
   const user = await findVerifiedUser(deps, cc.tenant, v.userType, v.field, v.value);
   checkUsable(user, deps.now());
-  return startSession(deps, { tenant: cc.tenant, client: cc.client, user, scope: v.scope, deviceId: v.deviceId, channel: v.channel });
+  return startSession(deps, {
+    tenant: cc.tenant,
+    client: cc.client,
+    user,
+    scope: v.scope,
+    deviceId: v.deviceId,
+    channel: v.channel,
+    amr: [codeAmr(v.field)],
+  });
 }
 
 function identifies(id: Identifier, user: User): boolean {

@@ -10,6 +10,7 @@ import { grantScope } from '../accounts/clients.js';
 import type { CaptchaProof, IdentifierInput } from '../commands.js';
 import { readIdentifier } from '../accounts/identity.js';
 import { startSession } from '../sessions/start.js';
+import { AMR } from '../sessions/amr.js';
 import type { IssuedTokens } from '../tokens/mint.js';
 import type { AuditEventInput } from '../ports.js';
 import { effectivePolicy, type EffectivePolicy } from '../defence/policy.js';
@@ -86,7 +87,7 @@ async function passwordSteps(
     checks,
     audit,
   );
-  await secondFactor(deps, effectivePolicy(cc.tenant.policy), cc, user, a);
+  const twoFactors = await secondFactor(deps, effectivePolicy(cc.tenant.policy), cc, user, a);
   return startSession(deps, {
     tenant: cc.tenant,
     client: cc.client,
@@ -95,6 +96,7 @@ async function passwordSteps(
     deviceId: a.deviceId,
     channel,
     provedHash: user.passwordHash,
+    amr: twoFactors ? [AMR.password, AMR.sms, AMR.multiFactor] : [AMR.password],
   });
 }
 
@@ -199,15 +201,19 @@ async function requireCaptcha(deps: Deps, a: PasswordProof): Promise<void> {
     throw c.token || c.key ? new SignetError('captcha_invalid', 'captcha_wrong') : new SignetError('captcha_required', 'captcha_missing');
 }
 
-/** A code sent to the user's phone on top of the password, when the tenant asks for it. */
-async function secondFactor(deps: Deps, policy: EffectivePolicy, cc: ClientContext, user: User, a: PasswordAttempt): Promise<void> {
-  if (policy.secondFactor === 'off') return;
-  if (policy.secondFactor === 'new_device' && a.deviceId && (await deps.storage.sessions.hasDevice(user.id, a.deviceId))) return;
+/**
+ * A code sent to the user's phone on top of the password, when the tenant asks for it. True when
+ * one was proved (the session's amr says so), false when none was due.
+ */
+async function secondFactor(deps: Deps, policy: EffectivePolicy, cc: ClientContext, user: User, a: PasswordAttempt): Promise<boolean> {
+  if (policy.secondFactor === 'off') return false;
+  if (policy.secondFactor === 'new_device' && a.deviceId && (await deps.storage.sessions.hasDevice(user.id, a.deviceId))) return false;
   const required = () =>
     new SignetError('phone_required', 'second_factor_missing', { metadata: { phone_number: maskPhone(user.phoneNumber) } });
   if (!a.verificationToken) throw required();
   const proof = await consumeVerificationToken(deps, a.verificationToken, { tenantId: cc.tenant.id, usage: 'sign_in' });
   if (proof?.channel !== 'sms' || proof.destination !== user.phoneNumber) throw required();
+  return true;
 }
 
 /** "+86138****0000": enough for the user to recognise, too little to harvest. */

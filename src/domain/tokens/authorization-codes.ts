@@ -37,6 +37,11 @@ export interface AuthorizationCode {
   codeChallenge: string;
   /** When the user authenticated, epoch ms (the id_token's auth_time). */
   authTime: number;
+  /**
+   * How the user authenticated (the id_token's amr): the authorizing session's. Absent from a
+   * code issued by a release before amr, which is redeemed with none.
+   */
+  amr: string[];
   /** Epoch ms, on the domain's clock (the store's TTL is the backstop). */
   expiresAt: number;
 }

@@ -66,8 +66,9 @@ export async function authorize(deps: Deps, cmd: AuthorizeCommand): Promise<stri
     scope: a.scope,
     nonce: cmd.nonce,
     codeChallenge: a.codeChallenge,
-    // The user authenticated when the session they authorize from began.
-    authTime: session.createdAt.getTime(),
+    // The user authenticated as and when the session they authorize from says.
+    authTime: session.authTime.getTime(),
+    amr: session.amr,
   });
 }
 

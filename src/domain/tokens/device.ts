@@ -33,7 +33,8 @@ export interface DeviceRequest {
 /** The user's decision. */
 export type DeviceDecision =
   | { status: 'denied'; userId: string }
-  | { status: 'approved'; userId: string; sessionId: string; authTime: number };
+  /** amr: the approving session's; absent from a decision stored by a release before amr. */
+  | { status: 'approved'; userId: string; sessionId: string; authTime: number; amr: string[] };
 
 export interface DeviceAuthorization {
   deviceCode: string;
@@ -137,13 +138,13 @@ export async function authorizeDevice(
   // A device of another tenant is as unknown as none.
   if (!digest || !request || request.tenantId !== user.tenantId) return wrong();
   if (request.expiresAt <= deps.clock.now()) throw new SignetError('expired_token', 'device_code_expired');
-  // The user authenticated when the session they approve from began (the id_token's auth_time).
+  // The user authenticated as and when the session they approve from says (auth_time and amr).
   const session = await deps.storage.sessions.get(claims.sid);
   if (!session || session.revokedAt) throw new SignetError('unauthenticated', 'session_revoked');
   const decision: DeviceDecision =
     cmd.action === 'deny'
       ? { status: 'denied', userId: user.id }
-      : { status: 'approved', userId: user.id, sessionId: claims.sid, authTime: session.createdAt.getTime() };
+      : { status: 'approved', userId: user.id, sessionId: claims.sid, authTime: session.authTime.getTime(), amr: session.amr };
   const won = await deps.stores.devices.decide(digest, userDigest, JSON.stringify(decision), storeTtl(deps));
   if (!won) throw new SignetError('invalid_grant', 'device_already_decided');
   deps.audit.record({

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, Tenant, User } from '../model.js';
 import type { Deps } from '../deps.js';
 import { randomToken } from '../crypto/secrets.js';
+import { leftHalfHash } from '../keys/signing-keys.js';
 
 export interface IssuedTokens {
   tokenType: 'Bearer';
@@ -27,6 +28,8 @@ export interface UserTokenInput {
   sessionId: string;
   scope: string[];
   authTime: Date;
+  /** How the user authenticated (RFC 8176), for the id_token's amr; [] leaves the claim out. */
+  amr: string[];
   /** OpenID Connect: the authorization request's nonce, copied into the id_token. */
   nonce?: string;
 }
@@ -36,23 +39,23 @@ export async function mintUserTokens(deps: Deps, t: UserTokenInput): Promise<Iss
   const ttl = t.client.accessTokenTtl;
   const scope = t.scope.join(' ');
   const common = { iss: deps.settings.issuer, sub: t.user.id, sid: t.sessionId };
-  const [accessToken, idToken] = await Promise.all([
-    deps.keys.sign(
-      {
-        ...common,
-        aud: t.client.id,
-        client_id: t.client.id,
-        scope,
-        groups: t.user.groups,
-        tid: t.tenant.id,
-        user_type: t.user.userType,
-        jti: randomUUID(),
-      },
-      ttl,
-      ACCESS_TOKEN_TYP,
-    ),
-    deps.keys.sign(idTokenClaims(common, t), ttl, ID_TOKEN_TYP),
-  ]);
+  const accessToken = await deps.keys.sign(
+    {
+      ...common,
+      aud: t.client.id,
+      client_id: t.client.id,
+      scope,
+      groups: t.user.groups,
+      tid: t.tenant.id,
+      user_type: t.user.userType,
+      jti: randomUUID(),
+    },
+    ttl,
+    ACCESS_TOKEN_TYP,
+  );
+  // at_hash binds the id_token to this access token (OIDC Core 3.1.3.6), hashed as its signer's alg says.
+  const claims = idTokenClaims(common, t);
+  const idToken = await deps.keys.sign((alg) => ({ ...claims, at_hash: leftHalfHash(alg, accessToken) }), ttl, ID_TOKEN_TYP);
   return {
     tokenType: 'Bearer',
     accessToken,
@@ -73,6 +76,7 @@ function idTokenClaims(common: Record<string, string>, t: UserTokenInput): Recor
     auth_time: Math.floor(t.authTime.getTime() / 1000),
     groups: u.groups,
   };
+  if (t.amr.length > 0) claims.amr = t.amr;
   if (t.nonce) claims.nonce = t.nonce;
   if (u.username) claims.preferred_username = u.username;
   if (u.name) claims.name = u.name;

@@ -20,6 +20,9 @@ export const REVOKE_REASONS = {
  */
 const USER_LOCK_CLASS = 1397311310; // "SIGN"
 
+/** The amr column: RFC 8176 values, space-separated ('' for none). */
+const amrOf = (stored: string): string[] => stored.split(' ').filter(Boolean);
+
 export const toSession = (r: SessionRow): Session => ({
   id: r.id,
   tenantId: r.tenantId,
@@ -28,6 +31,8 @@ export const toSession = (r: SessionRow): Session => ({
   deviceId: r.deviceId,
   channel: r.channel,
   scope: r.scope,
+  authTime: r.authTime,
+  amr: amrOf(r.amr),
   createdAt: r.createdAt,
   expiresAt: r.expiresAt,
   revokedAt: r.revokedAt,
@@ -47,6 +52,8 @@ interface TokenSessionRow {
   s_device_id: string;
   s_channel: string;
   s_scope: string;
+  s_auth_time: Date;
+  s_amr: string;
   s_created_at: Date;
   s_expires_at: Date;
   s_revoked_at: Date | null;
@@ -73,8 +80,8 @@ interface TokenSessionRow {
 
 /*
  * The session-start rules, in the order signet_start_session applies them (the plpgsql function of
- * prisma/migrations/20251125300000_start_session/migration.sql; change them there, in a new
- * migration):
+ * prisma/migrations/20251125300000_start_session/migration.sql, re-created with auth_time and amr
+ * by 20261204100000_session_auth; change them in a new migration):
  *
  *  1. Serialise per user: pg_advisory_xact_lock(USER_LOCK_CLASS, hashtext(user id)). Starts for
  *     one user on any instance wait for each other; the statement after the lock sees every
@@ -95,12 +102,14 @@ interface TokenSessionRow {
  */
 const START_SESSION = `
   SELECT id FROM signet_start_session($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
-    $8::timestamptz, $9::text, $10::int4, $11::boolean, $12::int4, $13::text, $14::text, $15::text) AS id`;
+    $8::timestamptz, $9::text, $10::int4, $11::boolean, $12::int4, $13::text, $14::text, $15::text,
+    $16::timestamptz, $17::text) AS id`;
 
 const FIND_REFRESH_TOKEN = `
   SELECT t.hash, t.session_id, t.created_at, t.expires_at, t.rotated_at, t.successor,
          s.tenant_id AS s_tenant_id, s.user_id AS s_user_id, s.client_id AS s_client_id,
          s.device_id AS s_device_id, s.channel AS s_channel, s.scope AS s_scope,
+         s.auth_time AS s_auth_time, s.amr AS s_amr,
          s.created_at AS s_created_at, s.expires_at AS s_expires_at, s.revoked_at AS s_revoked_at,
          s.revoke_reason AS s_revoke_reason,
          u.tenant_id AS u_tenant_id, u.user_type AS u_user_type, u.username AS u_username, u.email AS u_email,
@@ -156,7 +165,7 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
     async start(s: NewSession, token: NewRefreshToken, maxSessions: number, opts: SessionStartOptions = {}) {
       const keep = Math.max(Math.trunc(maxSessions), 1) - 1; // live sessions kept besides the new one
       const exclusive = opts.exclusiveChannel === true;
-      // One round trip: the function (migration 20251125300000_start_session) takes the per-user
+      // One round trip: the function (migration 20261204100000_session_auth) takes the per-user
       // lock, then runs one statement that replaces, inserts and evicts (see its comment).
       const revoked = await guard(
         () =>
@@ -176,6 +185,8 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
             REVOKE_REASONS.deviceReplaced,
             REVOKE_REASONS.channelReplaced,
             REVOKE_REASONS.maxSessions,
+            s.authTime,
+            s.amr.join(' '),
           ]),
         'session_id',
       );
@@ -206,6 +217,8 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
         deviceId: r.s_device_id,
         channel: r.s_channel,
         scope: r.s_scope,
+        authTime: r.s_auth_time,
+        amr: amrOf(r.s_amr),
         createdAt: r.s_created_at,
         expiresAt: r.s_expires_at,
         revokedAt: r.s_revoked_at,

@@ -39,6 +39,7 @@ export const authorizationCodeGrant: Grant = {
       channel,
       sessionId,
       authTime: new Date(code.authTime),
+      amr: code.amr ?? [],
       nonce: code.nonce || undefined,
     });
     // A replay that raced this redemption revoked the session id before the session existed.

@@ -55,6 +55,7 @@ export const deviceCodeGrant: Grant = {
       deviceId: cmd.deviceId,
       channel,
       authTime: new Date(decision.authTime),
+      amr: decision.amr ?? [],
     });
   },
 };

@@ -48,7 +48,9 @@ async function rotate(deps: Deps, cc: ClientContext, presented: string, session:
     user,
     sessionId: session.id,
     scope: session.scope.split(' ').filter(Boolean),
-    authTime: session.createdAt,
+    // How and when the user authenticated, as the session began: a refresh is no new authentication.
+    authTime: session.authTime,
+    amr: session.amr,
   });
   const successor = seal(deriveKey(presented, SUCCESSOR), JSON.stringify(tokens), SUCCESSOR);
   // The rotation time is the domain's: the grace window (reuse) is measured against the same clock.
