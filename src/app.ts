@@ -1,6 +1,8 @@
 // Wiring: config → storage → domain → transports. `startSignet` is what tests and the bench
 // use (ports may be 0); `serve` adds signal handling for the CLI.
 import { endSessionRoutes } from './transport/http/oidc-logout.js';
+import { authorizeRoutes } from './transport/http/pages/authorize.js';
+import { deviceRoutes } from './transport/http/pages/device.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -129,7 +131,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
       { definition: AuthServiceDefinition, handlers: auth },
       { definition: AccountServiceDefinition, handlers: account },
     ],
-    extraRoutes: [...hzeroRoutes(deps, auth), ...endSessionRoutes(deps)],
+    extraRoutes: [...hzeroRoutes(deps, auth), ...endSessionRoutes(deps), ...authorizeRoutes(deps), ...deviceRoutes(deps)],
   });
   const adminHttp = createHttpServer({ ...httpOpts, services: [{ definition: AdminServiceDefinition, handlers: adminH }] });
 

@@ -200,6 +200,14 @@ export const SETTINGS = {
     default: 600,
     doc: 'life of a device code and its user code (60–1800)',
   }),
+  // The hosted login page's sign-in cookie (single sign-on across a tenant's clients). At most a
+  // day: the cookie is signed with the token keys, and a retired key stays published that long.
+  ssoTtlSeconds: setting({
+    env: 'SIGNET_SSO_TTL_SECONDS',
+    schema: int(300, 86400),
+    default: 28800,
+    doc: 'how long a sign-in at the hosted login page lasts for single sign-on (300–86400)',
+  }),
   deviceCodeIntervalSeconds: setting({
     env: 'SIGNET_DEVICE_CODE_INTERVAL_SECONDS',
     schema: int(1, 60),

@@ -19,6 +19,7 @@ export const DOMAIN_SETTINGS = [
   'authorizationCodeTtlSeconds',
   'deviceCodeTtlSeconds',
   'deviceCodeIntervalSeconds',
+  'ssoTtlSeconds',
   'accessTokenTtl',
   'refreshTokenTtl',
   'maxSessions',

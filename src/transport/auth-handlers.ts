@@ -29,6 +29,7 @@ import {
 import { bearerOf, readClientCredentials } from './credentials.js';
 import { isPlain } from './line.js';
 import { userInfoOf } from './user-out.js';
+import { AUTHORIZE_PATH } from './http/pages/authorize.js';
 
 /** How clients authenticate at the token and revocation endpoints (RFC 6749 2.3.1; none: public clients). */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -220,12 +221,19 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
         revocation_endpoint: `${iss}/auth/v1/revoke`,
         introspection_endpoint: `${iss}/auth/v1/introspect`,
         device_authorization_endpoint: `${iss}/auth/v1/device/code`,
-        // No authorization endpoint (yet): no response type works, so none is listed.
-        response_types_supported: [],
+        authorization_endpoint: `${iss}${AUTHORIZE_PATH}`,
+        response_types_supported: ['code'],
+        response_modes_supported: ['query'],
+        prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+        ui_locales_supported: ['zh-CN', 'en'],
+        authorization_response_iss_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        claims_parameter_supported: false,
         grant_types_supported: Object.keys(GRANTS),
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [...new Set((await deps.keys.list()).map((k) => k.alg))],
-        scopes_supported: ['openid', 'user', 'profile', 'email', 'phone'],
+        scopes_supported: ['openid', 'user', 'profile', 'email', 'phone', 'offline_access'],
         token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         introspection_endpoint_auth_methods_supported: INTROSPECTION_AUTH_METHODS,

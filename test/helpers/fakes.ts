@@ -62,6 +62,7 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock:
       authorizationCodeTtlSeconds: 60,
       deviceCodeTtlSeconds: 600,
       deviceCodeIntervalSeconds: 5,
+      ssoTtlSeconds: 28800,
       accessTokenTtl: 600,
       refreshTokenTtl: 86400,
       maxSessions: 2,

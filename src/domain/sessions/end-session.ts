@@ -1,8 +1,11 @@
 // OpenID Connect RP-Initiated Logout 1.0: a relying party sends the user's browser to Signet to
 // end the session an id token it holds names. Read `endSession` top to bottom.
 //
-// Decisions where the specification leaves room (Signet has no browser session of its own yet):
-// - id_token_hint is required: it is the only way to know which session to end. It is checked for
+// Decisions where the specification leaves room:
+// - The browser's own sign-in (the hosted login page's cookie) always ends: the user is signed
+//   out of Signet, not only of the client.
+// - id_token_hint is required unless the browser is signed in to Signet: it is the only other way
+//   to know which session to end. It is checked for
 //   signature, issuer and type only; an expired hint is accepted (section 2, "RPs SHOULD ... even
 //   if it has expired"); one signed by a key no longer published is refused.
 // - The client is the hint's `aud`; a `client_id` parameter must name the same client.
@@ -13,6 +16,7 @@ import type { Deps } from '../deps.js';
 import { SignetError, invalidArgument } from '../errors.js';
 import { ID_TOKEN_TYP } from '../tokens/mint.js';
 import { revokeSession } from './revocation.js';
+import { endBrowserSession } from '../browser/sso.js';
 
 export interface EndSessionCommand {
   idTokenHint: string;
@@ -20,6 +24,8 @@ export interface EndSessionCommand {
   state: string;
   clientId: string;
   ip: string;
+  /** The browser's sign-in cookie ('' for none). */
+  browserSession: string;
 }
 
 /** Where to send the browser afterwards (with `state`), or null: show "signed out". */
@@ -29,7 +35,12 @@ export interface EndSessionOutcome {
 
 export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<EndSessionOutcome> {
   await deps.limiter.checkRequest(cmd.ip, cmd.clientId);
-  if (!cmd.idTokenHint) throw invalidArgument('id_token_hint', 'id_token_hint is required');
+  if (!cmd.idTokenHint) {
+    if (!cmd.browserSession) throw invalidArgument('id_token_hint', 'id_token_hint is required');
+    // Without a hint nothing says which client asks, so nobody is redirected (section 3).
+    await endBrowserSession(deps, cmd.browserSession, cmd.ip);
+    return { redirectTo: null };
+  }
   let hint: Record<string, unknown>;
   try {
     hint = await deps.keys.verifyIssued(cmd.idTokenHint, deps.settings.issuer, ID_TOKEN_TYP);
@@ -56,6 +67,7 @@ export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<En
     redirectTo = withState(cmd.postLogoutRedirectUri, cmd.state);
   }
 
+  await endBrowserSession(deps, cmd.browserSession, cmd.ip);
   if (await revokeSession(deps, sid, 'end_session')) {
     deps.audit.record({ event: 'sign_out', tenantId: client.tenantId, userId: sub, clientId, ip: cmd.ip, reason: 'end_session' });
   }

@@ -49,10 +49,19 @@ export interface PasswordAttempt {
 
 export async function passwordSignIn(deps: Deps, cc: ClientContext, a: PasswordAttempt, checks: Admission): Promise<IssuedTokens> {
   const audit: AuditEventInput = { event: 'sign_in', tenantId: cc.tenant.id, clientId: cc.client.id, deviceId: a.deviceId, ip: a.ip };
+  return auditedSignIn(deps, audit, a.method, () => passwordSteps(deps, cc, a, checks, audit));
+}
+
+/**
+ * Runs a sign-in and writes its audit event: the success with how it arrived (`method`), a
+ * failure with its reason, never a refusal by the rate limits (a flood must not fill the table).
+ * `run` may fill in audit.userId once it knows the user.
+ */
+export async function auditedSignIn<T>(deps: Deps, audit: AuditEventInput, method: string, run: () => Promise<T>): Promise<T> {
   try {
-    const tokens = await passwordSteps(deps, cc, a, checks, audit);
-    deps.audit.record({ ...audit, reason: a.method });
-    return tokens;
+    const result = await run();
+    deps.audit.record({ ...audit, reason: method });
+    return result;
   } catch (err) {
     if (isSignetError(err) && !isRateLimited(err))
       deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });

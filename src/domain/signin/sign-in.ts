@@ -5,12 +5,12 @@ import type { Deps } from '../deps.js';
 import type { CodeSignInCommand, EncryptedSignInCommand, PasswordInput, SignInCommand } from '../commands.js';
 import type { IssuedTokens } from '../tokens/mint.js';
 import { authenticateClient, authorizeClient, grantScope, requireUserScope } from '../accounts/clients.js';
-import { admitted, beginChecks, isRateLimited } from '../defence/request-checks.js';
+import { admitted, beginChecks } from '../defence/request-checks.js';
 import { obtainPassword } from './encrypted-password.js';
-import { PASSWORD_CAPTCHA_STATES, passwordSignIn } from './password.js';
+import { PASSWORD_CAPTCHA_STATES, auditedSignIn, passwordSignIn } from './password.js';
 import { SIGN_IN_USAGE, signInWithVerificationToken, startVerifiedSession } from './code.js';
-import { SignetError, invalidArgument, isSignetError } from '../errors.js';
-import { checkCode } from '../defence/codes.js';
+import { SignetError, invalidArgument } from '../errors.js';
+import { checkCode, type VerifiedDestination } from '../defence/codes.js';
 import { readChannel, readUserType } from './rules.js';
 import type { AuditEventInput } from '../ports.js';
 
@@ -92,7 +92,7 @@ export async function signInWithCode(deps: Deps, cmd: CodeSignInCommand): Promis
   return admitted(checks, async () => {
     const cc = await authenticateClient(deps.directory, cmd.client, true, checks);
     const audit: AuditEventInput = { event: 'sign_in', tenantId: cc.tenant.id, clientId: cc.client.id, deviceId: cmd.deviceId, ip: cmd.ip };
-    try {
+    return auditedSignIn(deps, audit, 'verification_code', async () => {
       requireUserScope(cc);
       const scope = grantScope(cc.client, '');
       const channel = readChannel('', cmd.deviceId);
@@ -100,10 +100,7 @@ export async function signInWithCode(deps: Deps, cmd: CodeSignInCommand): Promis
       if (!cmd.verificationId) throw invalidArgument('verification_id', 'the id of the code sent is required');
       if (!cmd.code) throw invalidArgument('verification_code', 'the code received is required');
       await checks.limits();
-      const sent = await checkCode(deps, cmd.verificationId, cmd.code, { tenantId: cc.tenant.id, destination: '' });
-      // A code sent for another purpose (a password reset, a contact change) never signs in.
-      if (sent.usage !== '' && sent.usage !== SIGN_IN_USAGE)
-        throw new SignetError('invalid_grant', 'code_usage', { metadata: { reason: 'code_usage' } });
+      const sent = await checkSignInCode(deps, cc.tenant.id, cmd.verificationId, cmd.code);
       if (claimedType && claimedType !== sent.userType) throw new SignetError('invalid_grant', 'user_type_mismatch');
       const field = sent.channel === 'sms' ? 'phone' : 'email';
       const tokens = await startVerifiedSession(deps, cc, {
@@ -114,12 +111,17 @@ export async function signInWithCode(deps: Deps, cmd: CodeSignInCommand): Promis
         deviceId: cmd.deviceId,
         channel,
       });
-      deps.audit.record({ ...audit, userId: tokens.sub, reason: 'verification_code' });
+      audit.userId = tokens.sub;
       return tokens;
-    } catch (err) {
-      if (isSignetError(err) && !isRateLimited(err))
-        deps.audit.record({ ...audit, event: 'sign_in_failed', reason: err.reason, detail: err.detail });
-      throw err;
-    }
+    });
   });
+}
+
+/** A right code sent for signing in (usage sign_in, or none) to this tenant; a code of another tenant counts as a wrong one. */
+export async function checkSignInCode(deps: Deps, tenantId: string, verificationId: string, code: string): Promise<VerifiedDestination> {
+  const sent = await checkCode(deps, verificationId, code, { tenantId, destination: '' });
+  // A code sent for another purpose (a password reset, a contact change) never signs in.
+  if (sent.usage !== '' && sent.usage !== SIGN_IN_USAGE)
+    throw new SignetError('invalid_grant', 'code_usage', { metadata: { reason: 'code_usage' } });
+  return sent;
 }

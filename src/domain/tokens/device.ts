@@ -10,6 +10,7 @@ import { SignetError, invalidArgument } from '../errors.js';
 import { authenticateClient, grantScope, requireGrant, requireUserScope } from '../accounts/clients.js';
 import { randomToken, sha256Hex } from '../crypto/secrets.js';
 import { signedInSession } from '../sessions/bearer.js';
+import type { User } from '../model.js';
 
 export const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -81,7 +82,7 @@ export async function deviceAuthorization(deps: Deps, cmd: DeviceAuthorizationCo
   const request: DeviceRequest = { tenantId: cc.tenant.id, clientId: cc.client.id, scope, expiresAt: deps.clock.now() + ttl * 1000 };
   await deps.stores.devices.create(deviceDigest(deviceCode), userCodeDigest(deps, userCode), JSON.stringify(request), storeTtl(deps));
   const shown = `${userCode.slice(0, 4)}-${userCode.slice(4)}`;
-  // The page the user enters the code on comes later; the user can already do it through the API.
+  // The hosted page the user enters the code on (transport/http/pages); the API does it too.
   const verificationUri = `${deps.settings.issuer}/device`;
   deps.audit.record({ event: 'device_authorization', tenantId: cc.tenant.id, clientId: cc.client.id, ip: cmd.ip });
   return {
@@ -94,6 +95,47 @@ export async function deviceAuthorization(deps: Deps, cmd: DeviceAuthorizationCo
   };
 }
 
+/**
+ * The live device request a user code names. Wrong codes are counted per IP (and per user, once
+ * signed in) and refused once over the limit, before the code is looked up: a user code is short
+ * enough to guess. A device of another tenant than the user's is as unknown as none.
+ */
+export async function findUserCode(
+  deps: Deps,
+  userCode: string,
+  ip: string,
+  user: User | null,
+): Promise<{ digest: string; userDigest: string; request: DeviceRequest }> {
+  if (!userCode) throw invalidArgument('user_code', 'user_code is required');
+  const window = Math.floor(deps.clock.now() / (USER_CODE_FAILURES.windowSeconds * 1000));
+  const counted: Array<[string, number]> = [];
+  if (user) counted.push([`user:${user.id}`, USER_CODE_FAILURES.perUser]);
+  if (ip) counted.push([`ip:${ip}`, USER_CODE_FAILURES.perIp]);
+  const counts = await Promise.all(counted.map(([id]) => deps.stores.counters.count('device-user-code', id, window)));
+  if (counts.some((n, i) => n >= counted[i][1])) {
+    throw new SignetError('resource_exhausted', 'user_code_attempts', { retryAfterSeconds: USER_CODE_FAILURES.windowSeconds });
+  }
+  const wrong = async (): Promise<never> => {
+    await Promise.all(counted.map(([id]) => deps.stores.counters.hit('device-user-code', id, window, USER_CODE_FAILURES.windowSeconds)));
+    deps.audit.record({
+      event: 'device_authorization_failed',
+      tenantId: user?.tenantId,
+      userId: user?.id,
+      ip,
+      reason: 'user_code_unknown',
+    });
+    throw new SignetError('invalid_grant', 'user_code_unknown');
+  };
+  const normalized = normalizeUserCode(userCode);
+  if (!normalized) return wrong();
+  const userDigest = userCodeDigest(deps, normalized);
+  const digest = await deps.stores.devices.deviceOf(userDigest);
+  const request = digest === null ? null : readDeviceRequest(await deps.stores.devices.request(digest));
+  if (!digest || !request || (user && request.tenantId !== user.tenantId)) return wrong();
+  if (request.expiresAt <= deps.clock.now()) throw new SignetError('expired_token', 'device_code_expired');
+  return { digest, userDigest, request };
+}
+
 export function readDeviceRequest(raw: string | null): DeviceRequest | null {
   return raw === null ? null : (JSON.parse(raw) as DeviceRequest);
 }
@@ -103,48 +145,41 @@ export function readDeviceRequest(raw: string | null): DeviceRequest | null {
  * of the user's tenant. Wrong codes are counted per user and per IP (a user code is short enough
  * to guess) and refused once over the limit, before the code is looked up.
  */
-export async function authorizeDevice(
-  deps: Deps,
-  cmd: AuthorizeDeviceCommand,
-): Promise<{ status: 'approved' | 'denied'; clientId: string }> {
+export async function authorizeDevice(deps: Deps, cmd: AuthorizeDeviceCommand): Promise<DeviceDecided> {
   const { user, claims } = await signedInSession(deps, cmd.accessToken, cmd.ip);
-  if (cmd.action !== '' && cmd.action !== 'approve' && cmd.action !== 'deny') {
-    throw invalidArgument('action', 'action is "approve" (the default) or "deny"');
-  }
-  if (!cmd.userCode) throw invalidArgument('user_code', 'user_code is required');
-  const window = Math.floor(deps.clock.now() / (USER_CODE_FAILURES.windowSeconds * 1000));
-  const counted: Array<[string, number]> = [[`user:${user.id}`, USER_CODE_FAILURES.perUser]];
-  if (cmd.ip) counted.push([`ip:${cmd.ip}`, USER_CODE_FAILURES.perIp]);
-  const counts = await Promise.all(counted.map(([id]) => deps.stores.counters.count('device-user-code', id, window)));
-  if (counts.some((n, i) => n >= counted[i][1])) {
-    throw new SignetError('resource_exhausted', 'user_code_attempts', { retryAfterSeconds: USER_CODE_FAILURES.windowSeconds });
-  }
-  const wrong = async (): Promise<never> => {
-    await Promise.all(counted.map(([id]) => deps.stores.counters.hit('device-user-code', id, window, USER_CODE_FAILURES.windowSeconds)));
-    deps.audit.record({
-      event: 'device_authorization_failed',
-      tenantId: user.tenantId,
-      userId: user.id,
-      ip: cmd.ip,
-      reason: 'user_code_unknown',
-    });
-    throw new SignetError('invalid_grant', 'user_code_unknown');
-  };
-  const normalized = normalizeUserCode(cmd.userCode);
-  if (!normalized) return wrong();
-  const userDigest = userCodeDigest(deps, normalized);
-  const digest = await deps.stores.devices.deviceOf(userDigest);
-  const request = digest === null ? null : readDeviceRequest(await deps.stores.devices.request(digest));
-  // A device of another tenant is as unknown as none.
-  if (!digest || !request || request.tenantId !== user.tenantId) return wrong();
-  if (request.expiresAt <= deps.clock.now()) throw new SignetError('expired_token', 'device_code_expired');
   // The user authenticated as and when the session they approve from says (auth_time and amr).
   const session = await deps.storage.sessions.get(claims.sid);
   if (!session || session.revokedAt) throw new SignetError('unauthenticated', 'session_revoked');
+  return decideDevice(deps, { user, sessionId: claims.sid, authTime: session.authTime.getTime(), amr: session.amr }, cmd);
+}
+
+export interface DeviceDecided {
+  status: 'approved' | 'denied';
+  clientId: string;
+}
+
+/** Who approves: a signed-in user (by token, or on the hosted /device page), from which session. */
+export interface DeviceApprover {
+  user: User;
+  sessionId: string;
+  authTime: number;
+  amr: string[];
+}
+
+export async function decideDevice(
+  deps: Deps,
+  approver: DeviceApprover,
+  cmd: Pick<AuthorizeDeviceCommand, 'ip' | 'userCode' | 'action'>,
+): Promise<DeviceDecided> {
+  const { user } = approver;
+  if (cmd.action !== '' && cmd.action !== 'approve' && cmd.action !== 'deny') {
+    throw invalidArgument('action', 'action is "approve" (the default) or "deny"');
+  }
+  const { digest, userDigest, request } = await findUserCode(deps, cmd.userCode, cmd.ip, user);
   const decision: DeviceDecision =
     cmd.action === 'deny'
       ? { status: 'denied', userId: user.id }
-      : { status: 'approved', userId: user.id, sessionId: claims.sid, authTime: session.authTime.getTime(), amr: session.amr };
+      : { status: 'approved', userId: user.id, sessionId: approver.sessionId, authTime: approver.authTime, amr: approver.amr };
   const won = await deps.stores.devices.decide(digest, userDigest, JSON.stringify(decision), storeTtl(deps));
   if (!won) throw new SignetError('invalid_grant', 'device_already_decided');
   deps.audit.record({

@@ -6,6 +6,7 @@ import type { Deps } from '../../domain/deps.js';
 import { endSession } from '../../domain/sessions/end-session.js';
 import { toStatus } from '../status.js';
 import { readParams } from './params.js';
+import { Browser } from './pages/browser.js';
 import { BodyTooLarge } from './request.js';
 import type { ExtraRoute, HttpExchange } from './server.js';
 
@@ -27,9 +28,15 @@ const FAILED = { 'zh-CN': '无法退出登录', 'en-US': 'Sign-out failed' };
 export function endSessionRoutes(deps: Deps): ExtraRoute[] {
   const handle = async (x: HttpExchange) => {
     const zh = x.ctx.locale.startsWith('zh');
+    const browser = new Browser(x.req, deps.hmacKey, deps.settings.issuer.startsWith('https:'));
     try {
       const p = await readParams(x);
+      const sso = browser.sso;
+      // Cleared whatever the outcome: a refused logout must not leave the user signed in here.
+      if (sso) browser.signOut();
+      const cookies = browser.setCookies.length > 0 ? { 'set-cookie': browser.setCookies } : {};
       const { redirectTo } = await endSession(deps, {
+        browserSession: sso,
         idTokenHint: p.get('id_token_hint'),
         postLogoutRedirectUri: p.get('post_logout_redirect_uri'),
         state: p.get('state'),
@@ -37,15 +44,16 @@ export function endSessionRoutes(deps: Deps): ExtraRoute[] {
         ip: x.ctx.clientIp,
       });
       if (redirectTo) {
-        x.send(302, '', { location: redirectTo, 'cache-control': 'no-store' });
+        x.send(302, '', { location: redirectTo, 'cache-control': 'no-store', ...cookies });
         return;
       }
       const t = SIGNED_OUT[zh ? 'zh-CN' : 'en-US'];
-      x.send(200, page(zh, t.title, t.body), PAGE_HEADERS);
+      x.send(200, page(zh, t.title, t.body), { ...PAGE_HEADERS, ...cookies });
     } catch (err) {
       if (err instanceof BodyTooLarge) throw err;
       const rs = toStatus(err, x.ctx.locale, deps.log.child({ requestId: x.ctx.requestId, rpc: 'end_session' }));
-      x.send(rs.httpStatus, page(zh, FAILED[zh ? 'zh-CN' : 'en-US'], rs.message), PAGE_HEADERS);
+      const cookies = browser.setCookies.length > 0 ? { 'set-cookie': browser.setCookies } : {};
+      x.send(rs.httpStatus, page(zh, FAILED[zh ? 'zh-CN' : 'en-US'], rs.message), { ...PAGE_HEADERS, ...cookies });
     }
   };
   return [
