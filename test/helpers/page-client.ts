@@ -65,14 +65,14 @@ export class PageClient {
   }
 }
 
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
 
 export function formsOf(html: string): FormOnPage[] {
   const out: FormOnPage[] = [];
   for (const m of html.matchAll(/<form\b[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)) {
     const fields: Record<string, string> = {};
-    for (const h of m[2].matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields[unescape(h[1])] = unescape(h[2]);
-    out.push({ action: unescape(m[1]), fields });
+    for (const h of m[2].matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields[unescapeHtml(h[1])] = unescapeHtml(h[2]);
+    out.push({ action: unescapeHtml(m[1]), fields });
   }
   return out;
 }

@@ -241,7 +241,7 @@ describe('hosted login page and authorization endpoint (PostgreSQL + Redis)', ()
   it('prompt=login and max_age ask for the password again; signing in then satisfies them', async () => {
     const b = new PageClient(s.http);
     await signIn(b, await b.get(request('portal', FIRST).url));
-    for (const extra of [{ prompt: 'login' }, { max_age: '60' }]) {
+    for (const extra of [{ prompt: 'login' }, { max_age: '60' }] as Record<string, string>[]) {
       clock.advance(120_000);
       const page = await b.get(request('portal', FIRST, extra).url);
       expect(page.status, JSON.stringify(extra)).toBe(200);

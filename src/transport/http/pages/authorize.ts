@@ -30,6 +30,7 @@ import {
   requireSameSite,
   send,
   signInStep,
+  statusOf,
   value,
   type PageRequest,
   type SignInForms,
@@ -139,7 +140,7 @@ async function reset(deps: Deps, r: PageRequest, a: Authorization, step: 'show' 
     backUrl: `${AUTHORIZE_PATH}?${q}`,
   };
   const show = async (more: { error?: unknown; sent?: { verificationId: string; to: string } | null; captcha?: boolean }) => {
-    const rs = more.error === undefined ? null : toStatus(more.error, r.locale);
+    const rs = more.error === undefined ? null : statusOf(deps, r, more.error);
     const captcha = more.captcha ? await pageCaptcha(deps, r.x.ctx.clientIp) : null;
     send(
       r,

@@ -6,7 +6,6 @@ import type { ClientContext } from '../../../domain/accounts/clients.js';
 import { decideDeviceAtPage, deviceClientAtPage } from '../../../domain/browser/device.js';
 import { readBrowserSession, type BrowserSession } from '../../../domain/browser/sso.js';
 import { isSignetError } from '../../../domain/errors.js';
-import { toStatus } from '../../status.js';
 import type { ExtraRoute, HttpExchange } from '../server.js';
 import { layout } from './html.js';
 import { t } from './text.js';
@@ -19,6 +18,7 @@ import {
   requireSameSite,
   send,
   signInStep,
+  statusOf,
   value,
   type PageRequest,
   type SignInForms,
@@ -43,7 +43,7 @@ export function deviceRoutes(deps: Deps): ExtraRoute[] {
 }
 
 async function codePage(deps: Deps, r: PageRequest, userCode: string, error: unknown): Promise<void> {
-  const rs = error === null ? null : toStatus(error, r.locale);
+  const rs = error === null ? null : statusOf(deps, r, error);
   const body = deviceCodeView(r.locale, r.browser.csrfToken(), DEVICE_PATH, userCode.slice(0, 16), rs?.message ?? '');
   send(r, layout({ locale: r.locale, title: t(r.locale, 'deviceTitle'), brand: brandOf(null), body, status: rs?.httpStatus ?? 200 }));
 }

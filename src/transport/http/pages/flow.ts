@@ -64,9 +64,13 @@ export function redirect(r: PageRequest, to: string): void {
 export const brandOf = (cc: ClientContext | null): Brand =>
   cc ? brandingOf(cc.tenant) : { name: 'Signet', logoUrl: null, primaryColor: '' };
 
+/** A refusal as the page shows it: the catalogue's text in the page's language, and its status. */
+export const statusOf = (deps: Deps, r: PageRequest, err: unknown) =>
+  toStatus(err, r.locale, deps.log.child({ requestId: r.x.ctx.requestId, rpc: 'hosted_page' }));
+
 /** A page that only says something went wrong (and what), for the user: nobody is redirected. */
 export function errorPage(deps: Deps, r: PageRequest, err: unknown, cc: ClientContext | null): Page {
-  const rs = toStatus(err, r.locale, deps.log.child({ requestId: r.x.ctx.requestId, rpc: 'hosted_page' }));
+  const rs = statusOf(deps, r, err);
   return layout({
     locale: r.locale,
     title: t(r.locale, 'errorTitle'),
