@@ -17,6 +17,10 @@ import type {
   ListAuditEventsResponse,
   ListSessionsRequest,
   ListSessionsResponse,
+  ListUserConsentsRequest,
+  ListUserConsentsResponse,
+  RevokeUserConsentRequest,
+  RevokeUserConsentResponse,
   RevokeSessionRequest,
   RevokeSessionResponse,
   RevokeUserSessionsRequest,
@@ -67,6 +71,8 @@ export interface AdminApi {
   listSessions(req: ListSessionsRequest): Promise<ListSessionsResponse>;
   revokeSession(req: RevokeSessionRequest): Promise<RevokeSessionResponse>;
   revokeUserSessions(req: RevokeUserSessionsRequest): Promise<RevokeUserSessionsResponse>;
+  listUserConsents(req: ListUserConsentsRequest): Promise<ListUserConsentsResponse>;
+  revokeUserConsent(req: RevokeUserConsentRequest): Promise<RevokeUserConsentResponse>;
   close(): void;
 }
 
@@ -100,6 +106,8 @@ const METHODS = [
   'listSessions',
   'revokeSession',
   'revokeUserSessions',
+  'listUserConsents',
+  'revokeUserConsent',
 ] as const satisfies readonly Exclude<keyof AdminApi, 'close'>[];
 
 const DEADLINE_MS = 30_000;

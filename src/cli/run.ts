@@ -21,6 +21,7 @@ import { loadApp, serverCommands, type AppModule } from './server.js';
 import { tenantCommands } from './tenants.js';
 import { userCommands } from './users.js';
 import { sessionCommands } from './sessions.js';
+import { consentCommands } from './consents.js';
 
 export interface CliDeps {
   stdout(text: string): void;
@@ -44,6 +45,7 @@ export function commands(load: () => Promise<AppModule> = loadApp): CommandSpec[
     ...clientCommands,
     ...userCommands,
     ...sessionCommands,
+    ...consentCommands,
     ...auditCommands,
     ...keyCommands,
   ];

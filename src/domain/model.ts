@@ -147,6 +147,18 @@ export interface Session {
   revokeReason: string | null;
 }
 
+/** What a user let a client do: the scopes granted so far, each once, in the order first granted. */
+export interface Consent {
+  tenantId: string;
+  userId: string;
+  clientId: string;
+  scope: string[];
+  /** When the user first consented. */
+  createdAt: Date;
+  /** When the consent last grew (or was granted again). */
+  updatedAt: Date;
+}
+
 export interface RefreshToken {
   /** SHA-256 (hex) of the opaque token; the token itself is never stored. */
   hash: string;

@@ -2,6 +2,7 @@
 // PGlite; Redis or in-process for the key-value store); one contract suite tests every backend.
 import type {
   Client,
+  Consent,
   LoginField,
   Page,
   PageRequest,
@@ -92,7 +93,7 @@ export interface UserRepository {
   upgradePasswordHash(id: string, expected: string, next: string): Promise<boolean>;
   /** The user's password hash (null: none); undefined when there is no such user. One cheap read. */
   passwordHashOf(id: string): Promise<string | null | undefined>;
-  /** Deletes the user and (cascading) its sessions; false when there was none. */
+  /** Deletes the user and (cascading) its sessions and consents; false when there was none. */
   delete(id: string): Promise<boolean>;
   /** Deletes up to `limit` anonymous users whose expiresAt is before `before`; returns how many. */
   purgeExpiredAnonymous(before: Date, limit: number): Promise<number>;
@@ -133,10 +134,29 @@ export interface SessionRepository {
   revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<string[]>;
   /** Revokes the user's live sessions on one device; returns their ids. */
   revokeDevice(userId: string, deviceId: string, reason: string): Promise<string[]>;
+  /** Revokes the user's live sessions on one client (a withdrawn consent); returns their ids. */
+  revokeClient(userId: string, clientId: string, reason: string): Promise<string[]>;
   /** The user's live sessions (unrevoked, unexpired at `now`), newest first. */
   listLive(userId: string, now: Date): Promise<Session[]>;
   /** Whether the user has ever had a session (live or not) on this device. */
   hasDevice(userId: string, deviceId: string): Promise<boolean>;
+}
+
+export type NewConsent = Pick<Consent, 'tenantId' | 'userId' | 'clientId' | 'scope'>;
+
+/** Remembered consents, one per user and client. */
+export interface ConsentRepository {
+  find(userId: string, clientId: string): Promise<Consent | null>;
+  /**
+   * Remembers the scopes: a new consent, or the union with those granted before (first-granted
+   * order kept, each once), in one atomic statement, so concurrent grants all land. Throws
+   * SignetError('not_found') naming tenant_id, user_id or client_id when one does not exist.
+   */
+  grant(c: NewConsent): Promise<Consent>;
+  /** The user's consents, by client id. */
+  list(userId: string): Promise<Consent[]>;
+  /** Forgets the consent; true when there was one. */
+  revoke(userId: string, clientId: string): Promise<boolean>;
 }
 
 export interface AuditEventInput {
@@ -200,6 +220,7 @@ export interface Storage {
   clients: ClientRepository;
   users: UserRepository;
   sessions: SessionRepository;
+  consents: ConsentRepository;
   signingKeys: SigningKeyRepository;
   transportKeys: TransportKeyRepository;
   audit: AuditRepository;

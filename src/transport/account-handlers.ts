@@ -6,6 +6,7 @@ import { selfServiceHandlers } from './self-service-handlers.js';
 import { sessionHandlers } from './session-handlers.js';
 import { accountCheckHandlers } from './signup-handlers.js';
 import { authorizeHandlers } from './authorize-handlers.js';
+import { consentHandlers } from './consent-handlers.js';
 
 export function accountHandlers(deps: Deps): HandlersOf<typeof AccountServiceDefinition> {
   return {
@@ -13,5 +14,6 @@ export function accountHandlers(deps: Deps): HandlersOf<typeof AccountServiceDef
     ...sessionHandlers(deps),
     ...accountCheckHandlers(deps),
     ...authorizeHandlers(deps),
+    ...consentHandlers(deps),
   };
 }

@@ -11,6 +11,7 @@ import { SignetError } from '../domain/errors.js';
 import type { AuditEvent } from '../domain/ports.js';
 import { safeEqual } from '../domain/crypto/secrets.js';
 import { adminSessionHandlers } from './session-handlers.js';
+import { adminConsentHandlers } from './consent-handlers.js';
 
 const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
   hide_unknown_users: p.hideUnknownUsers,
@@ -268,6 +269,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
     }),
     RotateTransportKey: async () => transportKeyOut(await deps.transportKeys.rotate()),
     ...adminSessionHandlers(deps),
+    ...adminConsentHandlers(deps),
   };
 }
 

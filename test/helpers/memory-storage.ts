@@ -18,6 +18,7 @@ import type {
 } from '../../src/domain/ports.js';
 import { invalidArgument, SignetError } from '../../src/domain/errors.js';
 import { pageQuery, toPage } from '../../src/storage/prisma/paging.js';
+import { memoryConsents } from './memory-consents.js';
 
 export interface MemoryStorageOptions {
   /** The storage's own clock (PostgreSQL's now()): real time unless given. */
@@ -112,6 +113,7 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
   const tokens = new Map<string, RefreshToken>();
   const signingKeys = new Map<string, SigningKey>();
   const transportKeys = new Map<string, TransportKey>();
+  const consents = memoryConsents({ tenant: (id) => tenants.has(id), user: (id) => users.has(id), client: (id) => clients.has(id) }, now);
   let auditRows: AuditEvent[] = [];
   let auditSeq = 0;
 
@@ -119,6 +121,19 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
   const revoke = (s: Session, at: Date, reason: string) => {
     s.revokedAt = at;
     s.revokeReason = reason;
+  };
+
+  /** One UPDATE … WHERE <which> AND live … RETURNING id. */
+  const revokeLive = (reason: string, which: (s: Session) => boolean): string[] => {
+    const at = now();
+    const ids: string[] = [];
+    for (const s of sessions.values()) {
+      if (which(s) && live(s, at)) {
+        revoke(s, at, reason);
+        ids.push(s.id);
+      }
+    }
+    return ids;
   };
 
   /** The uniqueness rule of users: login columns per tenant and user type, NULLs never clash. */
@@ -277,9 +292,10 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
       async delete(id) {
         if (!users.has(id)) return false;
         users.delete(id);
-        // ON DELETE CASCADE: the user's sessions and their refresh tokens go with it.
+        // ON DELETE CASCADE: the user's sessions and their refresh tokens go with it, and its consents.
         for (const [sid, s] of sessions) if (s.userId === id) sessions.delete(sid);
         for (const [h, t] of tokens) if (!sessions.has(t.sessionId)) tokens.delete(h);
+        consents.forgetUser(id);
         return true;
       },
       async purgeExpiredAnonymous(before, limit) {
@@ -387,26 +403,13 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
         return true;
       },
       async revokeAllForUser(userId, reason, exceptSessionId = '') {
-        const at = now();
-        const ids: string[] = [];
-        for (const s of sessions.values()) {
-          if (s.userId === userId && s.id !== exceptSessionId && live(s, at)) {
-            revoke(s, at, reason);
-            ids.push(s.id);
-          }
-        }
-        return ids;
+        return revokeLive(reason, (s) => s.userId === userId && s.id !== exceptSessionId);
       },
       async revokeDevice(userId, deviceId, reason) {
-        const at = now();
-        const ids: string[] = [];
-        for (const s of sessions.values()) {
-          if (s.userId === userId && s.deviceId === deviceId && live(s, at)) {
-            revoke(s, at, reason);
-            ids.push(s.id);
-          }
-        }
-        return ids;
+        return revokeLive(reason, (s) => s.userId === userId && s.deviceId === deviceId);
+      },
+      async revokeClient(userId, clientId, reason) {
+        return revokeLive(reason, (s) => s.userId === userId && s.clientId === clientId);
       },
       async listLive(userId, at) {
         return [...sessions.values()]
@@ -420,6 +423,13 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
         for (const s of sessions.values()) if (s.userId === userId && s.deviceId === deviceId) return true;
         return false;
       },
+    },
+
+    consents: {
+      find: consents.find,
+      grant: consents.grant,
+      list: consents.list,
+      revoke: consents.revoke,
     },
 
     audit: {

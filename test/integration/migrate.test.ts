@@ -120,6 +120,7 @@ describe('migrations on PostgreSQL', () => {
       '_prisma_migrations',
       'audit_events',
       'clients',
+      'consents',
       'refresh_tokens',
       'sessions',
       'signing_keys',
@@ -215,6 +216,7 @@ for (const kind of BACKENDS) {
         '20251203000000_audit_detail',
         '20261203000000_accounts',
         '20261203100000_redirect_uris',
+        '20261204000000_consents',
         '20261204100000_session_auth',
       ]);
       const later = all.slice(1);
@@ -273,6 +275,10 @@ for (const kind of BACKENDS) {
         locale: null,
       });
       expect(await after.storage.transportKeys.listUsable(new Date())).toEqual([]);
+      // Existing users and clients start with no consents, and can be given some.
+      expect(await after.storage.consents.list('u')).toEqual([]);
+      await after.storage.consents.grant({ tenantId: 't', userId: 'u', clientId: 'c', scope: ['openid'] });
+      expect(await after.storage.consents.find('u', 'c')).toMatchObject({ scope: ['openid'] });
     });
 
     it('stops at a failed migration, and every later start refuses with a clear message until resolved', async () => {

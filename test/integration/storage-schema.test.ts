@@ -70,6 +70,10 @@ function parseSchema(text: string): ModelShape[] {
         if (!column) throw new Error(`cannot parse index field: ${f}`);
         return { column, desc: sort === 'Desc' };
       });
+    // A composite primary key: `@@id([userId, clientId])`.
+    for (const [, list] of body.matchAll(/@@id\(\[([^\]]+)\]\)\s*$/gm)) {
+      indexes.set(`${table}_pkey`, { columns: cols(list).map((x) => x.column), unique: true });
+    }
     for (const [, kind, list, rest] of body.matchAll(/@@(unique|index)\(\[([^\]]+)\](.*)\)\s*$/gm)) {
       const c = cols(list);
       const name = /map: "([^"]+)"/.exec(rest)?.[1] ?? `${table}_${c.map((x) => x.column).join('_')}_${kind === 'unique' ? 'key' : 'idx'}`;
@@ -274,6 +278,29 @@ function schemaSuite(kind: BackendKind) {
       });
       expect(tree?.users[0].sessions.flatMap((s) => s.refreshTokens)).toHaveLength(1);
 
+      // Consents: a composite key, the scope as text, cascading from the user (below) and client.
+      const consent = await prisma.consent.create({ data: { tenantId: 't', userId: 'u', clientId: 'c', scope: 'openid' } });
+      expect(consent).toMatchObject({ scope: 'openid' });
+      await prisma.client.create({
+        data: {
+          id: 'c2',
+          tenantId: 't',
+          name: 'C2',
+          type: 'public',
+          accessTokenTtl: 60,
+          refreshTokenTtl: 60,
+          maxSessions: 1,
+          status: 'enabled',
+        },
+      });
+      expect(await prisma.consent.create({ data: { tenantId: 't', userId: 'u', clientId: 'c2' } })).toMatchObject({ scope: '' });
+      expect(
+        await prisma.consent.update({ where: { userId_clientId: { userId: 'u', clientId: 'c' } }, data: { scope: 'openid email' } }),
+      ).toMatchObject({ scope: 'openid email' });
+      expect(await prisma.consent.findMany({ where: { userId: 'u' }, include: { client: true } })).toHaveLength(2);
+      await prisma.client.delete({ where: { id: 'c2' } });
+      expect(await prisma.consent.findMany({ where: { clientId: 'c2' } })).toEqual([]);
+
       const key = await prisma.signingKey.create({
         data: { kid: 'k', alg: 'ES256', status: 'active', privateKeySealed: 'sealed', publicJwk: { kty: 'EC' } },
       });
@@ -340,6 +367,7 @@ function schemaSuite(kind: BackendKind) {
       await prisma.user.delete({ where: { id: 'u' } });
       expect(await prisma.session.count()).toBe(0);
       expect(await prisma.refreshToken.count()).toBe(0);
+      expect(await prisma.consent.count()).toBe(0);
       await prisma.client.delete({ where: { id: 'c' } });
       await prisma.signingKey.delete({ where: { kid: 'k' } });
       await prisma.transportKey.delete({ where: { thumbprint: 'tp' } });

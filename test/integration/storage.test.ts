@@ -14,6 +14,7 @@ import type { AuditEvent, AuditEventInput, NewClient, Storage } from '../../src/
 import { createPrismaStorage, openDatabase, prismaExecutor, type Database, type SqlExecutor } from '../../src/storage/prisma/index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type BackendKind, type TestDatabase } from '../helpers/db.js';
 import { memoryStorage } from '../helpers/memory-storage.js';
+import { consentContract } from './storage-consents.js';
 
 const HOUR = 3600_000;
 const later = (ms = HOUR) => new Date(Date.now() + ms);
@@ -762,6 +763,17 @@ function contract(backend: ContractBackend) {
         expect(await s.sessions.hasDevice(other.id, 'live')).toBe(false);
         expect(await s.sessions.hasDevice('no-such-user', 'live')).toBe(false);
       });
+    });
+
+    consentContract({
+      storage: () => s,
+      prisma: () => opened.db?.db.prisma,
+      tenantId,
+      nextId,
+      newUser: () => newUser(),
+      newClient,
+      startSession,
+      rejection,
     });
 
     describe('audit', () => {

@@ -635,6 +635,64 @@ describe('requests', () => {
     expect(h.calls).toHaveLength(5);
   });
 
+  it('consents list --user prints the consents; revoke takes CLIENT_ID and --user', async () => {
+    const consent = {
+      client_id: 'partner',
+      client_name: 'Partner App',
+      scopes: ['openid', 'email'],
+      granted_at: T0,
+      updated_at: new Date('2026-01-03T03:04:05Z'),
+      user_id: 'u1',
+    };
+    const h = harness({
+      listUserConsents: async (req) => ({ consents: req.user_id === 'u1' ? [consent] : [] }),
+      revokeUserConsent: async (req) => ({ revoked: req.client_id === 'partner' }),
+    });
+    const list = await h.run('consents', 'list', '--user', 'u1');
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout.split('\n')[0]).toMatch(/^CLIENT +NAME +SCOPES +GRANTED +UPDATED$/);
+    expect(list.stdout.split('\n')[1]).toBe('partner  Partner App  openid email  2026-01-02T03:04:05Z  2026-01-03T03:04:05Z');
+    expect((await h.run('consents', 'list', '--user', 'u2')).stdout).toBe('no consents\n');
+    expect(JSON.parse((await h.run('consents', 'list', '--user', 'u1', '--json')).stdout)).toEqual([
+      {
+        clientId: 'partner',
+        clientName: 'Partner App',
+        scopes: ['openid', 'email'],
+        grantedAt: '2026-01-02T03:04:05.678Z',
+        updatedAt: '2026-01-03T03:04:05.000Z',
+        userId: 'u1',
+      },
+    ]);
+    expect(await h.run('consents', 'revoke', 'partner', '--user', 'u1')).toMatchObject({
+      code: 0,
+      stdout: 'consent of user u1 to client partner withdrawn; their sessions on it ended\n',
+    });
+    expect((await h.run('consents', 'revoke', 'other', '--user', 'u1')).stdout).toBe(
+      'user u1 had no consent to client other (any sessions of theirs on it ended)\n',
+    );
+    expect(JSON.parse((await h.run('consents', 'revoke', 'partner', '--user', 'u1', '--json')).stdout)).toEqual({ revoked: true });
+    expect(h.calls).toEqual([
+      { method: 'listUserConsents', req: { user_id: 'u1' } },
+      { method: 'listUserConsents', req: { user_id: 'u2' } },
+      { method: 'listUserConsents', req: { user_id: 'u1' } },
+      { method: 'revokeUserConsent', req: { user_id: 'u1', client_id: 'partner' } },
+      { method: 'revokeUserConsent', req: { user_id: 'u1', client_id: 'other' } },
+      { method: 'revokeUserConsent', req: { user_id: 'u1', client_id: 'partner' } },
+    ]);
+    // Usage errors reach no server.
+    for (const argv of [
+      ['consents', 'list'],
+      ['consents', 'revoke', 'partner'],
+      ['consents', 'revoke', '--user', 'u1'],
+      ['consents', 'revoke', 'a', 'b', '--user', 'u1'],
+      ['consents', 'revoke', 'partner', '--user', ' '],
+    ]) {
+      const r = await h.run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+    }
+    expect(h.calls).toHaveLength(6);
+  });
+
   it('users unlock reports a server error', async () => {
     const h = harness({
       unlockUser: async () => {

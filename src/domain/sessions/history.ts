@@ -18,6 +18,8 @@ export const HISTORY_ACTIONS: Readonly<Record<string, string>> = {
   sessions_revoked: 'SESSIONS_REVOKED',
   profile_updated: 'PROFILE_UPDATED',
   anonymous_upgraded: 'ANONYMOUS_UPGRADED',
+  consent_granted: 'CONSENT_GRANTED',
+  consent_revoked: 'CONSENT_REVOKED',
 };
 
 export const HISTORY_DEFAULT_LIMIT = 20;

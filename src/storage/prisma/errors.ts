@@ -11,6 +11,8 @@ const ID_FIELDS: Record<string, string> = {
   clients: 'client_id',
   users: 'user_id',
   sessions: 'session_id',
+  // (user_id, client_id): the client is the part a caller chooses.
+  consents: 'client_id',
   refresh_tokens: 'refresh_token',
   signing_keys: 'kid',
   transport_keys: 'thumbprint',

@@ -280,6 +280,14 @@ export function createSessionRepository(prisma: PrismaClient, sql: SqlExecutor =
       return rows.map((r) => r.id);
     },
 
+    async revokeClient(userId, clientId, reason) {
+      const rows = await prisma.$queryRaw<{ id: string }[]>`
+        UPDATE sessions SET revoked_at = now(), revoke_reason = ${reason}
+         WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL AND expires_at > now()
+        RETURNING id`;
+      return rows.map((r) => r.id);
+    },
+
     async listLive(userId, now) {
       const rows = await prisma.session.findMany({
         where: { userId, revokedAt: null, expiresAt: { gt: now } },

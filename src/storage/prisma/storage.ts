@@ -2,6 +2,7 @@
 import type { Storage } from '../../domain/ports.js';
 import type { PrismaClient } from '../../gen/prisma/client.js';
 import { createAuditRepository } from './audit.js';
+import { createConsentRepository } from './consents.js';
 import { createClientRepository, createTenantRepository, createUserRepository } from './directory.js';
 import { createSigningKeyRepository, createTransportKeyRepository } from './keys.js';
 import { createSessionRepository, prismaExecutor, type SqlExecutor } from './sessions.js';
@@ -20,6 +21,7 @@ export function createPrismaStorage(prisma: PrismaClient, opts: PrismaStorageOpt
     clients: createClientRepository(prisma),
     users: createUserRepository(prisma, sql),
     sessions: createSessionRepository(prisma, sql),
+    consents: createConsentRepository(prisma),
     signingKeys: createSigningKeyRepository(prisma),
     transportKeys: createTransportKeyRepository(prisma),
     audit: createAuditRepository(prisma, sql),
