@@ -69,7 +69,12 @@ export async function startTestSignet(opts: StartTest): Promise<TestSignet> {
     ...(opts.backend === 'postgres' ? { DATABASE_URL: PG_URL, REDIS_URL } : { DATABASE_URL: 'pglite-memory' }),
     ...opts.env,
   });
-  const running = await startSignet(config, { logger: pino({ level: 'silent' }), schema, keyPrefix, clock: opts.clock });
+  const running = await startSignet(config, {
+    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    schema,
+    keyPrefix,
+    clock: opts.clock,
+  });
   const creds = grpc.credentials.createInsecure();
   const grpcClient = new AuthServiceClient(`127.0.0.1:${running.ports.grpc}`, creds);
   const adminGrpc = new AdminServiceClient(`127.0.0.1:${running.ports.admin}`, creds);

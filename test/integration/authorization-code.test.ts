@@ -317,8 +317,10 @@ describe('authorization code grant with PKCE (PostgreSQL + Redis)', () => {
         nonce,
       });
       expect(a.status, JSON.stringify(a.body)).toBe(200);
-      // Where the browser would land.
-      const callback = new URL(`${CB}?code=${encodeURIComponent(a.body.code)}&state=${encodeURIComponent(a.body.state)}`);
+      // Where the browser would land; discovery promises `iss` in every authorization response
+      // (RFC 9207), which the hosted endpoint adds and an SDK app passes on.
+      const callback = new URL(CB);
+      callback.search = new URLSearchParams({ code: a.body.code, state: a.body.state, iss: issuer }).toString();
       const t = await oidc.authorizationCodeGrant(config, callback, {
         pkceCodeVerifier: verifier,
         expectedState: state,

@@ -238,6 +238,33 @@ describe('hosted login page and authorization endpoint (PostgreSQL + Redis)', ()
     expect(answerOf(denied.location).searchParams.get('error')).toBe('access_denied');
   });
 
+  it('a consent withdrawn by the user before the code is redeemed: the code is refused; the next request asks again', async () => {
+    const b = new PageClient(s.http);
+    await signIn(b, await b.get(request('portal', FIRST).url));
+    const q = request('partner', THIRD, { scope: 'openid email' });
+    const approved = await b.submit(await b.get(q.url), '/oidc/authorize/consent', { decision: 'approve' });
+    const code = answerOf(approved.location).searchParams.get('code')!;
+    const me = await post(s.http, '/auth/v1/signin?client_id=web', { username: 'alice', password: fx.password });
+    const listed = await get(s.http, '/auth/v1/user/consents', { authorization: `Bearer ${me.body.access_token}` });
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(JSON.stringify(listed.body)).toContain('partner');
+    const gone = await fetch(`${s.http}/auth/v1/user/consents/partner`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${me.body.access_token}` },
+    });
+    expect(gone.status).toBe(200);
+    const t = await post(s.http, '/auth/v1/token', {
+      grant_type: 'authorization_code',
+      client_id: 'partner',
+      code,
+      redirect_uri: THIRD,
+      code_verifier: q.verifier,
+    });
+    expect(t.status).toBe(400);
+    expect(t.body.error).toBe('invalid_grant');
+    expect((await b.get(request('partner', THIRD).url)).status).toBe(200); // the consent page again
+  });
+
   it('prompt=login and max_age ask for the password again; signing in then satisfies them', async () => {
     const b = new PageClient(s.http);
     await signIn(b, await b.get(request('portal', FIRST).url));

@@ -7,8 +7,7 @@ import type { Client, Tenant } from '../model.js';
 import { SignetError, invalidArgument, isSignetError } from '../errors.js';
 import { grantScope, requireGrant, requireUserScope } from '../accounts/clients.js';
 import { requireRegisteredRedirect } from '../accounts/redirect-uris.js';
-import { readCodeChallenge } from '../tokens/authorization-codes.js';
-import { AUTHORIZATION_CODE } from '../tokens/authorize.js';
+import { AUTHORIZATION_CODE, readCodeChallenge } from '../tokens/authorization-codes.js';
 
 /** The parameters as the browser sent them ('' for absent). */
 export interface AuthorizationParams {

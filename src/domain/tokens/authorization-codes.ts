@@ -9,6 +9,9 @@ import { SignetError, invalidArgument } from '../errors.js';
 import { randomToken, safeEqual, sha256Hex } from '../crypto/secrets.js';
 import { revokeSession } from '../sessions/revocation.js';
 
+/** The grant type (RFC 6749 4.1.3). */
+export const AUTHORIZATION_CODE = 'authorization_code';
+
 const CODE = 'authcode';
 const SPENT = 'authcode-spent';
 /**

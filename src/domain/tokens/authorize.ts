@@ -9,9 +9,8 @@ import { SignetError, invalidArgument } from '../errors.js';
 import { grantScope, requireGrant, requireUserScope } from '../accounts/clients.js';
 import { requireRegisteredRedirect } from '../accounts/redirect-uris.js';
 import { signedInSession } from '../sessions/bearer.js';
-import { issueCode, readCodeChallenge } from './authorization-codes.js';
-
-export const AUTHORIZATION_CODE = 'authorization_code';
+import { AUTHORIZATION_CODE, issueCode, readCodeChallenge } from './authorization-codes.js';
+import { rememberConsent } from '../accounts/consents.js';
 
 /** What an authorization request asks for, once every check passed. */
 export interface CheckedAuthorization {
@@ -57,6 +56,11 @@ export async function authorize(deps: Deps, cmd: AuthorizeCommand): Promise<stri
   const a = await checkAuthorization(deps, cmd, true);
   const session = await deps.storage.sessions.get(a.sessionId);
   if (!session || session.revokedAt) throw new SignetError('unauthenticated', 'session_revoked');
+  // The app asked the user (GetAuthorizeInfo shows what) before calling this: the call is the
+  // user's consent, remembered as the hosted consent page's is.
+  if (!a.client.firstParty) {
+    await rememberConsent(deps, { tenantId: a.client.tenantId, clientId: a.client.id, userId: a.user.id, scope: a.scope });
+  }
   return issueCode(deps, {
     tenantId: a.client.tenantId,
     clientId: a.client.id,

@@ -4,11 +4,12 @@
 // again, the code revokes it (authorization-codes.ts).
 import type { Grant } from './grant.js';
 import { SignetError, invalidArgument } from '../../errors.js';
-import { redeemCode, verifyCodeVerifier } from '../authorization-codes.js';
+import { AUTHORIZATION_CODE, redeemCode, verifyCodeVerifier } from '../authorization-codes.js';
 import { checkUsable, readChannel } from '../../signin/rules.js';
 import { startSession } from '../../sessions/start.js';
 import { isRevoked, revokeSession } from '../../sessions/revocation.js';
-import { AUTHORIZATION_CODE } from '../authorize.js';
+
+import { consentNeeded } from '../../accounts/consents.js';
 
 export const authorizationCodeGrant: Grant = {
   clientGrant: AUTHORIZATION_CODE,
@@ -30,6 +31,10 @@ export const authorizationCodeGrant: Grant = {
     const user = await deps.storage.users.get(code.userId);
     if (!user || user.tenantId !== cc.tenant.id) throw new SignetError('invalid_grant', 'user_unknown');
     checkUsable(user, deps.now());
+    // Consent withdrawn since the code was issued: what the user took back is not granted now.
+    if (await consentNeeded(deps, { client: cc.client, userId: user.id, scope: code.scope, force: false })) {
+      throw new SignetError('invalid_grant', 'consent_withdrawn');
+    }
     const tokens = await startSession(deps, {
       tenant: cc.tenant,
       client: cc.client,
