@@ -45,6 +45,14 @@ import type {
   UpdateUserRequest,
   User,
 } from '../gen/signet/auth/v1/admin.js';
+import type {
+  AddTicketKeyRequest,
+  ListTicketKeysRequest,
+  ListTicketKeysResponse,
+  RemoveTicketKeyRequest,
+  RemoveTicketKeyResponse,
+  TicketKey,
+} from '../gen/signet/auth/v1/ticket.js';
 import { AdminServiceClient } from '../gen/signet/auth/v1/admin_service.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -73,6 +81,9 @@ export interface AdminApi {
   revokeUserSessions(req: RevokeUserSessionsRequest): Promise<RevokeUserSessionsResponse>;
   listUserConsents(req: ListUserConsentsRequest): Promise<ListUserConsentsResponse>;
   revokeUserConsent(req: RevokeUserConsentRequest): Promise<RevokeUserConsentResponse>;
+  addTicketKey(req: AddTicketKeyRequest): Promise<TicketKey>;
+  listTicketKeys(req: ListTicketKeysRequest): Promise<ListTicketKeysResponse>;
+  removeTicketKey(req: RemoveTicketKeyRequest): Promise<RemoveTicketKeyResponse>;
   close(): void;
 }
 
@@ -108,6 +119,9 @@ const METHODS = [
   'revokeUserSessions',
   'listUserConsents',
   'revokeUserConsent',
+  'addTicketKey',
+  'listTicketKeys',
+  'removeTicketKey',
 ] as const satisfies readonly Exclude<keyof AdminApi, 'close'>[];
 
 const DEADLINE_MS = 30_000;

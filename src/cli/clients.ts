@@ -21,6 +21,7 @@ export function clientRecord(c: Client): string {
     ['reject_replayed_passwords', c.reject_replayed_passwords],
     ['redirect_uris', joined(c.redirect_uris)],
     ['first_party', c.first_party],
+    ['custom_ticket_sign_up', c.custom_ticket_sign_up],
     ['created_at', date(c.created_at)],
     ['updated_at', date(c.updated_at)],
   ]);
@@ -57,6 +58,7 @@ export const clientCommands: CommandSpec[] = [
       'reject-replayed-passwords': 'refuse an encrypted password whose ciphertext was used before',
       'redirect-uris': 'where authorization codes may be sent, comma-separated (https; http only for localhost), matched exactly',
       'first-party': "off: a third party's application, not the tenant's own (default on)",
+      'custom-ticket-sign-up': 'on: a custom sign-in ticket for an unknown user id creates the user (default off)',
     },
     required: ['id', 'tenant'],
     notes: ['The secret is printed once; Signet keeps only its hash.'],
@@ -75,6 +77,7 @@ export const clientCommands: CommandSpec[] = [
         reject_replayed_passwords: values['reject-replayed-passwords'] === true,
         redirect_uris: list(values, 'redirect-uris'),
         first_party: onOff(values, 'first-party', CREATE),
+        custom_ticket_sign_up: onOff(values, 'custom-ticket-sign-up', CREATE),
       });
       ctx.out.show(res, () => {
         const lines = [res.client ? clientRecord(res.client) : ''];
@@ -103,6 +106,7 @@ export const clientCommands: CommandSpec[] = [
       'password-encryption': 'none, rsa or required',
       'redirect-uris': 'where authorization codes may be sent, comma-separated (replaces the list)',
       'first-party': "on: the tenant's own application; off: a third party's",
+      'custom-ticket-sign-up': 'on: a custom sign-in ticket for an unknown user id creates the user',
     },
     notes: ['A list option (--grant-types, --scopes, --redirect-uris) replaces the list; give it empty ("") to clear it.'],
     async run(ctx, { args: [id], values }) {
@@ -119,6 +123,7 @@ export const clientCommands: CommandSpec[] = [
         password_encryption: oneOf(str(values, 'password-encryption'), PASSWORD_ENCRYPTIONS, '--password-encryption', UPDATE),
         redirect_uris: given('redirect-uris'),
         first_party: onOff(values, 'first-party', UPDATE),
+        custom_ticket_sign_up: onOff(values, 'custom-ticket-sign-up', UPDATE),
       });
       ctx.out.show(client, () => clientRecord(client));
     },

@@ -22,6 +22,7 @@ import { tenantCommands } from './tenants.js';
 import { userCommands } from './users.js';
 import { sessionCommands } from './sessions.js';
 import { consentCommands } from './consents.js';
+import { ticketKeyCommands } from './ticket-keys.js';
 
 export interface CliDeps {
   stdout(text: string): void;
@@ -48,6 +49,7 @@ export function commands(load: () => Promise<AppModule> = loadApp): CommandSpec[
     ...consentCommands,
     ...auditCommands,
     ...keyCommands,
+    ...ticketKeyCommands,
   ];
 }
 

@@ -98,6 +98,8 @@ export interface Client {
   redirectUris: string[];
   /** The tenant's own application: a consent page may skip asking for it. */
   firstParty: boolean;
+  /** A custom sign-in ticket naming an unknown user id creates that user (signin/ticket.ts). */
+  customTicketSignUp: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -203,6 +205,21 @@ export interface TransportKey {
   createdAt: Date;
   /** When a retired key stops decrypting (the end of its grace period). */
   retireAt: Date | null;
+}
+
+/** The algorithms a custom sign-in ticket may be signed with, one per kind of key. */
+export type TicketKeyAlg = 'RS256' | 'ES256' | 'EdDSA';
+export const TICKET_KEY_ALGS: readonly TicketKeyAlg[] = ['RS256', 'ES256', 'EdDSA'];
+
+/** A public key a client's backend signs custom sign-in tickets with (see domain/keys/ticket-keys.ts). */
+export interface TicketKey {
+  clientId: string;
+  /** Unique per client; a ticket names its key by it. */
+  kid: string;
+  alg: TicketKeyAlg;
+  /** The public key only (kty and its parameters). */
+  publicJwk: Record<string, string>;
+  createdAt: Date;
 }
 
 export interface PageRequest {

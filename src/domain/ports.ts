@@ -10,6 +10,7 @@ import type {
   Session,
   SigningKey,
   Tenant,
+  TicketKey,
   TransportKey,
   User,
   UserType,
@@ -43,6 +44,7 @@ export type ClientPatch = Partial<
     | 'signUpEnabled'
     | 'redirectUris'
     | 'firstParty'
+    | 'customTicketSignUp'
   >
 >;
 
@@ -215,6 +217,41 @@ export interface TransportKeyRepository {
   retireAllExcept(exceptThumbprint: string, retireAt: Date): Promise<void>;
 }
 
+export type NewTicketKey = Omit<TicketKey, 'createdAt'>;
+
+/** The keys of custom sign-in tickets, per client. */
+export interface TicketKeyRepository {
+  /**
+   * Throws SignetError('already_exists') naming kid when the client has a key of that kid, and
+   * SignetError('not_found') naming client_id when there is no such client.
+   */
+  add(k: NewTicketKey): Promise<TicketKey>;
+  get(clientId: string, kid: string): Promise<TicketKey | null>;
+  /** Oldest first. */
+  list(clientId: string): Promise<TicketKey[]>;
+  /** False when the client had no key of that kid. */
+  remove(clientId: string, kid: string): Promise<boolean>;
+}
+
+/** An external account (provider and the provider's id of the user) linked to a Signet user. */
+export interface ExternalIdentity {
+  /** e.g. "custom:<client_id>" for the users a client's backend names in its tickets. */
+  provider: string;
+  subject: string;
+}
+
+/** Links from external user ids to users; deleting the user deletes its links. */
+export interface IdentityRepository {
+  /** The user linked to the identity, or null. */
+  findUser(identity: ExternalIdentity): Promise<User | null>;
+  /**
+   * Creates the user and links the identity to it, both or neither. Throws
+   * SignetError('already_exists') naming subject when the identity is linked already (another
+   * request linked it first), or naming the login field taken, as users.create does.
+   */
+  createLinked(user: NewUser, identity: ExternalIdentity): Promise<User>;
+}
+
 export interface Storage {
   tenants: TenantRepository;
   clients: ClientRepository;
@@ -223,6 +260,8 @@ export interface Storage {
   consents: ConsentRepository;
   signingKeys: SigningKeyRepository;
   transportKeys: TransportKeyRepository;
+  ticketKeys: TicketKeyRepository;
+  identities: IdentityRepository;
   audit: AuditRepository;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type { AuditEvent } from '../domain/ports.js';
 import { safeEqual } from '../domain/crypto/secrets.js';
 import { adminSessionHandlers } from './session-handlers.js';
 import { adminConsentHandlers } from './consent-handlers.js';
+import { adminTicketHandlers } from './ticket-handlers.js';
 
 const policyOut = (p: TenantPolicy): pb.TenantPolicy => ({
   hide_unknown_users: p.hideUnknownUsers,
@@ -117,6 +118,7 @@ const clientOut = (c: Client): pb.Client => ({
   sign_up_enabled: c.signUpEnabled,
   redirect_uris: c.redirectUris,
   first_party: c.firstParty,
+  custom_ticket_sign_up: c.customTicketSignUp,
 });
 
 const userOut = (u: User): pb.User => ({
@@ -189,6 +191,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
         signUpEnabled: r.sign_up_enabled,
         redirectUris: r.redirect_uris,
         firstParty: r.first_party,
+        customTicketSignUp: r.custom_ticket_sign_up,
       });
       return { client: clientOut(client), client_secret: secret };
     },
@@ -212,6 +215,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
           signUpEnabled: r.sign_up_enabled,
           redirectUris: r.redirect_uris?.values,
           firstParty: r.first_party,
+          customTicketSignUp: r.custom_ticket_sign_up,
         }),
       ),
     DisableClient: async (r: pb.DisableClientRequest) => clientOut(await admin.updateClient(deps, r.client_id, { status: 'disabled' })),
@@ -270,6 +274,7 @@ export function adminHandlers(deps: Deps): HandlersOf<typeof AdminServiceDefinit
     RotateTransportKey: async () => transportKeyOut(await deps.transportKeys.rotate()),
     ...adminSessionHandlers(deps),
     ...adminConsentHandlers(deps),
+    ...adminTicketHandlers(deps),
   };
 }
 

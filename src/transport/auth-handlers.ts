@@ -17,6 +17,7 @@ import { countRefused } from '../domain/defence/request-checks.js';
 import { verificationHandlers } from './verification-handlers.js';
 import { signInOptionsHandlers } from './signin-options-handlers.js';
 import { signUpHandlers } from './signup-handlers.js';
+import { ticketSignInHandlers } from './ticket-handlers.js';
 import {
   codeSignInCommand,
   encryptedSignInCommand,
@@ -42,6 +43,7 @@ const COUNTED = new Set([
   'Token',
   'SignInWithEncryptedParams',
   'SignInWithVerificationCode',
+  'SignInWithCustomTicket',
   'Introspect',
   'DeviceAuthorization',
 ]);
@@ -77,6 +79,7 @@ export function authHandlers(deps: Deps): HandlersOf<typeof AuthServiceDefinitio
     ...verificationHandlers(deps),
     ...signInOptionsHandlers(deps),
     ...signUpHandlers(deps),
+    ...ticketSignInHandlers(deps),
 
     async SignInWithVerificationCode(req, ctx) {
       return tokenBody(

@@ -8,8 +8,8 @@ import { invalidArgument } from '../domain/errors.js';
 import type { CallContext, ServiceHandlers, UnaryHandler } from './context.js';
 import { T, type MessageInfo, type Registry } from './registry.js';
 
-/** Fields whose content is the user's own and may hold anything. */
-const OPAQUE_FIELDS = new Set(['password', 'new_password', 'old_password', 'params']);
+/** Fields whose content is the user's own and may hold anything (and a PEM key, which is lines). */
+const OPAQUE_FIELDS = new Set(['password', 'new_password', 'old_password', 'params', 'public_key']);
 
 /**
  * The longest value of each field, by name, in characters: identifiers, e-mails and phones
@@ -32,6 +32,8 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
   phone: 32,
   verification_code: 32,
   captcha: 32,
+  alg: 16,
+  provider_id: 64,
   grant_type: 64,
   usage: 64,
   event: 64,
@@ -87,6 +89,10 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
   actor_token: 8192,
   resource: 2048,
   params: 16384,
+  // A custom sign-in ticket: a JWS of a few claims (an RSA signature of 8192 bits is 1366 characters).
+  ticket: 4096,
+  // A ticket key as the operator pastes it: PEM (lines, hence opaque) or JWK of an RSA key.
+  public_key: 4096,
 };
 /** Any other text field. */
 const DEFAULT_MAX_LENGTH = 256;

@@ -171,6 +171,23 @@ const CATALOGUE = {
     zh: '您的账号与验证的账号不一致',
     en: 'The account differs from the verified one.',
   },
+  // A custom sign-in ticket (signInWithCustomTicket) that its client's keys do not vouch for:
+  // a bad signature, an unknown kid, another client's or server's, too long-lived, malformed.
+  'invalid_grant.ticket_invalid': {
+    reason: 'invalid_grant',
+    zh: '自定义登录凭证无效',
+    en: 'The custom sign-in ticket is invalid.',
+  },
+  'invalid_grant.ticket_expired': {
+    reason: 'invalid_grant',
+    zh: '自定义登录凭证已过期，请重新获取',
+    en: 'The custom sign-in ticket has expired; get a new one.',
+  },
+  'invalid_grant.ticket_replayed': {
+    reason: 'invalid_grant',
+    zh: '自定义登录凭证已被使用，请重新获取',
+    en: 'The custom sign-in ticket was already used; get a new one.',
+  },
   unauthorized_client: {
     reason: 'unauthorized_client',
     zh: '客户端认证失败，或该客户端无权使用此授权方式',

@@ -6,12 +6,24 @@
 //
 // Every method runs to completion without awaiting, so each is atomic as the SQL statements are;
 // rows are copied in and out, so a caller can never change what is stored by mutating a result.
-import type { Client, Page, PageRequest, RefreshToken, Session, SigningKey, Tenant, TransportKey, User } from '../../src/domain/model.js';
+import type {
+  Client,
+  Page,
+  PageRequest,
+  RefreshToken,
+  Session,
+  SigningKey,
+  Tenant,
+  TicketKey,
+  TransportKey,
+  User,
+} from '../../src/domain/model.js';
 import type {
   AuditEvent,
   AuditEventInput,
   AuditFilter,
   NewRefreshToken,
+  NewUser,
   NewSession,
   SessionStartOptions,
   Storage,
@@ -91,6 +103,7 @@ const CLIENT_PATCH_KEYS = [
   'signUpEnabled',
   'redirectUris',
   'firstParty',
+  'customTicketSignUp',
 ] as const;
 
 /** The unique login columns of users, by the API field a conflict names. */
@@ -114,6 +127,11 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
   const signingKeys = new Map<string, SigningKey>();
   const transportKeys = new Map<string, TransportKey>();
   const consents = memoryConsents({ tenant: (id) => tenants.has(id), user: (id) => users.has(id), client: (id) => clients.has(id) }, now);
+  /** By client id, then kid. */
+  const ticketKeys = new Map<string, Map<string, TicketKey>>();
+  /** User ids by provider and subject (JSON of the pair: no separator to forge). */
+  const identities = new Map<string, string>();
+  const identityKey = (provider: string, subject: string) => JSON.stringify([provider, subject]);
   let auditRows: AuditEvent[] = [];
   let auditSeq = 0;
 
@@ -146,6 +164,38 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
       }
     }
     return undefined;
+  }
+
+  /** A new user's row, checked as the INSERT checks it (nothing is written). */
+  function userRow(u: NewUser): User {
+    if (users.has(u.id)) throw alreadyExists('user_id');
+    const at = now();
+    const row: User = {
+      id: u.id,
+      tenantId: u.tenantId,
+      userType: u.userType,
+      username: u.username ?? null,
+      email: u.email ?? null,
+      emailVerified: u.emailVerified ?? false,
+      phoneNumber: u.phoneNumber ?? null,
+      phoneVerified: u.phoneVerified ?? false,
+      name: u.name ?? null,
+      picture: u.picture ?? null,
+      gender: u.gender ?? null,
+      locale: u.locale ?? null,
+      anonymous: u.anonymous ?? false,
+      passwordHash: u.passwordHash ?? null,
+      status: u.status,
+      expiresAt: u.expiresAt ? new Date(u.expiresAt) : null,
+      groups: [...(u.groups ?? [])],
+      createdAt: at,
+      updatedAt: at,
+    };
+    // Unique indexes are checked as the row goes in, foreign keys at the end of the statement.
+    const clash = loginConflict(row);
+    if (clash) throw alreadyExists(clash);
+    if (!tenants.has(u.tenantId)) throw referenceMissing('tenant_id');
+    return row;
   }
 
   return {
@@ -199,6 +249,7 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
           signUpEnabled: c.signUpEnabled ?? true,
           redirectUris: [...(c.redirectUris ?? [])],
           firstParty: c.firstParty ?? true,
+          customTicketSignUp: c.customTicketSignUp ?? false,
           createdAt: at,
           updatedAt: at,
         };
@@ -224,33 +275,7 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
 
     users: {
       async create(u) {
-        if (users.has(u.id)) throw alreadyExists('user_id');
-        const at = now();
-        const row: User = {
-          id: u.id,
-          tenantId: u.tenantId,
-          userType: u.userType,
-          username: u.username ?? null,
-          email: u.email ?? null,
-          emailVerified: u.emailVerified ?? false,
-          phoneNumber: u.phoneNumber ?? null,
-          phoneVerified: u.phoneVerified ?? false,
-          name: u.name ?? null,
-          picture: u.picture ?? null,
-          gender: u.gender ?? null,
-          locale: u.locale ?? null,
-          anonymous: u.anonymous ?? false,
-          passwordHash: u.passwordHash ?? null,
-          status: u.status,
-          expiresAt: u.expiresAt ? new Date(u.expiresAt) : null,
-          groups: [...(u.groups ?? [])],
-          createdAt: at,
-          updatedAt: at,
-        };
-        // Unique indexes are checked as the row goes in, foreign keys at the end of the statement.
-        const clash = loginConflict(row);
-        if (clash) throw alreadyExists(clash);
-        if (!tenants.has(u.tenantId)) throw referenceMissing('tenant_id');
+        const row = userRow(u);
         users.set(u.id, row);
         return copy(row);
       },
@@ -292,10 +317,11 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
       async delete(id) {
         if (!users.has(id)) return false;
         users.delete(id);
-        // ON DELETE CASCADE: the user's sessions and their refresh tokens go with it, and its consents.
+        // ON DELETE CASCADE: the user's sessions and their refresh tokens go with it, its consents and its identities.
         for (const [sid, s] of sessions) if (s.userId === id) sessions.delete(sid);
         for (const [h, t] of tokens) if (!sessions.has(t.sessionId)) tokens.delete(h);
         consents.forgetUser(id);
+        for (const [k, userId] of identities) if (userId === id) identities.delete(k);
         return true;
       },
       async purgeExpiredAnonymous(before, limit) {
@@ -305,6 +331,45 @@ export function memoryStorage(opts: MemoryStorageOptions = {}): Storage {
           .slice(0, limit);
         for (const u of doomed) await this.delete(u.id);
         return doomed.length;
+      },
+    },
+
+    ticketKeys: {
+      async add(k) {
+        if (ticketKeys.get(k.clientId)?.has(k.kid)) throw alreadyExists('kid');
+        if (!clients.has(k.clientId)) throw referenceMissing('client_id');
+        const row: TicketKey = { clientId: k.clientId, kid: k.kid, alg: k.alg, publicJwk: json(k.publicJwk), createdAt: now() };
+        ticketKeys.set(k.clientId, (ticketKeys.get(k.clientId) ?? new Map<string, TicketKey>()).set(k.kid, row));
+        return copy(row);
+      },
+      async get(clientId, kid) {
+        const k = ticketKeys.get(clientId)?.get(kid);
+        return k ? copy(k) : null;
+      },
+      async list(clientId) {
+        return [...(ticketKeys.get(clientId)?.values() ?? [])]
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0))
+          .map(copy);
+      },
+      async remove(clientId, kid) {
+        return ticketKeys.get(clientId)?.delete(kid) ?? false;
+      },
+    },
+
+    identities: {
+      async findUser({ provider, subject }) {
+        const id = identities.get(identityKey(provider, subject));
+        const u = id === undefined ? undefined : users.get(id);
+        return u ? copy(u) : null;
+      },
+      async createLinked(u, { provider, subject }) {
+        // Both rows are checked before either is written: both go in, or neither.
+        const row = userRow(u);
+        const key = identityKey(provider, subject);
+        if (identities.has(key)) throw alreadyExists('subject');
+        users.set(u.id, row);
+        identities.set(key, u.id);
+        return copy(row);
       },
     },
 

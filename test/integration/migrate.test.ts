@@ -127,7 +127,9 @@ describe('migrations on PostgreSQL', () => {
       'slow_marker',
       'tenants',
       'third_marker',
+      'ticket_keys',
       'transport_keys',
+      'user_identities',
       'users',
     ]);
   });
@@ -218,6 +220,7 @@ for (const kind of BACKENDS) {
         '20261203100000_redirect_uris',
         '20261204000000_consents',
         '20261204100000_session_auth',
+        '20261204200000_ticket_keys',
       ]);
       const later = all.slice(1);
       // Only the first migration, as a database deployed before the later ones were written.
@@ -265,6 +268,7 @@ for (const kind of BACKENDS) {
         passwordEncryption: 'none',
         rejectReplayedPasswords: false,
         signUpEnabled: true,
+        customTicketSignUp: false,
       });
       // The existing user: a full (not anonymous) one without profile fields.
       expect(await after.storage.users.get('u')).toMatchObject({

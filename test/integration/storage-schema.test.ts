@@ -70,7 +70,7 @@ function parseSchema(text: string): ModelShape[] {
         if (!column) throw new Error(`cannot parse index field: ${f}`);
         return { column, desc: sort === 'Desc' };
       });
-    // A composite primary key: `@@id([userId, clientId])`.
+    // A composite primary key (`@@id([userId, clientId])`): Prisma names its constraint <table>_pkey.
     for (const [, list] of body.matchAll(/@@id\(\[([^\]]+)\]\)\s*$/gm)) {
       indexes.set(`${table}_pkey`, { columns: cols(list).map((x) => x.column), unique: true });
     }
@@ -328,6 +328,25 @@ function schemaSuite(kind: BackendKind) {
         }),
       ).toEqual([{ ...tk, status: 'retired', retireAt: soon }]);
 
+      const tkey = await prisma.ticketKey.create({ data: { clientId: 'c', kid: 'k1', alg: 'ES256', publicJwk: { kty: 'EC' } } });
+      expect(tkey).toMatchObject({ publicJwk: { kty: 'EC' } });
+      expect(await prisma.ticketKey.findUnique({ where: { clientId_kid: { clientId: 'c', kid: 'k1' } } })).toEqual(tkey);
+      expect(await prisma.ticketKey.findMany({ where: { clientId: 'c' }, orderBy: [{ createdAt: 'asc' }, { kid: 'asc' }] })).toHaveLength(
+        1,
+      );
+      expect(await prisma.client.findUnique({ where: { id: 'c' }, include: { ticketKeys: true } })).toMatchObject({
+        customTicketSignUp: false,
+        ticketKeys: [tkey],
+      });
+      const identity = await prisma.userIdentity.create({ data: { provider: 'custom:c', subject: 'ext-1', userId: 'u' } });
+      expect(
+        await prisma.userIdentity.findUnique({
+          where: { provider_subject: { provider: 'custom:c', subject: 'ext-1' } },
+          include: { user: true },
+        }),
+      ).toMatchObject({ ...identity, user: { id: 'u' } });
+      expect(await prisma.user.findUnique({ where: { id: 'u' }, include: { identities: true } })).toMatchObject({ identities: [identity] });
+
       // Audit events: a bigint id from the sequence, time defaulting to now(), nullable texts.
       const e1 = await prisma.auditEvent.create({ data: { event: 'sign_in' } });
       expect(typeof e1.id).toBe('bigint');
@@ -368,7 +387,9 @@ function schemaSuite(kind: BackendKind) {
       expect(await prisma.session.count()).toBe(0);
       expect(await prisma.refreshToken.count()).toBe(0);
       expect(await prisma.consent.count()).toBe(0);
+      expect(await prisma.userIdentity.count()).toBe(0);
       await prisma.client.delete({ where: { id: 'c' } });
+      expect(await prisma.ticketKey.count()).toBe(0);
       await prisma.signingKey.delete({ where: { kid: 'k' } });
       await prisma.transportKey.delete({ where: { thumbprint: 'tp' } });
       expect(await prisma.transportKey.count()).toBe(0);

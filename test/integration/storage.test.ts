@@ -134,6 +134,7 @@ function contract(backend: ContractBackend) {
         signUpEnabled: true,
         redirectUris: ['https://app.example/cb'],
         firstParty: true,
+        customTicketSignUp: false,
       };
     }
     function newUser(over: Partial<Parameters<Storage['users']['create']>[0]> = {}) {
@@ -1010,6 +1011,67 @@ function contract(backend: ContractBackend) {
         expect((await s.transportKeys.listUsable(later(2 * HOUR))).map((k) => k.thumbprint)).toEqual([c]);
 
         expectAlreadyExists(await rejection(s.transportKeys.insert(cur)), 'thumbprint');
+      });
+    });
+
+    describe('ticket keys', () => {
+      const jwk = (x: string) => ({ kty: 'OKP', crv: 'Ed25519', x });
+
+      it('adds keys per client, lists them oldest first, refuses a kid twice and removes', async () => {
+        const other = nextId('client');
+        await s.clients.create(newClient(other, tenantId));
+        const a = await s.ticketKeys.add({ clientId: other, kid: 'k1', alg: 'EdDSA', publicJwk: jwk('a') });
+        expect(a).toMatchObject({ clientId: other, kid: 'k1', alg: 'EdDSA', publicJwk: jwk('a') });
+        expect(Math.abs(a.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+        await s.ticketKeys.add({ clientId: other, kid: 'k2', alg: 'ES256', publicJwk: jwk('b') });
+        // The same kid on another client is another key.
+        await s.ticketKeys.add({ clientId: clientId, kid: 'k1', alg: 'EdDSA', publicJwk: jwk('c') });
+
+        expect((await s.ticketKeys.list(other)).map((k) => k.kid)).toEqual(['k1', 'k2']);
+        expect(await s.ticketKeys.get(other, 'k1')).toEqual(a);
+        expect((await s.ticketKeys.get(clientId, 'k1'))?.publicJwk).toEqual(jwk('c'));
+        expect(await s.ticketKeys.get(other, 'nope')).toBeNull();
+
+        expectAlreadyExists(await rejection(s.ticketKeys.add({ clientId: other, kid: 'k1', alg: 'EdDSA', publicJwk: jwk('d') })), 'kid');
+        const missing = await rejection(s.ticketKeys.add({ clientId: nextId('client'), kid: 'k', alg: 'EdDSA', publicJwk: jwk('e') }));
+        expect(missing.reason).toBe('not_found');
+        expect(missing.details.metadata).toEqual({ field: 'client_id' });
+
+        expect(await s.ticketKeys.remove(other, 'k1')).toBe(true);
+        expect(await s.ticketKeys.remove(other, 'k1')).toBe(false);
+        expect((await s.ticketKeys.list(other)).map((k) => k.kid)).toEqual(['k2']);
+        expect(await s.ticketKeys.list(nextId('client'))).toEqual([]);
+      });
+    });
+
+    describe('identities', () => {
+      it('creates a user with its identity, finds it by the identity, and forgets the link with the user', async () => {
+        const identity = { provider: `custom:${clientId}`, subject: nextId('ext') };
+        expect(await s.identities.findUser(identity)).toBeNull();
+        const u = newUser();
+        const created = await s.identities.createLinked(u, identity);
+        expect(created).toMatchObject({ id: u.id, username: null, status: 'active' });
+        expect(await s.identities.findUser(identity)).toEqual(created);
+        // The same subject under another provider is another identity.
+        expect(await s.identities.findUser({ provider: 'custom:elsewhere', subject: identity.subject })).toBeNull();
+
+        expect(await s.users.delete(u.id)).toBe(true);
+        expect(await s.identities.findUser(identity)).toBeNull();
+      });
+
+      it('links an identity once: the loser of a race leaves no user behind', async () => {
+        const identity = { provider: `custom:${clientId}`, subject: nextId('ext') };
+        const first = await s.identities.createLinked(newUser(), identity);
+        const second = newUser();
+        expectAlreadyExists(await rejection(s.identities.createLinked(second, identity)), 'subject');
+        expect(await s.users.get(second.id)).toBeNull();
+        expect((await s.identities.findUser(identity))?.id).toBe(first.id);
+        // A taken login refuses the user, and no link is made.
+        const taken = nextId('name');
+        await s.users.create(newUser({ username: taken }));
+        const other = { provider: `custom:${clientId}`, subject: nextId('ext') };
+        expectAlreadyExists(await rejection(s.identities.createLinked(newUser({ username: taken }), other)), 'username');
+        expect(await s.identities.findUser(other)).toBeNull();
       });
     });
   });

@@ -42,6 +42,7 @@ const client = (id: string, extra: Partial<Client> = {}): Client => ({
   sign_up_enabled: true,
   redirect_uris: [],
   first_party: true,
+  custom_ticket_sign_up: false,
   ...extra,
 });
 const user = (id: string, extra: Partial<User> = {}): User => ({

@@ -125,7 +125,8 @@ describe('CORS', () => {
     expect(r.headers['access-control-allow-headers']).toBe(
       'authorization, content-type, x-request-id, x-device-id, x-sdk-version, accept-language, x-captcha-token',
     );
-    expect(r.headers['access-control-allow-methods']).toBe('POST, GET, PATCH, OPTIONS');
+    // The harness serves AuthService and AdminService (whose ticket keys are removed with DELETE).
+    expect(r.headers['access-control-allow-methods']).toBe('POST, GET, PATCH, DELETE, OPTIONS');
     expect(r.headers['access-control-max-age']).toBe('86400');
     expect(h.calls).toHaveLength(0);
     const actual = await post(h, '/auth/v1/signin', {}, { origin: 'https://app.example' });

@@ -218,6 +218,7 @@ describe('encodeJson', () => {
       sign_up_enabled: false,
       redirect_uris: [],
       first_party: false,
+      custom_ticket_sign_up: false,
     });
     expect(encodeJson('signet.auth.v1.UpdateClientRequest', { client_id: 'c', name: '', max_sessions: 0 })).toEqual({
       client_id: 'c',

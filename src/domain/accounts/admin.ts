@@ -75,6 +75,8 @@ export interface ClientInput {
   redirectUris?: string[];
   /** Default true. */
   firstParty?: boolean;
+  /** Default false: a custom sign-in ticket signs in only users already known. */
+  customTicketSignUp?: boolean;
 }
 
 function checkPasswordEncryption(v: string): PasswordEncryption {
@@ -131,6 +133,7 @@ export async function createClient(deps: Deps, input: ClientInput): Promise<{ cl
     signUpEnabled: input.signUpEnabled ?? true,
     redirectUris: checkRedirectUris(input.redirectUris ?? []),
     firstParty: input.firstParty ?? true,
+    customTicketSignUp: input.customTicketSignUp ?? false,
   });
   return { client, secret };
 }

@@ -57,6 +57,7 @@ export const toClient = (r: ClientRow): Client => ({
   signUpEnabled: r.signUpEnabled,
   redirectUris: r.redirectUris ?? [],
   firstParty: r.firstParty,
+  customTicketSignUp: r.customTicketSignUp,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -159,6 +160,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
               signUpEnabled: c.signUpEnabled,
               redirectUris: c.redirectUris,
               firstParty: c.firstParty,
+              customTicketSignUp: c.customTicketSignUp,
             },
           }),
         'client_id',
@@ -195,6 +197,7 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
         'signUpEnabled',
         'redirectUris',
         'firstParty',
+        'customTicketSignUp',
       ] as const);
       if (Object.keys(data).length === 0) return this.get(id);
       const rows = await prisma.client.updateManyAndReturn({ where: { id }, data });
@@ -203,36 +206,33 @@ export function createClientRepository(prisma: PrismaClient): ClientRepository {
   };
 }
 
+/** The row of a new user: users.create and identities.createLinked write the same one. */
+export const userData = (u: NewUser) => ({
+  id: u.id,
+  tenantId: u.tenantId,
+  userType: u.userType,
+  username: u.username,
+  email: u.email,
+  emailVerified: u.emailVerified,
+  phoneNumber: u.phoneNumber,
+  phoneVerified: u.phoneVerified,
+  name: u.name,
+  picture: u.picture,
+  gender: u.gender,
+  locale: u.locale,
+  anonymous: u.anonymous,
+  passwordHash: u.passwordHash,
+  status: u.status,
+  expiresAt: u.expiresAt,
+  groups: u.groups,
+});
+
 const PASSWORD_HASH_OF = 'SELECT password_hash FROM users WHERE id = $1::text';
 
 export function createUserRepository(prisma: PrismaClient, sql: SqlExecutor = prismaExecutor(prisma)): UserRepository {
   return {
     async create(u: NewUser) {
-      const row = await guard(
-        () =>
-          prisma.user.create({
-            data: {
-              id: u.id,
-              tenantId: u.tenantId,
-              userType: u.userType,
-              username: u.username,
-              email: u.email,
-              emailVerified: u.emailVerified,
-              phoneNumber: u.phoneNumber,
-              phoneVerified: u.phoneVerified,
-              name: u.name,
-              picture: u.picture,
-              gender: u.gender,
-              locale: u.locale,
-              anonymous: u.anonymous,
-              passwordHash: u.passwordHash,
-              status: u.status,
-              expiresAt: u.expiresAt,
-              groups: u.groups,
-            },
-          }),
-        'user_id',
-      );
+      const row = await guard(() => prisma.user.create({ data: userData(u) }), 'user_id');
       return toUser(row);
     },
     async get(id) {

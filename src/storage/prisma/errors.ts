@@ -16,6 +16,8 @@ const ID_FIELDS: Record<string, string> = {
   refresh_tokens: 'refresh_token',
   signing_keys: 'kid',
   transport_keys: 'thumbprint',
+  ticket_keys: 'kid',
+  user_identities: 'subject',
 };
 
 interface AdapterCause {

@@ -6,6 +6,7 @@ import { createConsentRepository } from './consents.js';
 import { createClientRepository, createTenantRepository, createUserRepository } from './directory.js';
 import { createSigningKeyRepository, createTransportKeyRepository } from './keys.js';
 import { createSessionRepository, prismaExecutor, type SqlExecutor } from './sessions.js';
+import { createIdentityRepository, createTicketKeyRepository } from './tickets.js';
 
 export interface PrismaStorageOptions {
   /** Defaults to disconnecting the client; openDatabase also ends the pool or PGlite it owns. */
@@ -24,6 +25,8 @@ export function createPrismaStorage(prisma: PrismaClient, opts: PrismaStorageOpt
     consents: createConsentRepository(prisma),
     signingKeys: createSigningKeyRepository(prisma),
     transportKeys: createTransportKeyRepository(prisma),
+    ticketKeys: createTicketKeyRepository(prisma),
+    identities: createIdentityRepository(prisma),
     audit: createAuditRepository(prisma, sql),
     close: opts.close ?? (() => prisma.$disconnect()),
   };
