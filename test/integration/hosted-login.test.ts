@@ -294,8 +294,16 @@ describe('hosted login page and authorization endpoint (PostgreSQL + Redis)', ()
   it('logout ends the browser session: the next silent request answers login_required', async () => {
     const b = new PageClient(s.http);
     await signIn(b, await b.get(request('portal', FIRST).url));
-    const out = await b.get('/oidc/logout');
+    // Without an id_token_hint the user confirms, so a link elsewhere cannot sign them out.
+    const ask = await b.get('/oidc/logout');
+    expect(ask.status).toBe(200);
+    expect(b.cookies.has('signet_sso')).toBe(true);
+    const forged = await b.post('/oidc/logout', {});
+    expect(forged.status).toBe(200);
+    expect(forged.html).toContain('Sign out of all apps');
+    const out = await b.submit(ask, '/oidc/logout');
     expect(out.status).toBe(200);
+    expect(out.html).toContain('You are signed out');
     expect(out.headers.getSetCookie().some((c) => /^signet_sso=; .*Max-Age=0/.test(c))).toBe(true);
     expect(b.cookies.has('signet_sso')).toBe(false);
     const none = await b.get(request('portal', FIRST, { prompt: 'none' }).url);
@@ -306,10 +314,22 @@ describe('hosted login page and authorization endpoint (PostgreSQL + Redis)', ()
     const b = new PageClient(s.http);
     await signIn(b, await b.get(request('portal', FIRST).url));
     const stolen = b.cookies.get('signet_sso')!;
-    await b.get('/oidc/logout');
+    await b.submit(await b.get('/oidc/logout'), '/oidc/logout');
     const thief = new PageClient(s.http);
     thief.cookies.set('signet_sso', stolen);
     const none = await thief.get(request('portal', FIRST, { prompt: 'none' }).url);
+    expect(answerOf(none.location).searchParams.get('error')).toBe('login_required');
+  });
+
+  it('signing in again on the same browser ends the sign-in it replaces', async () => {
+    const b = new PageClient(s.http);
+    await signIn(b, await b.get(request('portal', FIRST).url));
+    const first = b.cookies.get('signet_sso')!;
+    await signIn(b, await b.get(request('portal', FIRST, { prompt: 'login' }).url));
+    expect(b.cookies.get('signet_sso')).not.toBe(first);
+    const old = new PageClient(s.http);
+    old.cookies.set('signet_sso', first);
+    const none = await old.get(request('portal', FIRST, { prompt: 'none' }).url);
     expect(answerOf(none.location).searchParams.get('error')).toBe('login_required');
   });
 

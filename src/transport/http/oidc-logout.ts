@@ -1,74 +1,71 @@
 // The end_session_endpoint of OpenID Connect RP-Initiated Logout 1.0 (GET and POST /oidc/logout).
-// A browser lands here, so the answer is a redirect or a small HTML page, not JSON: an extra
-// route (server.ts). The rules are in the domain (sessions/end-session.ts).
-import type { OutgoingHttpHeaders } from 'node:http';
+// A browser lands here, so the answer is a redirect or a page, not JSON: an extra route. The
+// rules are in the domain (sessions/end-session.ts). Without an id_token_hint, nothing proves a
+// client sent the user: the page asks the user to confirm (section 2: the OP SHOULD ask), so a
+// link on another site cannot sign them out.
 import type { Deps } from '../../domain/deps.js';
 import { endSession } from '../../domain/sessions/end-session.js';
-import { toStatus } from '../status.js';
-import { readParams } from './params.js';
-import { Browser } from './pages/browser.js';
-import { BodyTooLarge } from './request.js';
+import { isSignetError } from '../../domain/errors.js';
 import type { ExtraRoute, HttpExchange } from './server.js';
+import { brandOf, guarded, redirect, requireSameSite, send, statusOf, value, type PageRequest } from './pages/flow.js';
+import { esc, hidden, layout } from './pages/html.js';
+import { messageView } from './pages/views.js';
+import { t } from './pages/text.js';
 
-/** A page that loads nothing, cannot be framed and is not kept. */
-const PAGE_HEADERS: OutgoingHttpHeaders = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'x-frame-options': 'DENY',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-};
-
-const SIGNED_OUT = {
-  'zh-CN': { title: '已退出登录', body: '您已退出登录。' },
-  'en-US': { title: 'You are signed out', body: 'You are signed out.' },
-};
-const FAILED = { 'zh-CN': '无法退出登录', 'en-US': 'Sign-out failed' };
+export const LOGOUT_PATH = '/oidc/logout';
 
 export function endSessionRoutes(deps: Deps): ExtraRoute[] {
-  const handle = async (x: HttpExchange) => {
-    const zh = x.ctx.locale.startsWith('zh');
-    const browser = new Browser(x.req, deps.hmacKey, deps.settings.issuer.startsWith('https:'));
-    try {
-      const p = await readParams(x);
-      const sso = browser.sso;
-      // Cleared whatever the outcome: a refused logout must not leave the user signed in here.
-      if (sso) browser.signOut();
-      const cookies = browser.setCookies.length > 0 ? { 'set-cookie': browser.setCookies } : {};
-      const { redirectTo } = await endSession(deps, {
-        browserSession: sso,
-        idTokenHint: p.get('id_token_hint'),
-        postLogoutRedirectUri: p.get('post_logout_redirect_uri'),
-        state: p.get('state'),
-        clientId: p.get('client_id'),
-        ip: x.ctx.clientIp,
-      });
-      if (redirectTo) {
-        x.send(302, '', { location: redirectTo, 'cache-control': 'no-store', ...cookies });
-        return;
-      }
-      const t = SIGNED_OUT[zh ? 'zh-CN' : 'en-US'];
-      x.send(200, page(zh, t.title, t.body), { ...PAGE_HEADERS, ...cookies });
-    } catch (err) {
-      if (err instanceof BodyTooLarge) throw err;
-      const rs = toStatus(err, x.ctx.locale, deps.log.child({ requestId: x.ctx.requestId, rpc: 'end_session' }));
-      const cookies = browser.setCookies.length > 0 ? { 'set-cookie': browser.setCookies } : {};
-      x.send(rs.httpStatus, page(zh, FAILED[zh ? 'zh-CN' : 'en-US'], rs.message), { ...PAGE_HEADERS, ...cookies });
-    }
-  };
+  const handle = (x: HttpExchange) => guarded(deps, x, (r) => logout(deps, r));
   return [
-    { method: 'GET', path: '/oidc/logout', handle },
-    { method: 'POST', path: '/oidc/logout', handle },
+    { method: 'GET', path: LOGOUT_PATH, handle },
+    { method: 'POST', path: LOGOUT_PATH, handle },
   ];
 }
 
-function page(zh: boolean, title: string, text: string): string {
-  return `<!doctype html>
-<html lang="${zh ? 'zh-CN' : 'en'}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
-<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>
-`;
+async function logout(deps: Deps, r: PageRequest): Promise<void> {
+  const param = (name: string) => value(r.query, name) || value(r.form, name);
+  const hint = param('id_token_hint');
+  const sso = r.browser.sso;
+  if (!hint && sso && !(r.x.req.method === 'POST' && requireSameSite(r))) return confirmPage(r);
+  // Cleared whatever the outcome: a refused logout must not leave the user signed in here.
+  if (sso) r.browser.signOut();
+  try {
+    const { redirectTo } = await endSession(deps, {
+      browserSession: sso,
+      idTokenHint: hint,
+      postLogoutRedirectUri: param('post_logout_redirect_uri'),
+      state: param('state'),
+      clientId: param('client_id'),
+      ip: r.x.ctx.clientIp,
+    });
+    if (redirectTo) return redirect(r, redirectTo);
+    send(
+      r,
+      layout({
+        locale: r.locale,
+        title: t(r.locale, 'signedOut'),
+        brand: brandOf(null),
+        body: messageView(t(r.locale, 'signedOutText'), false),
+      }),
+    );
+  } catch (err) {
+    if (!isSignetError(err)) throw err;
+    const rs = statusOf(deps, r, err);
+    send(
+      r,
+      layout({
+        locale: r.locale,
+        title: t(r.locale, 'signOutFailed'),
+        brand: brandOf(null),
+        body: messageView(rs.message, true),
+        status: rs.httpStatus,
+      }),
+    );
+  }
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+function confirmPage(r: PageRequest): void {
+  const body = `<p>${esc(t(r.locale, 'signOutAsk'))}</p><form method="post" action="${LOGOUT_PATH}">${hidden({ csrf: r.browser.csrfToken() })}
+<button type="submit" autofocus>${esc(t(r.locale, 'signOut'))}</button></form>`;
+  send(r, layout({ locale: r.locale, title: t(r.locale, 'signOut'), brand: brandOf(null), body }));
 }

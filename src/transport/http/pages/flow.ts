@@ -5,7 +5,7 @@ import type { Deps } from '../../../domain/deps.js';
 import type { ClientContext } from '../../../domain/accounts/clients.js';
 import { brandingOf } from '../../../domain/accounts/branding.js';
 import { isSignetError } from '../../../domain/errors.js';
-import type { StartedBrowserSession } from '../../../domain/browser/sso.js';
+import { endBrowserSession, type StartedBrowserSession } from '../../../domain/browser/sso.js';
 import {
   pageCaptcha,
   pageWantsCaptcha,
@@ -206,6 +206,8 @@ export async function signInStep(
             captcha,
             ip,
           });
+    // Whoever was signed in on this browser before is signed out: one account per browser.
+    if (r.browser.sso) await endBrowserSession(deps, r.browser.sso, ip);
     r.browser.signIn(started.cookie, started.maxAgeSeconds);
     return { started };
   } catch (err) {

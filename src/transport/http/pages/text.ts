@@ -37,6 +37,11 @@ const EN = {
   deviceDenied: 'The device was not allowed.',
   passwordEncrypted: 'Your password is encrypted in this page before it is sent.',
   secondFactor: 'This organisation requires a code sent to your phone: sign in with a code.',
+  signOut: 'Sign out',
+  signOutAsk: 'Sign out of all apps signed in through this page?',
+  signedOut: 'You are signed out',
+  signedOutText: 'You are signed out.',
+  signOutFailed: 'Sign-out failed',
 } as const;
 
 export type TextKey = keyof typeof EN;
@@ -76,6 +81,11 @@ const ZH: Record<TextKey, string> = {
   deviceDenied: '已拒绝该设备。',
   passwordEncrypted: '密码在本页面加密后才会发送。',
   secondFactor: '本组织要求使用手机验证码：请使用验证码登录。',
+  signOut: '退出登录',
+  signOutAsk: '退出通过本页面登录的所有应用？',
+  signedOut: '已退出登录',
+  signedOutText: '您已退出登录。',
+  signOutFailed: '无法退出登录',
 };
 
 /** What each scope lets the client do, as the consent page says it. A client's own scopes show their id. */
