@@ -26,7 +26,7 @@ export function tenantRecord(t: Tenant): string {
   ]);
 }
 
-/** A data URI logo runs to 64 KiB: its type and size say enough on a terminal (--json has it all). */
+/** A data URI logo runs to 32 KiB: its type and size say enough on a terminal (--json has it all). */
 function logoShown(url: string): string {
   return url.startsWith('data:') ? `${url.slice(0, url.indexOf(','))} (${url.length} characters)` : url;
 }

@@ -34,6 +34,9 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
   captcha: 32,
   alg: 16,
   provider_id: 64,
+  display_name: 256,
+  // A tenant logo may be a data: image (up to 32 KiB; domain/accounts/branding.ts checks it).
+  logo_url: 32768,
   grant_type: 64,
   usage: 64,
   event: 64,

@@ -1,5 +1,13 @@
 // A browser without a browser, for the hosted pages' protocol tests: a cookie jar, redirects not
-// followed, and the forms of a page read from its HTML (action and hidden fields).
+// followed, and the forms of a page read from its HTML (action and hidden fields). Also the PKCE
+// pair an authorization request carries, for these tests and the real-browser ones.
+import { createHash, randomBytes } from 'node:crypto';
+
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
 export interface PageAnswer {
   status: number;
   headers: Headers;

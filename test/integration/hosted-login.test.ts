@@ -2,20 +2,16 @@
 // (cookies, form posts, redirects), against PostgreSQL + Redis: sign-in, single sign-on,
 // consent, prompt and max_age, CSRF, framing, open redirects, code redemption, logout, the
 // device page and "forgot password". The real-browser run is test/browser/hosted-login.test.ts.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { adminPost, dropSchema, freePort, get, post, seed, startTestSignet, type TestSignet } from '../helpers/signet.js';
 import { FakeClock } from '../helpers/clock.js';
-import { PageClient, formsOf, type PageAnswer } from '../helpers/page-client.js';
+import { PageClient, formsOf, pkce, type PageAnswer } from '../helpers/page-client.js';
 import { startCodeHook, type CodeHook } from './verification-hook.js';
 
 const FIRST = 'https://app.acme.example/cb';
 const THIRD = 'https://partner.example/cb';
-const pkce = () => {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-};
 
 describe('hosted login page and authorization endpoint (PostgreSQL + Redis)', () => {
   let s: TestSignet;

@@ -21,6 +21,17 @@ describe.each(BACKENDS)('tenant branding on %s', (backend) => {
     await dropSchema(s?.schema);
   });
 
+  it('takes a realistic data: logo (tens of KiB) over REST and gRPC, and refuses one past 32 KiB', async () => {
+    await adminPost(s, '/admin/v1/tenants', { tenant_id: 'big', name: 'Big' });
+    const png = (bytes: number) => `data:image/png;base64,${Buffer.alloc(bytes, 7).toString('base64')}`;
+    const logo = png(20_000);
+    const rest = await adminPost(s, '/admin/v1/tenants/big', { policy: { logo_url: logo } }, 'PATCH');
+    expect(rest.status, JSON.stringify(rest.body).slice(0, 300)).toBe(200);
+    expect((await getTenant('big')).policy?.logo_url).toBe(logo);
+    const over = await grpcFailure(call(s.adminGrpc, 'updateTenant', { tenant_id: 'big', policy: { logo_url: png(30_000) } }, ADMIN));
+    expect(over.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
   it('round-trips over REST and gRPC; a patch changes only what it names, "" clears', async () => {
     const created = await adminPost(s, '/admin/v1/tenants', {
       tenant_id: 'acme',

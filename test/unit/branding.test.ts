@@ -54,13 +54,13 @@ describe('tenant branding validation', () => {
     expect(checkPolicy({ logoUrl: 'HTTPS://CDN.Example.com' }).logoUrl).toBe('https://cdn.example.com/');
   });
 
-  it('logo data URI: png, jpeg, svg+xml or webp, base64, at most 64 KiB', () => {
+  it('logo data URI: png, jpeg, svg+xml or webp, base64, at most 32 KiB', () => {
     for (const type of ['png', 'jpeg', 'svg+xml', 'webp']) expect(logo(`data:image/${type};base64,iVBORw0KGgo=`), type).toBeNull();
     // The longest whole base64 under the limit, then one quantum more.
     const largest = png('A'.repeat(Math.floor((LOGO_DATA_URI_MAX - png('').length) / 4) * 4));
     expect(largest.length).toBeGreaterThan(LOGO_DATA_URI_MAX - 4);
     expect(logo(largest)).toBeNull();
-    expect(refusal({ logoUrl: `${largest}AAAA` })?.description).toMatch(/at most 65536/);
+    expect(refusal({ logoUrl: `${largest}AAAA` })?.description).toMatch(/at most 32768/);
     for (const bad of [
       'data:image/gif;base64,R0lGODlhAQABAAAAACw=',
       'data:text/html;base64,PHNjcmlwdD4=',

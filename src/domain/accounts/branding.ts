@@ -7,7 +7,11 @@ import type { Tenant, TenantPolicy } from '../model.js';
 export const DEFAULT_PRIMARY_COLOR = '#1f6feb';
 export const DISPLAY_NAME_MAX = 64;
 export const LOGO_URL_MAX = 2048;
-export const LOGO_DATA_URI_MAX = 64 * 1024;
+/**
+ * A data: logo is inlined into every login page, and must fit a request (SIGNET_BODY_LIMIT_BYTES,
+ * 64 KiB by default) with the rest of the tenant: 32 KiB is a generous logo.
+ */
+export const LOGO_DATA_URI_MAX = 32 * 1024;
 
 export interface Branding {
   name: string;

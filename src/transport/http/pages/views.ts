@@ -71,6 +71,8 @@ ${field('captcha_answer', t(L, 'captcha'), { autocomplete: 'off' })}</div>`;
 /**
  * RSA transport in the page: PKCS#1 v1.5 (what Signet's transport keys decrypt; WebCrypto has
  * only OAEP), with BigInt. The typed password has no name; its ciphertext goes in `password`.
+ * That field is found by name alone: `form.elements.password` would also match the typed input's
+ * id and be a RadioNodeList, whose value cannot be set.
  */
 export const RSA_SCRIPT = `(function(){var f=document.getElementById('pw-form');if(!f||!f.dataset.n)return;
 function big(b64){var s=atob(b64.replace(/-/g,'+').replace(/_/g,'/')),h='';for(var i=0;i<s.length;i++)h+=s.charCodeAt(i).toString(16).padStart(2,'0');return BigInt('0x'+h)}
@@ -82,7 +84,7 @@ for(var i=0;i<ps;i++){do{crypto.getRandomValues(r)}while(r[0]===0);em[2+i]=r[0]}
 var h='';em.forEach(function(v){h+=v.toString(16).padStart(2,'0')});
 var c=pow(BigInt('0x'+h),e,n).toString(16).padStart(2*k,'0'),s='';
 for(var j=0;j<c.length;j+=2)s+=String.fromCharCode(parseInt(c.substr(j,2),16));
-f.elements.password.value=btoa(s)})})();`;
+f.querySelector('input[name=password]').value=btoa(s)})})();`;
 
 export interface ConsentView {
   locale: Locale;
