@@ -329,6 +329,79 @@ describe('hosted login page and authorization endpoint (PostgreSQL + Redis)', ()
     expect(answerOf(none.location).searchParams.get('error')).toBe('login_required');
   });
 
+  it("a logout link with a bad hint, or with another user's id token, leaves the browser signed in", async () => {
+    const b = new PageClient(s.http);
+    await signIn(b, await b.get(request('portal', FIRST).url));
+    const junk = await b.get('/oidc/logout?id_token_hint=x');
+    expect(junk.status).toBe(400);
+    expect(b.cookies.has('signet_sso')).toBe(true);
+    // Another user's token, from a client that registered the attacker's page.
+    await adminPost(s, '/admin/v1/users', { tenant_id: 'acme', username: 'mallory', password: 'an unrelated passphrase 77' });
+    const m = await post(s.http, '/auth/v1/signin?client_id=web', { username: 'mallory', password: 'an unrelated passphrase 77' });
+    expect(m.status, JSON.stringify(m.body)).toBe(200);
+    const theirs = await b.get(`/oidc/logout?${new URLSearchParams({ id_token_hint: m.body.id_token })}`);
+    expect(theirs.status, theirs.html).toBe(200);
+    expect(b.cookies.has('signet_sso')).toBe(true);
+    const still = await b.get(request('portal', FIRST, { prompt: 'none' }).url);
+    expect(answerOf(still.location).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('the request may come as a form post (OpenID Connect Core 3.1.2.1)', async () => {
+    const b = new PageClient(s.http);
+    const q = request('portal', FIRST);
+    const r = await b.post('/oidc/authorize', Object.fromEntries(new URLSearchParams(q.url.split('?')[1])));
+    expect(r.status, r.html).toBe(200);
+    expect(r.html).toContain('name="login"');
+    const ok = await signIn(b, r);
+    expect(answerOf(ok.location).searchParams.get('state')).toBe(q.state);
+  });
+
+  it('prompt=select_account consent: one sign-in, one consent, then the code (no loop)', async () => {
+    const b = new PageClient(s.http);
+    const q = request('partner', THIRD, { prompt: 'select_account consent' });
+    const consent = await signIn(b, await b.get(q.url));
+    expect(consent.status).toBe(200);
+    expect(consent.html).toContain('Partner App');
+    const approved = await b.submit(consent, '/oidc/authorize/consent', { decision: 'approve' });
+    expect(answerOf(approved.location).searchParams.get('code')).toBeTruthy();
+  });
+
+  it("signing in on the page never pushes out one of the client's app sessions", async () => {
+    const solo = await adminPost(s, '/admin/v1/clients', {
+      client_id: 'solo',
+      tenant_id: 'acme',
+      public: true,
+      grant_types: ['password', 'authorization_code', 'refresh_token'],
+      scopes: ['openid', 'user'],
+      redirect_uris: [FIRST],
+      max_sessions: 1,
+    });
+    expect(solo.status, JSON.stringify(solo.body)).toBe(200);
+    const app = await post(s.http, '/auth/v1/signin?client_id=solo', { username: 'alice', password: fx.password });
+    expect(app.status).toBe(200);
+    const b = new PageClient(s.http);
+    const page = await b.get(request('solo', FIRST, { scope: 'openid' }).url);
+    expect(page.status, page.html.slice(-400)).toBe(200);
+    await signIn(b, page);
+    expect((await get(s.http, '/auth/v1/user/me', { authorization: `Bearer ${app.body.access_token}` })).status).toBe(200);
+  });
+
+  it('wrong user codes from one IP in parallel cannot exceed the limit', async () => {
+    const b = new PageClient(s.http);
+    const entry = await b.get('/device');
+    const tries = await Promise.all(
+      Array.from({ length: 45 }, (_, i) =>
+        b.submit(entry, '/device', { user_code: `BCDF${'GHJKLMNPQRSTVWXZ'[i % 16]}${'BCDFGHJKLMNPQRST'[Math.floor(i / 16)]}ZZ` }, {}),
+      ),
+    );
+    const looked = tries.filter((t) => t.status === 400).length;
+    const refused = tries.filter((t) => t.status === 429).length;
+    expect(looked).toBeLessThanOrEqual(30);
+    expect(looked + refused).toBe(45);
+    // The window passes: the device test below starts with this IP's count at zero.
+    clock.advance(900_000);
+  });
+
   it('code sign-in: an e-mail code signs in with amr otp', async () => {
     const b = new PageClient(s.http);
     const q = request('portal', FIRST);

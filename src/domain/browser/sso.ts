@@ -11,6 +11,7 @@ import { isRevoked, revokeSession } from '../sessions/revocation.js';
 import { checkUsable } from '../signin/rules.js';
 
 export const SSO_TYP = 'signet-sso+jwt';
+const BROWSER_SESSIONS_UNLIMITED = 1_000_000;
 
 /** A signed-in browser. */
 export interface BrowserSession {
@@ -51,6 +52,8 @@ export async function startBrowserSession(deps: Deps, s: BrowserSignIn): Promise
     deviceId: `browser:${sessionId}`,
     // No channel: a tenant's one-login-per-channel rule is about apps and web clients, not this.
     channel: '',
+    // Not one of the client's app sessions: signing in here never pushes one of those out.
+    maxSessions: BROWSER_SESSIONS_UNLIMITED,
     sessionId,
     authTime,
     amr: s.amr,
@@ -85,13 +88,19 @@ export async function readBrowserSession(deps: Deps, cookie: string, tenantId: s
   return { sessionId: c.sid, user, authTime: session.authTime.getTime(), amr: session.amr };
 }
 
-/** Signs the browser out (an expired cookie too: the session may outlive it). True when a session ended. */
-export async function endBrowserSession(deps: Deps, cookie: string, ip: string): Promise<boolean> {
+/**
+ * Signs the browser out (an expired cookie too: the session may outlive it), when its sign-in is
+ * `onlyUser`'s (any user's when not given). True when the browser is signed out afterwards: its
+ * cookie was this user's, or worth nothing; false when it is another user's, which stays.
+ */
+export async function endBrowserSession(deps: Deps, cookie: string, ip: string, onlyUser?: string): Promise<boolean> {
   const c = await claimsOf(deps, cookie, true);
-  if (!c) return false;
-  const ended = await revokeSession(deps, c.sid, 'sign_out');
-  if (ended) deps.audit.record({ event: 'sign_out', tenantId: c.tid, userId: c.sub, ip, reason: 'hosted_page' });
-  return ended;
+  if (!c) return true;
+  if (onlyUser !== undefined && c.sub !== onlyUser) return false;
+  if (await revokeSession(deps, c.sid, 'sign_out')) {
+    deps.audit.record({ event: 'sign_out', tenantId: c.tid, userId: c.sub, ip, reason: 'hosted_page' });
+  }
+  return true;
 }
 
 interface SsoClaims {

@@ -2,10 +2,11 @@
 // end the session an id token it holds names. Read `endSession` top to bottom.
 //
 // Decisions where the specification leaves room:
-// - The browser's own sign-in (the hosted login page's cookie) always ends: the user is signed
-//   out of Signet, not only of the client.
-// - id_token_hint is required unless the browser is signed in to Signet: it is the only other way
-//   to know which session to end. It is checked for
+// - The browser's own sign-in (the hosted login page's cookie) ends with the hint's session when
+//   it is the same user's: the user is signed out of Signet, not only of the client. Another
+//   user's sign-in on the browser is left alone (a hint from elsewhere must not sign them out).
+// - id_token_hint is required unless the browser is signed in to Signet (the transport then asks
+//   the user to confirm): it is the only other way to know which session to end. It is checked for
 //   signature, issuer and type only; an expired hint is accepted (section 2, "RPs SHOULD ... even
 //   if it has expired"); one signed by a key no longer published is refused.
 // - The client is the hint's `aud`; a `client_id` parameter must name the same client.
@@ -28,9 +29,11 @@ export interface EndSessionCommand {
   browserSession: string;
 }
 
-/** Where to send the browser afterwards (with `state`), or null: show "signed out". */
 export interface EndSessionOutcome {
+  /** Where to send the browser afterwards (with `state`), or null: show "signed out". */
   redirectTo: string | null;
+  /** The browser's own sign-in ended (or was worthless): its cookie goes. */
+  browserSignedOut: boolean;
 }
 
 export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<EndSessionOutcome> {
@@ -38,8 +41,7 @@ export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<En
   if (!cmd.idTokenHint) {
     if (!cmd.browserSession) throw invalidArgument('id_token_hint', 'id_token_hint is required');
     // Without a hint nothing says which client asks, so nobody is redirected (section 3).
-    await endBrowserSession(deps, cmd.browserSession, cmd.ip);
-    return { redirectTo: null };
+    return { redirectTo: null, browserSignedOut: await endBrowserSession(deps, cmd.browserSession, cmd.ip) };
   }
   let hint: Record<string, unknown>;
   try {
@@ -58,7 +60,8 @@ export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<En
   if (!client) throw invalidArgument('id_token_hint', 'not an id token issued by this server');
 
   let redirectTo: string | null = null;
-  if (cmd.postLogoutRedirectUri) {
+  // A disabled client's sessions still end, but nobody is sent to it.
+  if (cmd.postLogoutRedirectUri && client.status === 'enabled') {
     if (!client.redirectUris.includes(cmd.postLogoutRedirectUri)) {
       throw new SignetError('invalid_argument', 'redirect_uri_unregistered', {
         fieldViolations: [{ field: 'post_logout_redirect_uri', description: 'not a redirect URI registered for this client' }],
@@ -67,11 +70,11 @@ export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<En
     redirectTo = withState(cmd.postLogoutRedirectUri, cmd.state);
   }
 
-  await endBrowserSession(deps, cmd.browserSession, cmd.ip);
+  const browserSignedOut = await endBrowserSession(deps, cmd.browserSession, cmd.ip, sub);
   if (await revokeSession(deps, sid, 'end_session')) {
     deps.audit.record({ event: 'sign_out', tenantId: client.tenantId, userId: sub, clientId, ip: cmd.ip, reason: 'end_session' });
   }
-  return { redirectTo };
+  return { redirectTo, browserSignedOut };
 }
 
 /** The redirect URI with `state` added to its query (section 3), its own query kept. */

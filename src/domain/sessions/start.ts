@@ -34,6 +34,8 @@ export interface SessionStart {
   authTime?: Date;
   /** The authorization request's nonce, for the id_token. */
   nonce?: string;
+  /** In place of the client's max_sessions (the hosted page's browser session, which is not the client's app). */
+  maxSessions?: number;
 }
 
 export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedTokens> {
@@ -65,7 +67,7 @@ export async function startSession(deps: Deps, s: SessionStart): Promise<IssuedT
       expiresAt,
     },
     { hash: sha256Hex(tokens.refreshToken), sessionId, expiresAt },
-    s.client.maxSessions,
+    s.maxSessions ?? s.client.maxSessions,
     // Decided here for every way of signing in (password, code, SMS), enforced in the storage
     // transaction that starts the session, so two sign-ins racing on one channel leave one.
     { exclusiveChannel: exclusiveChannel(effectivePolicy(s.tenant.policy), s.channel) },

@@ -19,8 +19,8 @@ export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 const USER_CODE_LENGTH = 8;
 /** slow_down: the interval grows by this much each time (RFC 8628 3.5). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
-/** Wrong user codes before refusal, per user and per IP, in one window. */
-export const USER_CODE_FAILURES = { perUser: 5, perIp: 20, windowSeconds: 900 } as const;
+/** User codes tried before refusal, per user and per IP, in one window. */
+export const USER_CODE_FAILURES = { perUser: 5, perIp: 30, windowSeconds: 900 } as const;
 
 /** What a device code stands for, kept under its digest. */
 export interface DeviceRequest {
@@ -111,12 +111,15 @@ export async function findUserCode(
   const counted: Array<[string, number]> = [];
   if (user) counted.push([`user:${user.id}`, USER_CODE_FAILURES.perUser]);
   if (ip) counted.push([`ip:${ip}`, USER_CODE_FAILURES.perIp]);
-  const counts = await Promise.all(counted.map(([id]) => deps.stores.counters.count('device-user-code', id, window)));
-  if (counts.some((n, i) => n >= counted[i][1])) {
+  // Counted before it is looked up, in one atomic step per counter: parallel guesses cannot all
+  // read a count under the limit. A right code counts too (a user enters it once or twice).
+  const counts = await Promise.all(
+    counted.map(([id]) => deps.stores.counters.hit('device-user-code', id, window, USER_CODE_FAILURES.windowSeconds)),
+  );
+  if (counts.some((n, i) => n > counted[i][1])) {
     throw new SignetError('resource_exhausted', 'user_code_attempts', { retryAfterSeconds: USER_CODE_FAILURES.windowSeconds });
   }
   const wrong = async (): Promise<never> => {
-    await Promise.all(counted.map(([id]) => deps.stores.counters.hit('device-user-code', id, window, USER_CODE_FAILURES.windowSeconds)));
     deps.audit.record({
       event: 'device_authorization_failed',
       tenantId: user?.tenantId,

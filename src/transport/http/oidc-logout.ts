@@ -27,10 +27,8 @@ async function logout(deps: Deps, r: PageRequest): Promise<void> {
   const hint = param('id_token_hint');
   const sso = r.browser.sso;
   if (!hint && sso && !(r.x.req.method === 'POST' && requireSameSite(r))) return confirmPage(r);
-  // Cleared whatever the outcome: a refused logout must not leave the user signed in here.
-  if (sso) r.browser.signOut();
   try {
-    const { redirectTo } = await endSession(deps, {
+    const { redirectTo, browserSignedOut } = await endSession(deps, {
       browserSession: sso,
       idTokenHint: hint,
       postLogoutRedirectUri: param('post_logout_redirect_uri'),
@@ -38,6 +36,8 @@ async function logout(deps: Deps, r: PageRequest): Promise<void> {
       clientId: param('client_id'),
       ip: r.x.ctx.clientIp,
     });
+    // Only once the hint proved whose logout this is: a bad one leaves the browser as it was.
+    if (sso && browserSignedOut) r.browser.signOut();
     if (redirectTo) return redirect(r, redirectTo);
     send(
       r,

@@ -59,7 +59,8 @@ const PARAMS: Record<keyof AuthorizationParams, string> = {
 export function authorizeRoutes(deps: Deps): ExtraRoute[] {
   const page = (step: (r: PageRequest, a: Authorization) => Promise<void>, post: boolean) => (x: HttpExchange) =>
     guarded(deps, x, async (r) => {
-      const a = await authorization(deps, r, post);
+      // The request itself may come as a form post; the pages' own posts carry it in their URL.
+      const a = await authorization(deps, r, !post);
       if (!a) return;
       if (post && !requireSameSite(r)) return send(r, errorPage(deps, r, forbidden(), a.cc));
       await step(r, a);
@@ -88,8 +89,8 @@ interface Authorization {
  * Reads the request from the URL (and, for the first step, a form post's body). An untrusted
  * client or redirect URI is a page; any other refusal goes back to the client. Null: answered.
  */
-async function authorization(deps: Deps, r: PageRequest, entryPost: boolean): Promise<Authorization | null> {
-  const from = entryPost || r.x.req.method === 'GET' ? new Map([...r.form, ...r.query]) : r.query;
+async function authorization(deps: Deps, r: PageRequest, entry: boolean): Promise<Authorization | null> {
+  const from = entry ? new Map([...r.form, ...r.query]) : r.query;
   const params = Object.fromEntries(Object.entries(PARAMS).map(([k, name]) => [k, value(from, name)])) as unknown as AuthorizationParams;
   r.locale = pageLocale(params.uiLocales.split(' ').filter(Boolean), r.x.ctx.locale);
   let trusted: TrustedRedirect;
@@ -185,7 +186,7 @@ async function answer(deps: Deps, r: PageRequest, a: Authorization, next: Next, 
   if (next.kind === 'redirect') return redirect(r, next.to);
   if (next.kind === 'login') return send(r, await loginPage(deps, r, forms(a)));
   // Signed in just now: the consent post must not ask for it again (prompt=login, max_age).
-  const params = signedInNow ? { ...a.params, prompt: a.params.prompt.replace(/\blogin\b/, '').trim(), maxAge: '' } : a.params;
+  const params = signedInNow ? { ...a.params, prompt: withoutLogin(a.params.prompt), maxAge: '' } : a.params;
   const body = consentView({
     locale: r.locale,
     csrf: r.browser.csrfToken(),
@@ -208,6 +209,13 @@ function forms(a: Authorization): SignInForms {
     formTargets: [a.req.redirectUri],
   };
 }
+
+/** prompt without what asked for the sign-in just made (select_account reads as login). */
+const withoutLogin = (prompt: string) =>
+  prompt
+    .split(' ')
+    .filter((p) => p !== '' && p !== 'login' && p !== 'select_account')
+    .join(' ');
 
 /** The request as a query string: what the pages' forms post back with. */
 function queryOf(p: AuthorizationParams): string {

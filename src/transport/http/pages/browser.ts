@@ -5,8 +5,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { safeEqual } from '../../../domain/crypto/secrets.js';
 
-export const SSO_COOKIE = 'signet_sso';
+// Over TLS the names carry the __Host- prefix: the browser then takes them only from this very
+// host (Secure, Path=/, no Domain), so a sibling subdomain cannot plant a known CSRF seed or an
+// SSO cookie of its choosing.
+const SSO_COOKIE = 'signet_sso';
 const CSRF_COOKIE = 'signet_csrf';
+const cookieName = (name: string, secure: boolean) => (secure ? `__Host-${name}` : name);
 const CSRF_SEED = /^[A-Za-z0-9_-]{43}$/;
 
 export function readCookies(req: IncomingMessage): Map<string, string> {
@@ -35,6 +39,8 @@ export class Browser {
   readonly cookies: Map<string, string>;
   readonly setCookies: string[] = [];
   private seed: string | null;
+  private readonly ssoName: string;
+  private readonly csrfName: string;
 
   constructor(
     req: IncomingMessage,
@@ -42,12 +48,14 @@ export class Browser {
     readonly secure: boolean,
   ) {
     this.cookies = readCookies(req);
-    const seed = this.cookies.get(CSRF_COOKIE) ?? '';
+    this.ssoName = cookieName(SSO_COOKIE, secure);
+    this.csrfName = cookieName(CSRF_COOKIE, secure);
+    const seed = this.cookies.get(this.csrfName) ?? '';
     this.seed = CSRF_SEED.test(seed) ? seed : null;
   }
 
   get sso(): string {
-    return this.cookies.get(SSO_COOKIE) ?? '';
+    return this.cookies.get(this.ssoName) ?? '';
   }
 
   /** The token the page's forms carry (sets the CSRF cookie when the browser has none). */
@@ -55,7 +63,7 @@ export class Browser {
     if (!this.seed) {
       this.seed = randomBytes(32).toString('base64url');
       // A day: a page left open overnight still posts; every new page renews it.
-      this.setCookies.push(cookie(CSRF_COOKIE, this.seed, 86400, this.secure));
+      this.setCookies.push(cookie(this.csrfName, this.seed, 86400, this.secure));
     }
     return this.tokenOf(this.seed);
   }
@@ -66,13 +74,13 @@ export class Browser {
   }
 
   signIn(value: string, maxAgeSeconds: number): void {
-    this.cookies.set(SSO_COOKIE, value);
-    this.setCookies.push(cookie(SSO_COOKIE, value, maxAgeSeconds, this.secure));
+    this.cookies.set(this.ssoName, value);
+    this.setCookies.push(cookie(this.ssoName, value, maxAgeSeconds, this.secure));
   }
 
   signOut(): void {
-    this.cookies.delete(SSO_COOKIE);
-    this.setCookies.push(cookie(SSO_COOKIE, '', 0, this.secure));
+    this.cookies.delete(this.ssoName);
+    this.setCookies.push(cookie(this.ssoName, '', 0, this.secure));
   }
 
   private tokenOf(seed: string): string {
