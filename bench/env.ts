@@ -25,7 +25,18 @@ export const CPU_PROF = env.BENCH_CPU_PROF === '1' || env.BENCH_CPU_PROF === 'tr
 /** `tsx` runs the Signet child from the TypeScript sources instead of compiling it first. */
 export const SERVER_RUNTIME = env.BENCH_SERVER_RUNTIME === 'tsx' ? 'tsx' : 'compiled';
 
-export const PHASES = ['argon2', 'signin', 'signup', 'refresh', 'client_credentials', 'introspect', 'lockout', 'policy', 'oidc'] as const;
+export const PHASES = [
+  'argon2',
+  'signin',
+  'signup',
+  'refresh',
+  'client_credentials',
+  'introspect',
+  'pages',
+  'lockout',
+  'policy',
+  'oidc',
+] as const;
 export type Phase = (typeof PHASES)[number];
 export const ONLY = new Set(
   (env.BENCH_ONLY ?? PHASES.join(','))
@@ -40,6 +51,7 @@ export const needsSignet = () =>
   want('refresh') ||
   want('client_credentials') ||
   want('introspect') ||
+  want('pages') ||
   want('lockout') ||
   want('policy');
 

@@ -36,6 +36,7 @@ import { refreshGrpc, refreshRest } from './fig-refresh.js';
 import { seedSignup, signupGrpc, signupRest } from './fig-signup.js';
 import { ccGrpc, ccRest, oidcReference } from './fig-client-credentials.js';
 import { introspectGrpc, introspectRest } from './fig-introspect.js';
+import { loginPageRest } from './fig-pages.js';
 import { lockedAccountRest, seedLockout, wrongPasswordRest } from './fig-lockout.js';
 import { policyOverheadSignin } from './fig-policy.js';
 import { evaluateTargets, out, ratios, targets } from './report.js';
@@ -221,6 +222,7 @@ export async function main() {
         await run('introspect_rest', 'introspect', phaseS + 3, () => introspectRest(s, seedInfo));
         await run('introspect_grpc', 'introspect', phaseS + 3, () => introspectGrpc(s, clients, seedInfo));
       }
+      if (want('pages')) await run('login_page_rest', 'pages', phaseS, () => loginPageRest(s));
       if (want('oidc')) await referencePhase(rss, phaseS);
       if (want('lockout')) {
         if (fits('lockout', LOCKOUT_S)) {

@@ -10,7 +10,7 @@
 // Knobs (environment): BENCH_CONNECTIONS (32), BENCH_DURATION_S (7), BENCH_WARMUP_S (1),
 // BENCH_ARGON2_S (5), BENCH_FIGURE_S (5: wrong-password and locked-account figures),
 // BENCH_POLICY_S (30: measured seconds of the policy comparison), BENCH_GRPC_CHANNELS (4),
-// BENCH_ONLY (comma list of phases: argon2, signin, signup, refresh, client_credentials, introspect, lockout, policy,
+// BENCH_ONLY (comma list of phases: argon2, signin, signup, refresh, client_credentials, introspect, pages, lockout, policy,
 // oidc), BENCH_CPU_PROF=1 (profile the Signet child, summary in the JSON), BENCH_BUDGET_S (250:
 // phases that would not fit are skipped), BENCH_RATE_LIMITS=off (the request rate limits are
 // otherwise on, raised out of reach), BENCH_SERVER_RUNTIME=tsx (skip compiling), BENCH_LOCKED_ACCOUNTS

@@ -235,7 +235,9 @@ describe('hosted login in a real browser (chromium, PostgreSQL + Redis)', { time
     const page = await open();
     await signInAt(page, authorize('portal'));
     expect((await page.context().cookies()).map((c) => c.name)).toContain('signet_sso');
+    // Without an id_token_hint the user confirms: a link elsewhere cannot sign them out.
     await page.goto(`${s.http}/oidc/logout`);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByText('You are signed out.').waitFor();
     expect((await page.context().cookies()).map((c) => c.name)).not.toContain('signet_sso');
     await page.goto(authorize('portal').url);

@@ -169,7 +169,9 @@ describe('standard OAuth 2.0 requests (PostgreSQL + Redis)', () => {
     // The standard endpoints; CloudBase's GET /auth/v1/user/me keeps its own shape.
     expect(d.userinfo_endpoint).toBe(`${issuer}/oidc/userinfo`);
     expect(d.end_session_endpoint).toBe(`${issuer}/oidc/logout`);
-    expect(d.response_types_supported).toEqual([]);
+    expect(d.authorization_endpoint).toBe(`${issuer}/oidc/authorize`);
+    expect(d.response_types_supported).toEqual(['code']);
+    expect(d.response_modes_supported).toEqual(['query']);
     expect(d.grant_types_supported.sort()).toEqual([
       'authorization_code',
       'client_credentials',
