@@ -32,6 +32,7 @@ import { adminHandlers, requireAdminToken } from './transport/admin-handlers.js'
 import { addService } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/index.js';
 import { hzeroRoutes } from './transport/http/hzero/index.js';
+import { openApiRoutes } from './transport/http/openapi/index.js';
 import { createRegistry } from './transport/registry.js';
 import { TrustedProxies } from './transport/clientip.js';
 import { AuthServiceDefinition, AuthServiceService } from './gen/signet/auth/v1/auth_service.js';
@@ -125,15 +126,27 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const adminGrpc = new grpc.Server(grpcLimits);
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
   const httpOpts = { registry, config, logger: log, proxies };
+  const publicServices = [
+    { definition: AuthServiceDefinition, handlers: auth },
+    { definition: AccountServiceDefinition, handlers: account },
+  ];
+  const adminServices = [{ definition: AdminServiceDefinition, handlers: adminH }];
   const http = createHttpServer({
     ...httpOpts,
-    services: [
-      { definition: AuthServiceDefinition, handlers: auth },
-      { definition: AccountServiceDefinition, handlers: account },
+    services: publicServices,
+    extraRoutes: [
+      ...hzeroRoutes(deps, auth),
+      ...endSessionRoutes(deps),
+      ...authorizeRoutes(deps),
+      ...deviceRoutes(deps),
+      ...openApiRoutes('public', publicServices, registry),
     ],
-    extraRoutes: [...hzeroRoutes(deps, auth), ...endSessionRoutes(deps), ...authorizeRoutes(deps), ...deviceRoutes(deps)],
   });
-  const adminHttp = createHttpServer({ ...httpOpts, services: [{ definition: AdminServiceDefinition, handlers: adminH }] });
+  const adminHttp = createHttpServer({
+    ...httpOpts,
+    services: adminServices,
+    extraRoutes: openApiRoutes('admin', adminServices, registry),
+  });
 
   const ports = {
     grpc: await bindGrpc(grpcServer, config.host, config.grpcPort),

@@ -1,35 +1,11 @@
 // Templates the Signet protos do not use yet, on hand-made definitions with real HttpRule bytes.
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRule } from '../../src/gen/google/api/http.js';
-import { Tenant, UpdateTenantRequest } from '../../src/gen/signet/auth/v1/admin.js';
 import type { CallContext } from '../../src/transport/context.js';
-import { HTTP_RULE_TAG, type GenericServiceDefinition } from '../../src/transport/http/index.js';
 import { compileRoutes, RouteTable } from '../../src/transport/http/routes.js';
 import { defaultRegistry } from '../../src/transport/registry.js';
+import { definition } from '../helpers/http-rules.js';
 import { call, startHarness, type Harness } from './http-harness.js';
-
-/** The method options ts-proto emits for `option (google.api.http) = {…}`. */
-const annotated = (rule: Partial<HttpRule>) => ({
-  _unknownFields: {
-    [HTTP_RULE_TAG]: [new BinaryWriter().bytes(HttpRule.encode(HttpRule.fromPartial(rule)).finish()).finish()],
-  },
-});
-
-function definition(rules: Record<string, Partial<HttpRule>>): GenericServiceDefinition {
-  const methods: GenericServiceDefinition['methods'] = {};
-  for (const [name, rule] of Object.entries(rules)) {
-    methods[name] = {
-      name,
-      requestType: UpdateTenantRequest,
-      responseType: Tenant,
-      requestStream: false,
-      responseStream: false,
-      options: annotated(rule),
-    };
-  }
-  return { name: 'Test', fullName: 'test.Test', methods };
-}
 
 const compile = (rules: Record<string, Partial<HttpRule>>) => compileRoutes(new RouteTable(), definition(rules), {}, defaultRegistry());
 

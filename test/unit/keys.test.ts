@@ -5,6 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { KeyRing } from '../../src/domain/keys/signing-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { memoryStorage } from '../helpers/memory-storage.js';
+import { FakeClock } from '../helpers/clock.js';
 
 describe.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'])('KeyRing %s', (alg) => {
   it('signs tokens that jose verifies through the published JWKS, across a rotation', async () => {
@@ -22,5 +23,30 @@ describe.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'])('KeyRing %s', (alg)
     await expect(ring.verify(before, 'https://i', 'at+jwt')).resolves.toMatchObject({ sub: 'u1' });
     await expect(ring.verify(`${before.slice(0, -3)}AAA`, 'https://i', 'at+jwt')).rejects.toThrow();
     await expect(ring.verify(before, 'https://other', 'at+jwt')).rejects.toThrow();
+  });
+});
+
+describe('KeyRing on several instances', () => {
+  it('verifies at once a token signed with a key another instance rotated in, re-reading the keys at most once a second', async () => {
+    const storage = memoryStorage();
+    const clock = new FakeClock();
+    const [a, b] = [1, 2].map(() => new KeyRing(storage.signingKeys, Buffer.alloc(32, 5), 'ES256', 3600, clock));
+    await a.init();
+    await b.init();
+    await a.rotate();
+    const token = await a.sign({ iss: 'https://i', sub: 'u1' }, 600, 'at+jwt');
+    let reads = 0;
+    const list = storage.signingKeys.listPublished.bind(storage.signingKeys);
+    storage.signingKeys.listPublished = (now) => {
+      reads++;
+      return list(now);
+    };
+    // Within a second of b's last read of the keys, an unknown kid does not make it read again.
+    await expect(b.verify(token, 'https://i', 'at+jwt')).rejects.toThrow();
+    expect(reads).toBe(0);
+    clock.advance(1_000);
+    await expect(b.verify(token, 'https://i', 'at+jwt')).resolves.toMatchObject({ sub: 'u1' });
+    await expect(b.verifyIssued(token, 'https://i', 'at+jwt')).resolves.toMatchObject({ sub: 'u1' });
+    expect(reads).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 // Signing keys: created on first start, stored sealed with the key-encryption key, published in
 // the JWKS, rotated on demand. A retired key stays published until every token it signed has
 // expired, so verifiers holding a cached JWKS never see a valid token they cannot check.
-import { compactVerify, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
+import { compactVerify, errors, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, createLocalJWKSet } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { constants, createHash, createPrivateKey, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningKey } from '../model.js';
@@ -11,6 +11,8 @@ import { SealedKeyRing } from './sealed-key-ring.js';
 import type { Clock } from '../clock.js';
 
 const SEAL_CONTEXT = 'signet/signing-key';
+/** An unknown kid may name a key rotated in a moment ago on another instance; re-read at most this often for it. */
+const UNKNOWN_RELOAD_MS = 1_000;
 
 interface LoadedKey {
   record: SigningKey;
@@ -97,13 +99,14 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
 
   /** Verifies signature, expiry, issuer and type; throws on any failure. */
   async verify(token: string, issuer: string, typ: string): Promise<JWTPayload> {
-    await this.fresh();
-    const { payload } = await jwtVerify(token, this.verifySet!, {
-      issuer,
-      typ,
-      algorithms: [this.alg, ...this.algs()],
-      currentDate: this.now(),
-    });
+    const { payload } = await this.withKeys(() =>
+      jwtVerify(token, this.verifySet!, {
+        issuer,
+        typ,
+        algorithms: [this.alg, ...this.algs()],
+        currentDate: this.now(),
+      }),
+    );
     return payload;
   }
 
@@ -112,13 +115,26 @@ export class KeyRing extends SealedKeyRing<SigningKey, LoadedKey> {
    * proves who issued it, and is commonly presented after it expired. Throws on any failure.
    */
   async verifyIssued(token: string, issuer: string, typ: string): Promise<JWTPayload> {
-    await this.fresh();
-    const { payload, protectedHeader } = await compactVerify(token, this.verifySet!, { algorithms: [this.alg, ...this.algs()] });
+    const { payload, protectedHeader } = await this.withKeys(() =>
+      compactVerify(token, this.verifySet!, { algorithms: [this.alg, ...this.algs()] }),
+    );
     if (protectedHeader.typ !== typ) throw new Error('unexpected typ');
     const claims: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('claims are not an object');
     if ((claims as JWTPayload).iss !== issuer) throw new Error('unexpected iss');
     return claims as JWTPayload;
+  }
+
+  /** Runs a verification, once more after re-reading the keys if it named a kid not loaded. */
+  private async withKeys<T>(verify: () => Promise<T>): Promise<T> {
+    await this.fresh();
+    try {
+      return await verify();
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey) || this.clock.now() - this.loadedAt < UNKNOWN_RELOAD_MS) throw err;
+      await this.reloadShared();
+      return verify();
+    }
   }
 
   private algs(): string[] {
