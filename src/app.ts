@@ -30,7 +30,7 @@ import { authHandlers, countedAtTheLine } from './transport/auth-handlers.js';
 import { checkedAtTheLine } from './transport/line.js';
 import { adminHandlers, requireAdminToken } from './transport/admin-handlers.js';
 import { addService } from './transport/grpc/server.js';
-import { createHttpServer } from './transport/http/index.js';
+import { createHttpServer, type ExtraRoute } from './transport/http/index.js';
 import { hzeroRoutes } from './transport/http/hzero/index.js';
 import { openApiRoutes } from './transport/http/openapi/index.js';
 import { createRegistry } from './transport/registry.js';
@@ -41,6 +41,18 @@ import { AccountServiceDefinition, AccountServiceService } from './gen/signet/au
 import { accountHandlers } from './transport/account-handlers.js';
 import type { ServiceHandlers } from './transport/context.js';
 import { purgeExpiredAnonymous } from './domain/accounts/sign-up.js';
+import { RedisKeyValueStore } from './storage/redis/index.js';
+import {
+  argon2Instrument,
+  countAudit,
+  createObserver,
+  metricsRoute,
+  observeStorage,
+  observeStores,
+  startTracing,
+  watchDependencies,
+  type Dialect,
+} from './observability/index.js';
 
 /** Metadata (headers) a gRPC call may carry: ample for a bearer token and the x-* headers. */
 const GRPC_MAX_METADATA_BYTES = 16 * 1024;
@@ -82,24 +94,34 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   // The in-process store expires keys by the domain's clock, so fake time moves its TTLs too.
   const kv = await openKeyValueStore({ redisUrl: config.redisUrl, keyPrefix: opts.keyPrefix, logger: log, now: () => clock.now() });
   const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
-  const stores = sharedStores(kv);
+  // Metrics (and spans, when tracing was started) around every request and dependency call.
+  const obs = createObserver();
+  const storage = observeStorage(db.storage, obs, 'postgresql');
+  const stores = observeStores(sharedStores(kv), obs, kv.shared ? 'redis' : 'memory');
   const deps: Deps = {
-    storage: db.storage,
+    storage,
     stores,
-    keys: new KeyRing(db.storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300, clock),
-    transportKeys: new TransportKeyRing(db.storage.transportKeys, kek, config.transportKeys, clock),
-    hasher: new PasswordHasher(config.argon2),
+    keys: new KeyRing(storage.signingKeys, kek, config.signingAlg, MAX_TOKEN_TTL_SECONDS + 300, clock),
+    transportKeys: new TransportKeyRing(storage.transportKeys, kek, config.transportKeys, clock),
+    hasher: new PasswordHasher(config.argon2, argon2Instrument(obs)),
     sender: createSender(config.sender, log),
     lockout: new Lockout(stores.lockout, clock),
     limiter: new RateLimiter(stores.counters, config.defence, clock),
-    audit: new AuditLog(db.storage.audit, log, clock),
+    audit: new AuditLog(storage.audit, log, clock),
     hmacKey: deriveKey(kek.toString('base64'), 'signet/hmac'),
-    directory: new Directory(db.storage.clients, db.storage.tenants, clock),
+    directory: new Directory(storage.clients, storage.tenants, clock),
     settings: pick(config, DOMAIN_SETTINGS),
     log,
     clock,
     now: () => new Date(clock.now()),
   };
+  countAudit(deps.audit, obs);
+  watchDependencies(obs, {
+    argon2: deps.hasher,
+    audit: deps.audit,
+    dbPool: db.pool,
+    redis: kv instanceof RedisKeyValueStore ? kv.client : undefined,
+  });
   try {
     await deps.keys.init();
     await deps.transportKeys.init();
@@ -110,7 +132,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const token = await loadAdminToken(config.adminToken, config.dataDir);
 
   const proxies = new TrustedProxies(config.trustedProxies);
-  const grpcOpts = { log, defaultLocale: config.defaultLocale, proxies };
+  const grpcOpts = { log, defaultLocale: config.defaultLocale, proxies, observer: obs };
   const registry = createRegistry();
   const auth = checkedAtTheLine(AuthServiceDefinition, authHandlers(deps), registry, countedAtTheLine(deps));
   const account = checkedAtTheLine(AccountServiceDefinition, accountHandlers(deps), registry, countedAtTheLine(deps));
@@ -125,7 +147,8 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   addService(grpcServer, AccountServiceService, account, grpcOpts);
   const adminGrpc = new grpc.Server(grpcLimits);
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
-  const httpOpts = { registry, config, logger: log, proxies };
+  const httpOpts = { registry, config, logger: log, proxies, observer: obs };
+  const as = (dialect: Dialect, routes: ExtraRoute[]) => routes.map((r) => ({ ...r, dialect }));
   const publicServices = [
     { definition: AuthServiceDefinition, handlers: auth },
     { definition: AccountServiceDefinition, handlers: account },
@@ -135,17 +158,15 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     ...httpOpts,
     services: publicServices,
     extraRoutes: [
-      ...hzeroRoutes(deps, auth),
-      ...endSessionRoutes(deps),
-      ...authorizeRoutes(deps),
-      ...deviceRoutes(deps),
+      ...as('hzero', hzeroRoutes(deps, auth)),
+      ...as('pages', [...endSessionRoutes(deps), ...authorizeRoutes(deps), ...deviceRoutes(deps)]),
       ...openApiRoutes('public', publicServices, registry),
     ],
   });
   const adminHttp = createHttpServer({
     ...httpOpts,
     services: adminServices,
-    extraRoutes: openApiRoutes('admin', adminServices, registry),
+    extraRoutes: [...openApiRoutes('admin', adminServices, registry), metricsRoute(obs)],
   });
 
   const ports = {
@@ -191,7 +212,14 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
 /** `signet serve`: start, and stop cleanly on SIGTERM / SIGINT. */
 export async function serve(config: Config): Promise<RunningSignet> {
   const log = createLogger(config.logLevel);
+  // Off unless the OTEL_* variables ask for it; the spans still buffered leave on close.
+  const tracing = await startTracing(process.env);
   const running = await startSignet(config, { logger: log });
+  if (tracing) {
+    log.info('tracing on (OpenTelemetry)');
+    const close = running.close;
+    running.close = () => close().finally(() => tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'trace export failed')));
+  }
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     running.close().then(

@@ -38,6 +38,11 @@ export class AuditLog {
     return this.writing;
   }
 
+  /** Events recorded and not yet handed to the database (the metric signet_audit_backlog). */
+  backlog(): number {
+    return this.buffer.length;
+  }
+
   /** Deletes events past the retention; run periodically. */
   async purge(retentionDays: number): Promise<void> {
     try {

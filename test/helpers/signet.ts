@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startSignet, type RunningSignet } from '../../src/app.js';
 import type { Clock } from '../../src/domain/clock.js';
@@ -47,6 +47,8 @@ export interface StartTest {
   dataDir?: string;
   /** The domain's clock (and the in-process store's); a FakeClock lets the test move time. */
   clock?: Clock;
+  /** Where the server logs (silent unless TEST_LOG is set). */
+  logger?: Logger;
 }
 
 export async function startTestSignet(opts: StartTest): Promise<TestSignet> {
@@ -70,7 +72,7 @@ export async function startTestSignet(opts: StartTest): Promise<TestSignet> {
     ...opts.env,
   });
   const running = await startSignet(config, {
-    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    logger: opts.logger ?? pino({ level: process.env.TEST_LOG ?? 'silent' }),
     schema,
     keyPrefix,
     clock: opts.clock,

@@ -15,6 +15,13 @@ class Gate {
   private waiting: (() => void)[] = [];
   constructor(private readonly limit: number) {}
 
+  get active(): number {
+    return this.running;
+  }
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
     else this.running++;
@@ -30,6 +37,9 @@ class Gate {
 
 export type Argon2Params = Config['argon2'];
 
+/** Runs one argon2 computation (after its turn at the gate): how metrics and traces see them. */
+export type HashInstrument = <T>(op: 'hash' | 'verify', task: () => Promise<T>) => Promise<T>;
+
 export interface VerifyResult {
   ok: boolean;
   /** The stored hash is bcrypt or has other parameters: store `hash(password)` instead. */
@@ -43,12 +53,23 @@ export class PasswordHasher {
   private dummy: Promise<string> | undefined;
   private readonly gate = new Gate(Math.max(1, availableParallelism()));
 
-  constructor(private readonly params: Argon2Params) {
+  constructor(
+    private readonly params: Argon2Params,
+    private readonly instrument?: HashInstrument,
+  ) {
     this.paramTag = `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
   }
 
+  /** Computations waiting for a free slot, and running. */
+  get queued(): number {
+    return this.gate.queued;
+  }
+  get active(): number {
+    return this.gate.active;
+  }
+
   hash(password: string): Promise<string> {
-    return this.gate.run(() =>
+    return this.run('hash', () =>
       argonHash(password, {
         algorithm: Algorithm.Argon2id,
         memoryCost: this.params.memoryCost,
@@ -60,7 +81,7 @@ export class PasswordHasher {
 
   async verify(stored: string, password: string): Promise<VerifyResult> {
     if (stored.startsWith(ARGON_PREFIX)) {
-      const ok = await this.gate.run(() => argonVerify(stored, password)).catch(() => false);
+      const ok = await this.run('verify', () => argonVerify(stored, password)).catch(() => false);
       return { ok, needsRehash: ok && !stored.includes(`$${this.paramTag}$`) };
     }
     if (/^\$2[aby]\$\d\d\$/.test(stored)) {
@@ -68,6 +89,11 @@ export class PasswordHasher {
       return { ok, needsRehash: ok };
     }
     return { ok: false, needsRehash: false };
+  }
+
+  private run<T>(op: 'hash' | 'verify', task: () => Promise<T>): Promise<T> {
+    const instrument = this.instrument;
+    return this.gate.run(instrument ? () => instrument(op, task) : task);
   }
 
   /**

@@ -34,6 +34,8 @@ export interface Database {
   kind: 'postgresql' | 'pglite';
   prisma: PrismaClient;
   storage: Storage;
+  /** PostgreSQL's connection pool (its sizes are metrics); absent on PGlite. */
+  pool?: pg.Pool;
   /** Applies pending migrations; safe to call from several instances at once. */
   migrate(): Promise<MigrationResult>;
   /** Idempotent; also what storage.close() does. */
@@ -81,7 +83,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
     query: async (name, text, values) => (await pool.query({ name, text, values })).rows,
     execute: async (name, text, values) => (await pool.query({ name, text, values })).rowCount ?? 0,
   };
-  return { kind: 'postgresql', prisma, storage: createPrismaStorage(prisma, { close, sql }), migrate, close };
+  return { kind: 'postgresql', prisma, storage: createPrismaStorage(prisma, { close, sql }), pool, migrate, close };
 }
 
 async function openPGlite(opts: OpenDatabaseOptions, inMemory: boolean): Promise<Database> {

@@ -7,11 +7,14 @@ import { REQUEST_ID, type CallContext, type Locale, type ServiceHandlers } from 
 import { pickLocale } from '../locale.js';
 import { toGrpcServiceError, toStatus } from '../status.js';
 import { peerAddress, type TrustedProxies } from '../clientip.js';
+import type { CallObserver } from '../../observability/index.js';
 
 export interface GrpcOptions {
   log: Logger;
   defaultLocale: Locale;
   proxies: TrustedProxies;
+  /** Counts, times and traces every call. */
+  observer?: CallObserver;
 }
 
 function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>, opts: GrpcOptions): CallContext {
@@ -37,15 +40,28 @@ export function addService(server: grpc.Server, definition: grpc.ServiceDefiniti
     const handler = handlers[rpc];
     // grpc-js answers UNIMPLEMENTED for a method left out, as the REST side answers 501.
     if (!handler) continue;
+    const cells = opts.observer?.rpc('grpc', method.path.slice(1));
     impl[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const ctx = contextOf(call, opts);
+      // The metadata (traceparent among it) as contextOf read it.
+      const observed = cells && opts.observer?.start(ctx.metadata, cells);
       const echo = new grpc.Metadata();
       echo.set('x-request-id', ctx.requestId);
       call.sendMetadata(echo);
-      handler(call.request, ctx).then(
-        (res) => callback(null, res),
-        (err) => callback(toGrpcServiceError(toStatus(err, ctx.locale, opts.log.child({ rpc, requestId: ctx.requestId })))),
-      );
+      // Answered inside the call's span too, so that the error logged carries its trace id.
+      const answer = () =>
+        handler(call.request, ctx).then(
+          (res) => {
+            observed?.end('ok', 0, 0);
+            callback(null, res);
+          },
+          (err) => {
+            const rs = toStatus(err, ctx.locale, opts.log.child({ rpc, requestId: ctx.requestId }));
+            observed?.end(rs.reason, rs.code, 0);
+            callback(toGrpcServiceError(rs));
+          },
+        );
+      void (observed ? observed.run(answer) : answer());
     };
   }
   server.addService(definition, impl);

@@ -16,6 +16,7 @@ import { BodyTooLarge, buildRequest, parseBody, readBody } from './request.js';
 import { compileRoutes, RouteTable, type GenericServiceDefinition, type Route } from './routes.js';
 import { ExtraRoutes } from './extra.js';
 import { bearerOf } from '../credentials.js';
+import type { CallObserver, Dialect, ObservedCall } from '../../observability/index.js';
 
 /** The headers handlers see as metadata, under the same (lower-case) names as gRPC metadata. */
 export const METADATA_HEADERS = [
@@ -44,6 +45,8 @@ export interface HttpExchange {
   sendJson(status: number, body: unknown, headers?: OutgoingHttpHeaders): void;
   /** Writes any other answer (an image, …) with the request id and CORS headers; give content-type. */
   send(status: number, body: Buffer | string, headers: OutgoingHttpHeaders): void;
+  /** The reason of a refusal the route rendered itself (for metrics and traces; "ok" when unset and < 400). */
+  reason?: string;
 }
 
 /**
@@ -55,6 +58,8 @@ export interface ExtraRoute {
   /** Exact, or with `{name}` segments that match one segment each (`/captcha/{key}`). */
   path: string;
   handle(x: HttpExchange): Promise<void> | void;
+  /** What metrics and traces count the route under; "http" when unset. */
+  dialect?: Dialect;
 }
 
 export interface HttpServerOptions {
@@ -66,6 +71,8 @@ export interface HttpServerOptions {
   /** Shared with the gRPC server; built from config.trustedProxies when absent. */
   proxies?: TrustedProxies;
   extraRoutes?: ExtraRoute[];
+  /** Counts, times and traces every request. */
+  observer?: CallObserver;
 }
 
 const USERINFO_RPC = 'signet.auth.v1.AuthService/GetOidcUserInfo';
@@ -86,6 +93,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   }
   const cors = new Cors(config.corsOrigins, [...table.methods, ...extra.methods]);
   const proxies = opts.proxies ?? new TrustedProxies(config.trustedProxies);
+  // Bound once: a request only looks its route's cells up.
+  const observer = opts.observer;
+  const cells = observer && {
+    unrouted: observer.rpc('rest', 'unrouted'),
+    preflight: observer.rpc('http', 'OPTIONS *'),
+    extra: new Map((opts.extraRoutes ?? []).map((r) => [r, observer.rpc(r.dialect ?? 'http', `${r.method.toUpperCase()} ${r.path}`)])),
+  };
 
   const contextOf = (req: IncomingMessage): CallContext => {
     const h = req.headers;
@@ -124,13 +138,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     if (res.destroyed) {
       // The client went away (typically mid-body): no one to answer, and not a server fault.
       log.debug({ err, requestId: ctx.requestId }, 'client closed the connection');
-      return;
+      return undefined;
     }
     if (res.headersSent) {
       // An extra route failed half-way through its answer: nothing sane can follow.
       log.error({ err, requestId: ctx.requestId }, 'error after the response started');
       res.destroy();
-      return;
+      return undefined;
     }
     const rs = toStatus(err, ctx.locale, log.child({ requestId: ctx.requestId, rpc: route?.rpc }));
     // The unread rest of an oversized body is not worth reading just to keep the connection.
@@ -144,9 +158,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       headers['www-authenticate'] = bearerOf(ctx.metadata.authorization) ? 'Bearer error="invalid_token"' : 'Bearer';
     }
     send(res, rs.httpStatus, headers, statusToJson(rs));
+    return rs;
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, call?: ObservedCall): Promise<void> => {
     const ctx = contextOf(req);
     const headers: OutgoingHttpHeaders = {
       'x-request-id': ctx.requestId,
@@ -156,9 +171,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       'x-content-type-options': 'nosniff',
     };
     let route: Route | undefined;
+    // What the answer was, for the observer: "ok", or the reason rendered, and its gRPC code.
+    let reason = 'ok';
+    let code = 0;
     try {
       const method = req.method ?? '';
       if (method === 'OPTIONS') {
+        if (cells) call?.route(cells.preflight);
         cors.preflight(req.headers, headers);
         res.writeHead(204, headers);
         res.end();
@@ -172,7 +191,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
 
       const x = extra.size > 0 ? extra.match(method, path) : undefined;
       if (x) {
-        await x.route.handle({
+        const extraCells = cells?.extra.get(x.route);
+        if (extraCells) call?.route(extraCells);
+        code = -1;
+        const exchange: HttpExchange = {
           req,
           res,
           ctx,
@@ -181,7 +203,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           readBody: () => readBody(req, limit),
           sendJson: (status, body, more) => send(res, status, { ...headers, ...more }, body),
           send: (status, body, more) => sendRaw(res, status, { ...headers, ...more }, body),
-        });
+        };
+        await x.route.handle(exchange);
+        reason = exchange.reason ?? (res.statusCode < 400 ? 'ok' : 'error');
         return;
       }
       const m = path.startsWith('/') ? table.match(method, path) : undefined;
@@ -192,6 +216,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         throw new HttpError('method_not_allowed', 'method_wrong', 405);
       }
       route = m.route;
+      if (observer) call?.route(observer.rpc('rest', route.rpc));
       // Like grpc-js for a method the service does not implement: UNIMPLEMENTED, hence 501.
       if (!route.handler) throw new SignetError('method_not_allowed', 'rpc_unimplemented');
       const body =
@@ -200,12 +225,17 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       const response = await route.handler(request, ctx);
       send(res, 200, headers, encodeMessage(route.response, response, reg));
     } catch (err) {
-      sendError(res, headers, err, ctx, route);
+      const rs = sendError(res, headers, err, ctx, route);
+      reason = rs?.reason ?? 'cancelled';
+      code = rs?.code ?? 1;
+    } finally {
+      call?.end(reason, code, res.statusCode);
     }
   };
 
   return createServer((req, res) => {
-    serve(req, res).catch((err) => {
+    const call = cells && observer?.start(req.headers, cells.unrouted, req.method);
+    (call ? call.run(() => serve(req, res, call)) : serve(req, res)).catch((err) => {
       // Only a failure while writing an error can land here; the socket is all that is left.
       log.error({ err }, 'http: request failed');
       res.destroy();

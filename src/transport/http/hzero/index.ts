@@ -47,7 +47,9 @@ export class HzeroCall {
    */
   status(err: unknown): RenderedStatus {
     if (err instanceof BodyTooLarge) throw err;
-    return toStatus(err, this.locale(), this.deps.log.child({ requestId: this.x.ctx.requestId, dialect: 'hzero' }));
+    const rs = toStatus(err, this.locale(), this.deps.log.child({ requestId: this.x.ctx.requestId, dialect: 'hzero' }));
+    this.x.reason = rs.reason;
+    return rs;
   }
 }
 

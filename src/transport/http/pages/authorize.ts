@@ -111,6 +111,7 @@ async function authorization(deps: Deps, r: PageRequest, entry: boolean): Promis
 
 function refusalRedirect(deps: Deps, r: PageRequest, t: TrustedRedirect, err: unknown): string {
   const rs = toStatus(err, 'en', deps.log.child({ requestId: r.x.ctx.requestId, rpc: 'authorize' }));
+  r.x.reason = rs.reason;
   const description = isSignetError(err) ? (err.details.fieldViolations?.[0]?.description ?? rs.message) : rs.message;
   return errorRedirect(deps, t, authorizationErrorOf(err), description);
 }

@@ -65,8 +65,11 @@ export const brandOf = (cc: ClientContext | null): Brand =>
   cc ? brandingOf(cc.tenant) : { name: 'Signet', logoUrl: null, primaryColor: '' };
 
 /** A refusal as the page shows it: the catalogue's text in the page's language, and its status. */
-export const statusOf = (deps: Deps, r: PageRequest, err: unknown) =>
-  toStatus(err, r.locale, deps.log.child({ requestId: r.x.ctx.requestId, rpc: 'hosted_page' }));
+export const statusOf = (deps: Deps, r: PageRequest, err: unknown) => {
+  const rs = toStatus(err, r.locale, deps.log.child({ requestId: r.x.ctx.requestId, rpc: 'hosted_page' }));
+  r.x.reason = rs.reason;
+  return rs;
+};
 
 /** A page that only says something went wrong (and what), for the user: nobody is redirected. */
 export function errorPage(deps: Deps, r: PageRequest, err: unknown, cc: ClientContext | null): Page {
@@ -133,6 +136,7 @@ export interface LoginState {
 export async function loginPage(deps: Deps, r: PageRequest, f: SignInForms, s: LoginState = {}): Promise<Page> {
   const rs =
     s.error === undefined ? null : toStatus(s.error, r.locale, deps.log.child({ requestId: r.x.ctx.requestId, rpc: 'hosted_sign_in' }));
+  if (rs) r.x.reason = rs.reason;
   const failedAttempts = Number(rs?.errorInfo.metadata.failed_attempts ?? 0);
   const password = effectivePolicy(f.cc.tenant.policy).secondFactor === 'off';
   const captchaDue = s.codeCaptcha
