@@ -88,11 +88,23 @@ export async function runMigrations(config: Config, opts: StartOptions = {}): Pr
 
 export async function startSignet(config: Config, opts: StartOptions = {}): Promise<RunningSignet> {
   const log = opts.logger ?? createLogger(config.logLevel);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: opts.schema, logger: log });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: opts.schema,
+    logger: log,
+    connectTimeoutMs: config.dependencyTimeoutMs,
+  });
   await db.migrate();
   const clock = opts.clock ?? systemClock;
   // The in-process store expires keys by the domain's clock, so fake time moves its TTLs too.
-  const kv = await openKeyValueStore({ redisUrl: config.redisUrl, keyPrefix: opts.keyPrefix, logger: log, now: () => clock.now() });
+  const kv = await openKeyValueStore({
+    redisUrl: config.redisUrl,
+    keyPrefix: opts.keyPrefix,
+    logger: log,
+    now: () => clock.now(),
+    commandTimeoutMs: config.dependencyTimeoutMs,
+  });
   const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
   // Metrics (and spans, when tracing was started) around every request and dependency call.
   const obs = createObserver();
@@ -107,7 +119,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     sender: createSender(config.sender, log),
     lockout: new Lockout(stores.lockout, clock),
     limiter: new RateLimiter(stores.counters, config.defence, clock),
-    audit: new AuditLog(storage.audit, log, clock),
+    audit: new AuditLog(storage.audit, log, clock, { maxBacklog: config.auditBacklogMax }),
     hmacKey: deriveKey(kek.toString('base64'), 'signet/hmac'),
     directory: new Directory(storage.clients, storage.tenants, clock),
     settings: pick(config, DOMAIN_SETTINGS),

@@ -104,6 +104,12 @@ export const SETTINGS = {
     whenUnset: 'unset → in-process store',
     doc: '`redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2`, `redis+sentinel://s1:p1,s2:p2/mastername`',
   }),
+  dependencyTimeoutMs: setting({
+    env: 'SIGNET_DEPENDENCY_TIMEOUT_MS',
+    schema: int(100, 60000),
+    default: 2000,
+    doc: 'a new PostgreSQL connection, or a Redis command, taking longer fails the request as `unavailable` (503, retry)',
+  }),
   host: setting({ env: 'SIGNET_HOST', schema: z.string(), default: '0.0.0.0', doc: 'address of the public listeners' }),
   grpcPort: setting({ env: 'SIGNET_GRPC_PORT', schema: port, default: 50051, doc: 'gRPC `AuthService`' }),
   httpPort: setting({ env: 'SIGNET_HTTP_PORT', schema: port, default: 8080, doc: 'REST' }),
@@ -320,6 +326,12 @@ export const SETTINGS = {
     schema: int(1),
     default: 90,
     doc: 'audit events are deleted after this',
+  }),
+  auditBacklogMax: setting({
+    env: 'SIGNET_AUDIT_BACKLOG_MAX',
+    schema: int(1000),
+    default: 50000,
+    doc: 'audit events kept in memory while the database is away (retried until written); past it new events are dropped, logged and counted',
   }),
   /** What bootstrap.ts creates at start when missing; each line adds to the one above. */
   bootstrap: {

@@ -151,6 +151,17 @@ export class SignetError extends Error {
 
 export const isSignetError = (e: unknown): e is SignetError => e instanceof SignetError;
 
+/**
+ * A dependency (database, Redis, the code sender) failed: the request may be retried. Storage
+ * raises it for outages; a catch-all that turns failures into refusals must let it through.
+ */
+export const isUnavailable = (e: unknown): e is SignetError => isSignetError(e) && e.reason === 'unavailable';
+
+/** For those catch-alls: rethrows an outage, returns for anything else. */
+export function rethrowUnavailable(e: unknown): void {
+  if (isUnavailable(e)) throw e;
+}
+
 /** Shorthand for an invalid_argument naming the offending field; its detail names the field too. */
 export function invalidArgument(field: string, description: string, message?: MessageVariant): SignetError {
   return new SignetError('invalid_argument', `bad_${field}`, {

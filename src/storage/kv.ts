@@ -90,6 +90,8 @@ export interface OpenKeyValueStoreOptions {
   logger: Logger;
   /** The in-process store's clock (ms); Redis keeps its own time. */
   now?: () => number;
+  /** Redis: how long a command may wait before it fails as `unavailable`. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export interface OpenKeyValueStoreOptions {
  */
 export async function openKeyValueStore(opts: OpenKeyValueStoreOptions): Promise<ScriptableKeyValueStore> {
   if (opts.redisUrl) {
-    return openRedisStore(opts.redisUrl, { keyPrefix: opts.keyPrefix, logger: opts.logger });
+    return openRedisStore(opts.redisUrl, { keyPrefix: opts.keyPrefix, logger: opts.logger, commandTimeoutMs: opts.commandTimeoutMs });
   }
   opts.logger.warn(
     'REDIS_URL is not set: rate limits, one-time codes and other short-lived state are kept in this ' +

@@ -47,7 +47,10 @@ export function toStatus(err: unknown, locale: Locale, log?: Logger): RenderedSt
     log?.error({ err }, 'unexpected error');
     return render('internal', Code.INTERNAL, {}, locale);
   }
-  if ((err.reason === 'internal' || err.reason === 'unavailable') && err.cause !== undefined) {
+  if (err.reason === 'unavailable' && err.cause !== undefined) {
+    // A dependency away (storage/unavailable.ts): the operator's to see, the client's to retry.
+    log?.warn({ err: err.cause, reason: err.reason, detail: err.detail }, 'request failed: dependency unavailable');
+  } else if (err.reason === 'internal' && err.cause !== undefined) {
     log?.error({ err: err.cause, reason: err.reason, detail: err.detail }, 'request failed');
   } else {
     // The detail is the operator's: logged (and audited by the domain), never rendered.

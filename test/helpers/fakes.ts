@@ -82,7 +82,7 @@ export async function fakeDeps(overrides: Partial<Deps['settings']> = {}, clock:
     clock,
     now: () => new Date(clock.now()),
   };
-  deps.audit = new AuditLog(storage.audit, deps.log, clock, 0);
+  deps.audit = new AuditLog(storage.audit, deps.log, clock, { flushMs: 0 });
   deps.lockout = new Lockout(stores.lockout, clock);
   deps.limiter = new RateLimiter(deps.stores.counters, deps.settings.defence, deps.clock);
   await deps.keys.init();

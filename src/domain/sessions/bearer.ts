@@ -1,6 +1,6 @@
 // Bearer access tokens presented to Signet itself (user/me, signout).
 import type { JWTPayload } from 'jose';
-import { SignetError } from '../errors.js';
+import { SignetError, rethrowUnavailable } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { User } from '../model.js';
 import { ACCESS_TOKEN_TYP } from '../tokens/mint.js';
@@ -25,6 +25,7 @@ export async function authenticateBearer(deps: Deps, accessToken: string): Promi
   try {
     claims = await deps.keys.verify(accessToken, deps.settings.issuer, ACCESS_TOKEN_TYP);
   } catch (err) {
+    rethrowUnavailable(err);
     throw new SignetError('unauthenticated', 'bearer_invalid', {}, err);
   }
   if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string') throw new SignetError('unauthenticated', 'bearer_claims');

@@ -14,7 +14,7 @@
 //   anything else is refused before any effect, and never redirected to (no open redirect).
 // - Ending a session already ended is not an error: the user is signed out either way.
 import type { Deps } from '../deps.js';
-import { SignetError, invalidArgument } from '../errors.js';
+import { SignetError, invalidArgument, rethrowUnavailable } from '../errors.js';
 import { ID_TOKEN_TYP } from '../tokens/mint.js';
 import { revokeSession } from './revocation.js';
 import { endBrowserSession } from '../browser/sso.js';
@@ -46,7 +46,8 @@ export async function endSession(deps: Deps, cmd: EndSessionCommand): Promise<En
   let hint: Record<string, unknown>;
   try {
     hint = await deps.keys.verifyIssued(cmd.idTokenHint, deps.settings.issuer, ID_TOKEN_TYP);
-  } catch {
+  } catch (err) {
+    rethrowUnavailable(err);
     throw invalidArgument('id_token_hint', 'not an id token issued by this server');
   }
   const aud = Array.isArray(hint.aud) ? hint.aud : [hint.aud];

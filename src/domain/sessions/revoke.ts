@@ -6,6 +6,7 @@ import { revokeSession } from './revocation.js';
 import { authenticateBearer, requireOwnToken } from './bearer.js';
 import type { ClientCredentials } from '../commands.js';
 import { authenticateClient } from '../accounts/clients.js';
+import { rethrowUnavailable } from '../errors.js';
 
 /**
  * RFC 7009 2.2: the answer is the same whether or not the token was valid, so revocation cannot
@@ -35,7 +36,9 @@ export async function revokeToken(deps: Deps, token: string, hint: string, creds
       await revokeSession(deps, claims.sid, 'revoked');
       deps.audit.record({ event: 'revoke', userId: claims.sub, clientId: String(claims.client_id), ip, reason: 'access_token' });
       return true;
-    } catch {
+    } catch (err) {
+      // An outage is answered as such: the client must not believe the token revoked.
+      rethrowUnavailable(err);
       return false;
     }
   };

@@ -10,7 +10,7 @@
 // Redis GET (the session's revocation mark) and the cached client; nothing reaches the database. Refresh tokens are opaque
 // and are looked up (after the request's rate limits have passed).
 import type { JWTPayload } from 'jose';
-import { SignetError, isSignetError } from '../errors.js';
+import { SignetError, isSignetError, rethrowUnavailable } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { IntrospectCommand } from '../commands.js';
 import type { RefreshToken, Session, User } from '../model.js';
@@ -133,7 +133,8 @@ async function verified(deps: Deps, token: string): Promise<JWTPayload | null> {
   try {
     // Signature, issuer, typ and expiry (against the domain's clock).
     claims = await deps.keys.verify(token, deps.settings.issuer, ACCESS_TOKEN_TYP);
-  } catch {
+  } catch (err) {
+    rethrowUnavailable(err);
     return null;
   }
   // A token without exp is never remembered (Signet's always have one).
@@ -185,7 +186,8 @@ async function isUsable(deps: Deps, presented: string, f: { token: RefreshToken;
   try {
     const next = await deps.storage.sessions.findRefreshToken(sha256Hex(successorPair(presented, successor).refreshToken));
     return !!next && !next.token.rotatedAt;
-  } catch {
+  } catch (err) {
+    rethrowUnavailable(err);
     return false;
   }
 }

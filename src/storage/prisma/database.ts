@@ -28,6 +28,8 @@ export interface OpenDatabaseOptions {
   logger?: Logger;
   /** Defaults to the prisma/migrations directory shipped with Signet. */
   migrationsDir?: string;
+  /** How long a new PostgreSQL connection may take before the call is answered `unavailable`. Default 2000. */
+  connectTimeoutMs?: number;
 }
 
 export interface Database {
@@ -55,7 +57,15 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
   const { connectionString, schema, poolSize } = postgresConnection(url, opts.schema);
-  const pool = new pg.Pool({ connectionString, ...(poolSize ? { max: poolSize } : {}) });
+  const pool = new pg.Pool({
+    connectionString,
+    ...(poolSize ? { max: poolSize } : {}),
+    // Pool exhausted: a call waits for a connection as long as a transaction would, then fails.
+    connectionTimeoutMillis: TRANSACTION_OPTIONS.maxWait,
+    // A server that went away (or a network that drops) is noticed on idle connections too.
+    keepAlive: true,
+    Client: boundedConnect(opts.connectTimeoutMs ?? 2000),
+  });
   pool.on('error', (err) => opts.logger?.warn({ err }, 'idle PostgreSQL connection failed'));
   const adapter = new PrismaPg(pool, { schema, statementNameGenerator: statementNames() });
   const prisma = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
@@ -120,6 +130,19 @@ async function openPGlite(opts: OpenDatabaseOptions, inMemory: boolean): Promise
     execute: async (_name, text, values) => (await db.query(text, values)).affectedRows ?? 0,
   };
   return { kind: 'pglite', prisma, storage: createPrismaStorage(prisma, { close, sql }), migrate, close };
+}
+
+/**
+ * pg's Client with its own, shorter connect timeout: the pool's timeout (above) also bounds the
+ * wait for a busy pool, which bursts legitimately make long, while a connection that takes more
+ * than a moment to open means the server is away. Refused and cut connections fail at once.
+ */
+function boundedConnect(timeoutMs: number) {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeoutMs });
+    }
+  } as unknown as new () => pg.ClientBase;
 }
 
 function loadMigrations(opts: OpenDatabaseOptions) {

@@ -2,8 +2,10 @@
 // reaches a client. Both adapters report the violated constraint in the driver's original message
 // (adapter-pg also gives the index name, the PGlite adapter the column list), so the name is read
 // from there. The driver error is deliberately not kept as the cause: its text names tables and
-// values, and a SignetError may be rendered or logged anywhere.
+// values, and a SignetError may be rendered or logged anywhere. Also tells an outage (unreachable,
+// cut, timed out, pool exhausted) from a bug, for the storage boundary (../unavailable.ts).
 import { SignetError } from '../../domain/errors.js';
+import { causes, SOCKET_CODES } from '../unavailable.js';
 
 /** Primary keys, by table, as the API names them. */
 const ID_FIELDS: Record<string, string> = {
@@ -95,4 +97,34 @@ export async function guard<T>(fn: () => Promise<T>, idField?: string): Promise<
   } catch (e) {
     translateError(e, idField);
   }
+}
+
+/** Prisma's codes for a database that is away or saturated (not for a query that is wrong). */
+const PRISMA_DOWN = new Set(['P1001', 'P1002', 'P1008', 'P1011', 'P1017', 'P2024', 'P2028', 'P2037']);
+/** The driver adapters' kinds for the same. */
+const ADAPTER_DOWN = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
+/**
+ * SQLSTATEs: 08 connection exceptions, 53 insufficient resources, 57P01-03 the server shutting
+ * down or starting, 57014 a statement cancelled (timeout), 58 system errors.
+ */
+const SQLSTATE_DOWN = /^(08|53|58)...$|^57P0[123]$|^57014$/;
+/** pg's own errors carry no code: a cut connection, a connect timeout, a pool shut down. */
+const PG_DOWN =
+  /^Connection terminated|^timeout expired$|timeout exceeded when trying to connect|is not queryable|Cannot use a pool after calling end|Can't reach database server|Query read timeout/;
+
+/**
+ * True when a database call failed because PostgreSQL is unreachable, cut the connection, timed
+ * out or has no connection to spare: what storage answers as `unavailable` (unavailable.ts).
+ */
+export function isDatabaseDown(err: unknown): boolean {
+  for (const e of causes(err)) {
+    if (e.name === 'PrismaClientInitializationError') return true;
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    if (code && (PRISMA_DOWN.has(code) || SOCKET_CODES.has(code))) return true;
+    if (code && typeof e.severity === 'string' && SQLSTATE_DOWN.test(code)) return true;
+    if (typeof e.kind === 'string' && ADAPTER_DOWN.has(e.kind)) return true;
+    if (typeof e.originalCode === 'string' && SQLSTATE_DOWN.test(e.originalCode)) return true;
+    if (typeof e.message === 'string' && PG_DOWN.test(e.message)) return true;
+  }
+  return false;
 }

@@ -1,8 +1,11 @@
-// The Storage port on Prisma: PostgreSQL and PGlite alike, through their driver adapters.
+// The Storage port on Prisma: PostgreSQL and PGlite alike, through their driver adapters. Every
+// repository's failures are classified here, once: an outage leaves as `unavailable`.
 import type { Storage } from '../../domain/ports.js';
 import type { PrismaClient } from '../../gen/prisma/client.js';
+import { classifiedPort } from '../unavailable.js';
 import { createAuditRepository } from './audit.js';
 import { createConsentRepository } from './consents.js';
+import { isDatabaseDown } from './errors.js';
 import { createClientRepository, createTenantRepository, createUserRepository } from './directory.js';
 import { createSigningKeyRepository, createTransportKeyRepository } from './keys.js';
 import { createSessionRepository, prismaExecutor, type SqlExecutor } from './sessions.js';
@@ -17,17 +20,18 @@ export interface PrismaStorageOptions {
 
 export function createPrismaStorage(prisma: PrismaClient, opts: PrismaStorageOptions = {}): Storage {
   const sql = opts.sql ?? prismaExecutor(prisma);
+  const c = <T extends object>(repo: T): T => classifiedPort(repo, 'database', isDatabaseDown);
   return {
-    tenants: createTenantRepository(prisma),
-    clients: createClientRepository(prisma),
-    users: createUserRepository(prisma, sql),
-    sessions: createSessionRepository(prisma, sql),
-    consents: createConsentRepository(prisma),
-    signingKeys: createSigningKeyRepository(prisma),
-    transportKeys: createTransportKeyRepository(prisma),
-    ticketKeys: createTicketKeyRepository(prisma),
-    identities: createIdentityRepository(prisma),
-    audit: createAuditRepository(prisma, sql),
+    tenants: c(createTenantRepository(prisma)),
+    clients: c(createClientRepository(prisma)),
+    users: c(createUserRepository(prisma, sql)),
+    sessions: c(createSessionRepository(prisma, sql)),
+    consents: c(createConsentRepository(prisma)),
+    signingKeys: c(createSigningKeyRepository(prisma)),
+    transportKeys: c(createTransportKeyRepository(prisma)),
+    ticketKeys: c(createTicketKeyRepository(prisma)),
+    identities: c(createIdentityRepository(prisma)),
+    audit: c(createAuditRepository(prisma, sql)),
     close: opts.close ?? (() => prisma.$disconnect()),
   };
 }

@@ -1,12 +1,17 @@
 // The Redis key-value store (ioredis): one node, Redis Cluster or Sentinel, chosen by the
 // REDIS_URL scheme (see url.ts). Every method is one Redis command or one Lua script, so it is
 // atomic however many Signet instances share the Redis. Requires Redis 6.2+ (GETDEL).
+//
+// While Redis is away, every command fails at once (no offline queue) or within the command
+// timeout, as `unavailable` (../unavailable.ts): nothing that depends on Redis, a rate limit or a
+// lockout first of all, is ever decided without it. ioredis reconnects every second at most.
 import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { KeyValueStore } from '../kv.js';
 import type { Logger } from '../../logger.js';
 import type { AtomicScript, AtomicScripts, ScriptDefinition, ScriptResult } from '../kv.js';
 import { assertScriptKeys, assertScriptName, assertTtl } from '../memory/validate.js';
+import { classify, causes, SOCKET_CODES } from '../unavailable.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 
 export { parseRedisUrl, RedisUrlError, type RedisTarget, type HostPort } from './url.js';
@@ -17,6 +22,8 @@ export interface ConnectRedisOptions {
   logger?: Logger;
   /** Per connection attempt; the first connection fails after it. Default 5000 ms. */
   connectTimeoutMs?: number;
+  /** How long a command may wait for its answer at most; then it fails as `unavailable`. Default 2000 ms. */
+  commandTimeoutMs?: number;
 }
 
 export interface RedisKeyValueStoreOptions {
@@ -59,24 +66,24 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
 
   async get(key: string): Promise<string | null> {
     this.sendHeld();
-    return this.client.get(this.prefix + key);
+    return this.command(this.client.get(this.prefix + key));
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
     this.sendHeld();
-    await this.client.set(this.prefix + key, value, 'EX', ttlSeconds);
+    await this.command(this.client.set(this.prefix + key, value, 'EX', ttlSeconds));
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
     this.sendHeld();
-    return (await this.client.set(this.prefix + key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+    return (await this.command(this.client.set(this.prefix + key, value, 'EX', ttlSeconds, 'NX'))) === 'OK';
   }
 
   async getDel(key: string): Promise<string | null> {
     this.sendHeld();
-    return this.client.getdel(this.prefix + key);
+    return this.command(this.client.getdel(this.prefix + key));
   }
 
   async incr(key: string, ttlSeconds: number): Promise<number> {
@@ -89,8 +96,13 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
     this.sendHeld();
     const full = keys.map((k) => this.prefix + k);
     // One DEL may not span hash slots on a cluster; there each key goes to its own node.
-    if (this.client.isCluster) await Promise.all(full.map((k) => this.client.del(k)));
-    else await this.client.del(...full);
+    if (this.client.isCluster) await this.command(Promise.all(full.map((k) => this.client.del(k))));
+    else await this.command(this.client.del(...full));
+  }
+
+  /** A command's failure, classified: Redis away is `unavailable`; a wrong command stays a bug. */
+  private command<T>(p: Promise<T>): Promise<T> {
+    return p.catch((err: unknown) => classify('redis', isRedisDown, err));
   }
 
   defineScript<R extends ScriptResult>(def: ScriptDefinition<R>): AtomicScript<R> {
@@ -152,8 +164,8 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
       try {
         return await this.client.evalsha(sha, full.length, ...full, ...args);
       } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return this.client.eval(lua, full.length, ...full, ...args);
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) classify('redis', isRedisDown, err);
+        return this.command(this.client.eval(lua, full.length, ...full, ...args));
       }
     };
   }
@@ -166,12 +178,18 @@ export class RedisKeyValueStore implements KeyValueStore, AtomicScripts {
  */
 export async function connectRedis(url: string, opts: ConnectRedisOptions = {}): Promise<RedisClient> {
   const target = parseRedisUrl(url);
-  const client = createClient(target, opts.connectTimeoutMs ?? 5000);
+  const client = createClient(target, opts.connectTimeoutMs ?? 5000, opts.commandTimeoutMs ?? 2000);
   let lastError: Error | undefined;
   let lastLogged = 0;
   let connected = false;
+  let lost = false;
+  client.on('ready', () => {
+    if (lost) opts.logger?.info({ redis: target.display }, 'Redis connection restored');
+    lost = false;
+  });
   client.on('error', (err: Error) => {
     lastError = err;
+    lost = connected;
     // ioredis reports every failed reconnect attempt; keep the log readable.
     if (connected && opts.logger && Date.now() - lastLogged > 10_000) {
       lastLogged = Date.now();
@@ -206,20 +224,28 @@ export async function connectRedis(url: string, opts: ConnectRedisOptions = {}):
 /** Opens a Redis-backed store; see connectRedis. */
 export async function openRedisStore(
   url: string,
-  opts: { keyPrefix?: string; logger?: Logger; connectTimeoutMs?: number } = {},
+  opts: { keyPrefix?: string; logger?: Logger; connectTimeoutMs?: number; commandTimeoutMs?: number } = {},
 ): Promise<RedisKeyValueStore> {
   const client = await connectRedis(url, opts);
   opts.logger?.info({ redis: parseRedisUrl(url).display }, 'connected to Redis');
   return new RedisKeyValueStore(client, { keyPrefix: opts.keyPrefix, logger: opts.logger });
 }
 
-function createClient(target: RedisTarget, connectTimeout: number): RedisClient {
+/** Reconnect attempts: quickly at first, then every second, so Redis back is Redis used within a second. */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000);
+
+function createClient(target: RedisTarget, connectTimeout: number, commandTimeout: number): RedisClient {
   const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout,
-    // While Redis is away, a command waits for two reconnect attempts, then fails (the caller
-    // answers `unavailable`) instead of hanging the request.
-    maxRetriesPerRequest: 2,
+    // While Redis is away a command fails at once rather than wait in a queue for it (the
+    // request is answered `unavailable`, and the client retries); one sent to a Redis that
+    // stopped answering fails after the timeout. Half of it per command: auto-pipelining sends
+    // a command once the pipeline ahead of it is answered, so a command may wait out two.
+    enableOfflineQueue: false,
+    commandTimeout: Math.max(1, Math.floor(commandTimeout / 2)),
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnectDelay,
     connectionName: 'signet',
   };
   switch (target.kind) {
@@ -229,6 +255,8 @@ function createClient(target: RedisTarget, connectTimeout: number): RedisClient 
       const options: ClusterOptions = {
         lazyConnect: true,
         enableAutoPipelining: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: reconnectDelay,
         redisOptions: {
           ...common,
           username: target.username,
@@ -272,4 +300,22 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no connection after ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Redis's own refusals that mean "not now": loading, failing over, read-only, busy, cluster down. */
+const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|NOREPLICAS|MISCONF)\b/;
+/** ioredis's words for a connection that is not there (it gives most of them no code). */
+const CLIENT_DOWN =
+  /^(Connection is closed|Stream isn't writeable|Command timed out|Cluster isn't ready|Cluster is disconnect|None of startup nodes|Failed to refresh slots cache|Too many Cluster redirections|Node is disconnected|All sentinels are unreachable|Socket timeout|connect ETIMEDOUT)/;
+const DOWN_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
+
+/** True when a Redis command failed because Redis is unreachable, cut, slow or not serving. */
+export function isRedisDown(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (e.name === 'ReplyError') return TRANSIENT_REPLY.test(message);
+    if (DOWN_NAMES.has(String(e.name)) || CLIENT_DOWN.test(message)) return true;
+    if (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) return true;
+  }
+  return false;
 }

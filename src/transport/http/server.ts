@@ -157,6 +157,8 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     if (route?.rpc === USERINFO_RPC && rs.reason === 'unauthenticated') {
       headers['www-authenticate'] = bearerOf(ctx.metadata.authorization) ? 'Bearer error="invalid_token"' : 'Bearer';
     }
+    // RetryInfo, for clients and proxies that read only HTTP (a 503 or 429 worth retrying).
+    if (rs.retryInfo) headers['retry-after'] = String(rs.retryInfo.seconds);
     send(res, rs.httpStatus, headers, statusToJson(rs));
     return rs;
   };

@@ -34,8 +34,10 @@ function oauthError(rs: RenderedStatus): { error: string; status: number } {
     case 'invalid_argument':
       return { error: 'invalid_request', status: 400 };
     case 'internal':
-    case 'unavailable':
       return { error: 'server_error', status: 500 };
+    // A dependency is away: retry (Retry-After says when), as RFC 6749 4.1.2.1 words it.
+    case 'unavailable':
+      return { error: 'temporarily_unavailable', status: 503 };
     // A wrong password, a lock, a captcha, an account state: HZERO answers all as a failed login.
     default:
       return { error: 'unauthorized', status: 401 };
