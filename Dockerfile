@@ -32,5 +32,9 @@ VOLUME /var/lib/signet
 # use `docker exec <container> signet …`.
 EXPOSE 8080 50051
 STOPSIGNAL SIGTERM
+# /readyz on the REST port (503 while a dependency is down or during the drain). The slim image has
+# neither curl nor wget; node's fetch does. Kubernetes ignores this and uses its own probes.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.SIGNET_HTTP_PORT || 8080) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/cli/main.js"]
 CMD ["serve"]

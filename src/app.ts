@@ -7,9 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { sharedIssuerWarning, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { openDatabase } from './storage/prisma/index.js';
+import { databaseProbes, openDatabase } from './storage/prisma/index.js';
 import { openKeyValueStore, type ScriptableKeyValueStore } from './storage/kv.js';
 import { sharedStores } from './storage/kv/index.js';
 import type { Deps } from './domain/deps.js';
@@ -53,6 +53,13 @@ import {
   watchDependencies,
   type Dialect,
 } from './observability/index.js';
+import { Readiness } from './lifecycle/readiness.js';
+import { readinessChecks } from './lifecycle/checks.js';
+import { stopper } from './lifecycle/drain.js';
+import { handleStopSignals } from './lifecycle/signals.js';
+import { addIntrospection } from './transport/grpc/introspection.js';
+import { drainable } from './transport/http/drain.js';
+import { healthRoutes } from './transport/http/health.js';
 
 /** Metadata (headers) a gRPC call may carry: ample for a bearer token and the x-* headers. */
 const GRPC_MAX_METADATA_BYTES = 16 * 1024;
@@ -63,7 +70,8 @@ export interface RunningSignet {
   deps: Deps;
   /** The key-value store under the shared-state ports (tests look at it; the domain never does). */
   kv: ScriptableKeyValueStore;
-  close(): Promise<void>;
+  /** Drains and stops (see lifecycle/drain.ts); `force` cuts the drain short. */
+  close(opts?: { force?: boolean }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -105,6 +113,8 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     now: () => clock.now(),
     commandTimeoutMs: config.dependencyTimeoutMs,
   });
+  const issuerWarning = sharedIssuerWarning(config);
+  if (issuerWarning) log.warn(issuerWarning);
   const kek = await keyEncryptionKey(config.keyEncryptionKey, config.dataDir);
   // Metrics (and spans, when tracing was started) around every request and dependency call.
   const obs = createObserver();
@@ -142,6 +152,9 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   }
   await bootstrap(deps, config.bootstrap);
   const token = await loadAdminToken(config.adminToken, config.dataDir);
+  const readiness = new Readiness(readinessChecks({ database: databaseProbes(db), kv, keyRings: [deps.keys, deps.transportKeys] }), clock);
+  // Keeps gRPC health watchers told of a dependency failing while nobody probes.
+  readiness.refreshEvery(5000);
 
   const proxies = new TrustedProxies(config.trustedProxies);
   const grpcOpts = { log, defaultLocale: config.defaultLocale, proxies, observer: obs };
@@ -157,8 +170,10 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const grpcServer = new grpc.Server(grpcLimits);
   addService(grpcServer, AuthServiceService, auth, grpcOpts);
   addService(grpcServer, AccountServiceService, account, grpcOpts);
+  const publicHealth = addIntrospection(grpcServer, [AuthServiceDefinition, AccountServiceDefinition], readiness);
   const adminGrpc = new grpc.Server(grpcLimits);
   addService(adminGrpc, AdminServiceService, adminH, grpcOpts);
+  const adminHealth = addIntrospection(adminGrpc, [AdminServiceDefinition], readiness);
   const httpOpts = { registry, config, logger: log, proxies, observer: obs };
   const as = (dialect: Dialect, routes: ExtraRoute[]) => routes.map((r) => ({ ...r, dialect }));
   const publicServices = [
@@ -170,6 +185,7 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
     ...httpOpts,
     services: publicServices,
     extraRoutes: [
+      ...healthRoutes(readiness),
       ...as('hzero', hzeroRoutes(deps, auth)),
       ...as('pages', [...endSessionRoutes(deps), ...authorizeRoutes(deps), ...deviceRoutes(deps)]),
       ...openApiRoutes('public', publicServices, registry),
@@ -178,8 +194,10 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const adminHttp = createHttpServer({
     ...httpOpts,
     services: adminServices,
-    extraRoutes: [...openApiRoutes('admin', adminServices, registry), metricsRoute(obs)],
+    extraRoutes: [...healthRoutes(readiness), ...openApiRoutes('admin', adminServices, registry), metricsRoute(obs)],
   });
+  const httpDrain = drainable(http);
+  const adminHttpDrain = drainable(adminHttp);
 
   const ports = {
     grpc: await bindGrpc(grpcServer, config.host, config.grpcPort),
@@ -200,28 +218,40 @@ export async function startSignet(config: Config, opts: StartOptions = {}): Prom
   const anonymousPurge = setInterval(() => void purgeAnonymous(), 3600_000).unref();
   void purgeAnonymous();
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      // Stop accepting, let in-flight calls finish, then cut whatever is left.
-      const drained = Promise.all([shutdownGrpc(grpcServer), shutdownGrpc(adminGrpc), closeHttp(http), closeHttp(adminHttp)]);
-      const timer = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
-      await Promise.race([drained, timer]);
-      grpcServer.forceShutdown();
-      adminGrpc.forceShutdown();
-      http.closeAllConnections();
-      adminHttp.closeAllConnections();
-      clearInterval(retention);
-      clearInterval(anonymousPurge);
-      await deps.audit.flush();
-      await kv.close();
-      await db.close();
-      log.info('signet stopped');
-    })());
+  const { close } = stopper(
+    {
+      announce: () => {
+        readiness.drain();
+        httpDrain.closeAfterAnswers();
+        adminHttpDrain.closeAfterAnswers();
+      },
+      stopAccepting: async () => {
+        const drained = Promise.all([shutdownGrpc(grpcServer), shutdownGrpc(adminGrpc), httpDrain.drain(), adminHttpDrain.drain()]);
+        publicHealth.endWatches();
+        adminHealth.endWatches();
+        await drained;
+      },
+      cut: () => {
+        grpcServer.forceShutdown();
+        adminGrpc.forceShutdown();
+        httpDrain.cut();
+        adminHttpDrain.cut();
+      },
+      release: async () => {
+        clearInterval(retention);
+        clearInterval(anonymousPurge);
+        await deps.audit.flush();
+        await kv.close();
+        await db.close();
+      },
+    },
+    { delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs },
+    log,
+  );
   return { ports, adminToken: token, deps, kv, close };
 }
 
-/** `signet serve`: start, and stop cleanly on SIGTERM / SIGINT. */
+/** `signet serve`: start, and drain on SIGTERM / SIGINT (lifecycle/signals.ts says how often). */
 export async function serve(config: Config): Promise<RunningSignet> {
   const log = createLogger(config.logLevel);
   // Off unless the OTEL_* variables ask for it; the spans still buffered leave on close.
@@ -230,20 +260,24 @@ export async function serve(config: Config): Promise<RunningSignet> {
   if (tracing) {
     log.info('tracing on (OpenTelemetry)');
     const close = running.close;
-    running.close = () => close().finally(() => tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'trace export failed')));
+    running.close = (opts) =>
+      close(opts).finally(() => tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'trace export failed')));
   }
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    running.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  handleStopSignals(
+    process,
+    {
+      drain: () =>
+        void running.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        ),
+      force: () => void running.close({ force: true }),
+    },
+    log,
+  );
   return running;
 }
 
@@ -266,14 +300,5 @@ function listen(server: HttpServer, host: string, port: number): Promise<number>
   });
 }
 
+/** GOAWAY on every connection; resolves once the calls in flight have finished. */
 const shutdownGrpc = (s: grpc.Server) => new Promise<void>((r) => s.tryShutdown(() => r()));
-/** Stops accepting; keep-alive connections are closed as soon as their request is answered. */
-const closeHttp = (s: HttpServer) =>
-  new Promise<void>((r) => {
-    const sweep = setInterval(() => s.closeIdleConnections(), 25);
-    s.close(() => {
-      clearInterval(sweep);
-      r();
-    });
-    s.closeIdleConnections();
-  });

@@ -84,6 +84,10 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+function defaultIssuer(httpPort: unknown): string {
+  return `http://localhost:${httpPort}`;
+}
+
 /** Every variable Signet reads. Declaration order is the README's order. */
 export const SETTINGS = {
   dataDir: setting({
@@ -126,9 +130,9 @@ export const SETTINGS = {
   issuer: setting({
     env: 'SIGNET_ISSUER',
     schema: z.string().url(),
-    default: (e) => `http://localhost:${e.SIGNET_HTTP_PORT}`,
+    default: (e) => defaultIssuer(e.SIGNET_HTTP_PORT),
     whenUnset: '`http://localhost:<SIGNET_HTTP_PORT>`',
-    doc: '`iss` of tokens, base of discovery URLs',
+    doc: "`iss` of tokens, base of discovery URLs; the same public URL on every instance (instances sharing Redis refuse each other's tokens otherwise)",
   }),
   keyEncryptionKey: setting({
     env: 'SIGNET_KEY_ENCRYPTION_KEY',
@@ -258,11 +262,17 @@ export const SETTINGS = {
     default: 'info',
     doc: 'pino level',
   }),
+  shutdownDelayMs: setting({
+    env: 'SIGNET_SHUTDOWN_DELAY_MS',
+    schema: int(),
+    default: 0,
+    doc: 'on SIGTERM, how long readiness says "draining" while calls are still accepted (time for load balancers to notice)',
+  }),
   shutdownGraceMs: setting({
     env: 'SIGNET_SHUTDOWN_GRACE_MS',
     schema: int(),
     default: 10000,
-    doc: 'how long SIGTERM waits for in-flight calls',
+    doc: 'then how long calls in flight may take before their connections are cut',
   }),
   /** Rate limits and per-IP failure thresholds; 0 switches a limit off. */
   defence: {
@@ -362,6 +372,18 @@ export const ALL_SETTINGS = settingsOf(SETTINGS);
 export const configSchema = z.object(Object.fromEntries(ALL_SETTINGS.map((s) => [s.env, s.field])));
 
 export class ConfigError extends Error {}
+
+/**
+ * Instances sharing Redis share sessions and refresh tokens, and each refuses tokens whose `iss`
+ * is not its own; the default issuer names the instance's own port, and is wrong for a client anyway.
+ */
+export function sharedIssuerWarning(config: Config): string | undefined {
+  if (!config.redisUrl || config.issuer !== defaultIssuer(config.httpPort)) return undefined;
+  return (
+    `SIGNET_ISSUER is not set, so the issuer is ${config.issuer}: instances that share Redis must all be given ` +
+    'the same SIGNET_ISSUER (the public URL clients use), or tokens minted by one are refused by the others'
+  );
+}
 
 /** Parses and validates; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -22,7 +22,7 @@ export function serverCommands(load: () => Promise<AppModule> = loadApp): Comman
     {
       path: ['serve'],
       summary: 'run the server: gRPC, REST and the admin API (configured by environment variables)',
-      notes: ['Stops gracefully on SIGINT or SIGTERM.'],
+      notes: ['Drains on SIGINT or SIGTERM: readiness false, calls in flight finished; a third signal stops at once.'],
       async run(ctx) {
         const config = loadConfig(ctx.env);
         const { serve } = await load();

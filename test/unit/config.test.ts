@@ -1,7 +1,7 @@
 // loadConfig: the declared defaults, the special parsing (lists, booleans, a default computed from
 // another setting) and errors that name every bad variable.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, sharedIssuerWarning } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it("fills in the defaults, in Config's sections", () => {
@@ -68,5 +68,20 @@ describe('loadConfig', () => {
       SIGNET_CODE_WEBHOOK_SECRET: '0123456789abcdef',
     });
     expect(c.sender).toEqual({ kind: 'webhook', webhookUrl: 'https://hook.example', webhookSecret: '0123456789abcdef' });
+  });
+});
+
+describe('the shared-issuer warning', () => {
+  const redis = { REDIS_URL: 'redis://redis:6379' };
+
+  it('warns when instances share Redis with the default issuer, naming what to set', () => {
+    const warning = sharedIssuerWarning(loadConfig({ ...redis, SIGNET_HTTP_PORT: '9000' }));
+    expect(warning).toContain('SIGNET_ISSUER is not set, so the issuer is http://localhost:9000');
+    expect(warning).toContain('refused by the others');
+  });
+
+  it('is quiet with an issuer set, or without Redis (one instance)', () => {
+    expect(sharedIssuerWarning(loadConfig({ ...redis, SIGNET_ISSUER: 'https://id.example.com' }))).toBeUndefined();
+    expect(sharedIssuerWarning(loadConfig({}))).toBeUndefined();
   });
 });

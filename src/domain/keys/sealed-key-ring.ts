@@ -41,6 +41,11 @@ export abstract class SealedKeyRing<R extends KeyRecord, L extends { record: R }
   /** Derived state to rebuild after each reload (e.g. the JWKS). */
   protected afterReload(_records: R[]): void {}
 
+  /** Whether a key is loaded to sign (or encrypt) with: part of readiness. */
+  hasActiveKey(): boolean {
+    return this.active !== undefined;
+  }
+
   /** Loads the keys, creating the first one when there is none. */
   async init(): Promise<void> {
     await this.reload();

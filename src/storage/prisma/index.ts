@@ -16,6 +16,7 @@ export {
   runMigrations,
 } from './migrate.js';
 export type { LocalMigration, MigrationConnection, MigrationResult } from './migrate.js';
+export { databaseProbes, type DatabaseProbes } from './health.js';
 export { createPrismaStorage } from './storage.js';
 export type { PrismaStorageOptions } from './storage.js';
 export { prismaExecutor, REVOKE_REASONS } from './sessions.js';
