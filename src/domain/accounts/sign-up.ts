@@ -5,6 +5,7 @@
 // password is hashed or row written, and the verification token (single use) is spent only
 // once everything else about the request is known to be acceptable.
 import { randomUUID } from 'node:crypto';
+import { blankUser } from './blank-user.js';
 import { SignetError, invalidArgument } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { ClientCall, ClientCredentials } from '../commands.js';
@@ -329,23 +330,9 @@ function requireAnonymousOpen(cc: ClientContext): void {
 
 function createAnonymousUser(deps: Deps, tenant: Tenant): Promise<User> {
   return deps.storage.users.create({
-    id: randomUUID(),
-    tenantId: tenant.id,
-    userType: 'P',
-    username: null,
-    email: null,
-    emailVerified: false,
-    phoneNumber: null,
-    phoneVerified: false,
-    name: null,
-    picture: null,
-    gender: null,
-    locale: null,
+    ...blankUser(tenant.id),
     anonymous: true,
-    passwordHash: null,
-    status: 'active',
     expiresAt: new Date(deps.clock.now() + deps.settings.anonymousTtlSeconds * 1000),
-    groups: [],
   });
 }
 

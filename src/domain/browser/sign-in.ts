@@ -8,13 +8,12 @@ import { SignetError, invalidArgument } from '../errors.js';
 import type { ClientContext } from '../accounts/clients.js';
 import { readIdentifier } from '../accounts/identity.js';
 import { effectivePolicy } from '../defence/policy.js';
-import { identifierKey } from '../defence/gate.js';
 import { admitted, beginChecks } from '../defence/request-checks.js';
 import { createCaptchaChallenge, verifyCaptcha } from '../defence/captcha.js';
 import { readDestination } from '../defence/endpoints.js';
 import { sendCode, type CodeUsage, type SentCode } from '../defence/codes.js';
 import { obtainPassword } from '../signin/encrypted-password.js';
-import { auditedSignIn, provePassword } from '../signin/password.js';
+import { auditedSignIn, byLogin, provePassword } from '../signin/password.js';
 import { checkSignInCode } from '../signin/sign-in.js';
 import { findVerifiedUser } from '../signin/code.js';
 import { checkUsable, readUserType } from '../signin/rules.js';
@@ -52,8 +51,7 @@ export async function signInWithPasswordAtPage(deps: Deps, cmd: PagePasswordSign
           deps,
           cc.tenant,
           {
-            idKey: identifierKey(userType, id),
-            findUser: () => deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value),
+            ...byLogin(deps, cc.tenant.id, userType, id),
             password: p.password,
             ip: cmd.ip,
             captcha: cmd.captcha,

@@ -4,11 +4,11 @@
 // the steps decides what an attacker can learn and what a guess costs; read it top to bottom.
 import { SignetError, invalidArgument, isSignetError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import type { Tenant, User } from '../model.js';
+import type { Tenant, User, UserType } from '../model.js';
 import type { ClientContext } from '../accounts/clients.js';
 import { grantScope } from '../accounts/clients.js';
 import type { CaptchaProof, IdentifierInput } from '../commands.js';
-import { readIdentifier } from '../accounts/identity.js';
+import { readIdentifier, type Identifier } from '../accounts/identity.js';
 import { startSession } from '../sessions/start.js';
 import { AMR } from '../sessions/amr.js';
 import type { IssuedTokens } from '../tokens/mint.js';
@@ -85,8 +85,7 @@ async function passwordSteps(
     deps,
     cc.tenant,
     {
-      idKey: identifierKey(userType, id),
-      findUser: () => deps.storage.users.findByLogin(cc.tenant.id, userType, id.field, id.value),
+      ...byLogin(deps, cc.tenant.id, userType, id),
       password: a.password,
       ip: a.ip,
       captcha: a.captcha,
@@ -107,6 +106,14 @@ async function passwordSteps(
     provedHash: user.passwordHash,
     amr: twoFactors ? [AMR.password, AMR.sms, AMR.multiFactor] : [AMR.password],
   });
+}
+
+/** Whose password it is, for an identifier typed at sign-in: its lock key and its lookup. */
+export function byLogin(deps: Deps, tenantId: string, userType: UserType, id: Identifier): Pick<PasswordProof, 'idKey' | 'findUser'> {
+  return {
+    idKey: identifierKey(userType, id),
+    findUser: () => deps.storage.users.findByLogin(tenantId, userType, id.field, id.value),
+  };
 }
 
 /** A password to prove, and whose it is. */

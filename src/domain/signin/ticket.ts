@@ -1,17 +1,7 @@
-// CloudBase's custom sign-in (POST /auth/v1/signin/custom, the SDK's signInWithCustomTicket): the
-// app's backend signs a short ticket for one of its own users with a key registered for the client
-// (keys/ticket-keys.ts), the browser hands it over, and the user it names is signed in, created
-// first where the client allows. Read top to bottom as its steps; like every sign-in, nothing
-// costly (a key lookup, a signature check) happens before the request's rate limits have passed.
-//
-// The external user id is linked to a Signet user through the identities port (provider
-// "custom:<client_id>"), never through the login columns: no username a person chose can be
-// claimed by a ticket, nor can a ticket's id take one.
-import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { Deps } from '../deps.js';
 import type { ClientCredentials } from '../commands.js';
-import type { Client, Tenant, User } from '../model.js';
+import type { Client, User } from '../model.js';
 import type { AuditEventInput, ExternalIdentity } from '../ports.js';
 import type { IssuedTokens } from '../tokens/mint.js';
 import { SignetError, invalidArgument, isSignetError } from '../errors.js';
@@ -21,6 +11,7 @@ import { auditedSignIn } from './password.js';
 import { sha256Hex } from '../crypto/secrets.js';
 import { startSession } from '../sessions/start.js';
 import { checkUsable } from './rules.js';
+import { blankUser } from '../accounts/blank-user.js';
 
 /** The provider_id the CloudBase SDK sends. */
 export const TICKET_PROVIDER_ID = 'custom';
@@ -155,36 +146,13 @@ async function ticketUser(deps: Deps, cc: ClientContext, subject: string): Promi
   if (known) return { user: known, created: false };
   if (!cc.client.customTicketSignUp) throw new SignetError('not_found', 'ticket_user_unknown', { message: 'not_found.user' });
   try {
-    return { user: await deps.storage.identities.createLinked(newUser(cc.tenant), identity), created: true };
+    return { user: await deps.storage.identities.createLinked(blankUser(cc.tenant.id), identity), created: true };
   } catch (err) {
     // A concurrent first sign-in of the same id linked it first: its user is this one.
     const winner = isSignetError(err) && err.reason === 'already_exists' ? await deps.storage.identities.findUser(identity) : null;
     if (!winner) throw err;
     return { user: winner, created: false };
   }
-}
-
-/** No identifier, no password: the backend's ticket is this user's only way in until they add one. */
-function newUser(tenant: Tenant) {
-  return {
-    id: randomUUID(),
-    tenantId: tenant.id,
-    userType: 'P' as const,
-    username: null,
-    email: null,
-    emailVerified: false,
-    phoneNumber: null,
-    phoneVerified: false,
-    name: null,
-    picture: null,
-    gender: null,
-    locale: null,
-    anonymous: false,
-    passwordHash: null,
-    status: 'active' as const,
-    expiresAt: null,
-    groups: [],
-  };
 }
 
 // ---- refusals
