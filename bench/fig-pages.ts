@@ -14,7 +14,11 @@ function loginPage(status: number, body: string): Answer {
   return body.includes('id="pw-form"') ? { ok: true, code: '200 login page' } : { ok: false, code: '200 other page' };
 }
 
-export async function loginPageRest(s: Signet): Promise<Figure> {
+/** Signet children given the client already (a figure measured again must not create it twice). */
+const seeded = new WeakSet<Signet>();
+
+async function seedPortal(s: Signet): Promise<void> {
+  if (seeded.has(s)) return;
   await admin(s, '/admin/v1/clients', {
     client_id: 'portal',
     tenant_id: TENANT,
@@ -24,6 +28,11 @@ export async function loginPageRest(s: Signet): Promise<Figure> {
     scopes: ['openid', 'user', 'profile'],
     redirect_uris: [REDIRECT],
   });
+  seeded.add(s);
+}
+
+export async function loginPageRest(s: Signet): Promise<Figure> {
+  await seedPortal(s);
   const query = new URLSearchParams({
     client_id: 'portal',
     redirect_uri: REDIRECT,
