@@ -1,4 +1,4 @@
-// How the Signet child runs. Production runs `node dist/cli/main.js` (Dockerfile): compiled
+// How the Signet child runs. Production runs `node <NODE_FLAGS> dist/cli/main.js` (Dockerfile): compiled
 // JavaScript, no tsx (which adds ~85 MB RSS and a module-loader thread). So the run starts by
 // compiling src/ with the production tsconfig into a temporary directory laid out like the image
 // (/app: package.json, node_modules, prisma/, dist/), so that package resolution, "type": "module"
@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT, budgetLeft, log, round } from './env.js';
+import { NODE_FLAGS } from '../src/v8-flags.js';
 
 export interface ServerRuntime {
   kind: 'compiled' | 'tsx';
   /** Where config.js, app.js and storage/prisma/migrate.js are imported from by the child. */
   appDir: string;
-  /** Node options before the child script (tsx's loader, or none). */
+  /** Node options before the child script: Signet's own (NODE_FLAGS), and tsx's loader if any. */
   nodeArgs: string[];
   /** For run.server_runtime / run.server_build. */
   description: string;
@@ -30,8 +31,8 @@ let tscProc: ChildProcess | undefined;
 export const tsxRuntime = (why: string, build: Record<string, unknown> = {}): ServerRuntime => ({
   kind: 'tsx',
   appDir: path.join(ROOT, 'src'),
-  nodeArgs: ['--import', 'tsx'],
-  description: `tsx (node --import tsx, TypeScript sources): ${why}`,
+  nodeArgs: [...NODE_FLAGS, '--import', 'tsx'],
+  description: `tsx (node ${NODE_FLAGS.join(' ')} --import tsx, TypeScript sources): ${why}`,
   build: { ...build, fallback: why },
 });
 
@@ -88,8 +89,9 @@ export async function prepareServerRuntime(mode: 'compiled' | 'tsx'): Promise<Se
   return {
     kind: 'compiled',
     appDir: outDir,
-    nodeArgs: [],
-    description: `node (compiled JavaScript, tsc -p tsconfig.build.json; no tsx)${code !== 0 ? `, although tsc reported ${diagnostics.length} type error(s)` : ''}`,
+    // As the image's ENTRYPOINT runs it.
+    nodeArgs: [...NODE_FLAGS],
+    description: `node ${NODE_FLAGS.join(' ')} (compiled JavaScript, tsc -p tsconfig.build.json; no tsx)${code !== 0 ? `, although tsc reported ${diagnostics.length} type error(s)` : ''}`,
     build,
   };
 }

@@ -106,8 +106,9 @@ export async function startSignetChild(runtime: ServerRuntime, o: SignetOptions)
     if (k.startsWith('SIGNET_') || k.startsWith('BENCH_') || k === 'DATABASE_URL' || k === 'REDIS_URL') continue;
     childEnv[k] = v;
   }
-  // As the Dockerfile runs Signet: argon2 runs on libuv's pool threads, and glibc's per-thread
-  // malloc arenas would otherwise keep their 19 MiB buffers after each hash (~70 MB more RSS).
+  // As the Dockerfile runs Signet: fewer glibc malloc arenas for libuv's pool threads (WebCrypto,
+  // OpenSSL); ~4 MB less peak RSS. (argon2's 19 MiB buffers come from its own allocator, mimalloc,
+  // which gives them back after each hash.)
   childEnv.MALLOC_ARENA_MAX ??= '2';
   Object.assign(childEnv, {
     DATABASE_URL: PG_URL,

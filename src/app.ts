@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { sharedIssuerWarning, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { databaseProbes, openDatabase } from './storage/prisma/index.js';
+import { applyV8Flags, signetV8Flags } from './v8-flags.js';
+import { databaseKind, databaseProbes, openDatabase } from './storage/prisma/index.js';
 import { openKeyValueStore, type ScriptableKeyValueStore } from './storage/kv.js';
 import { sharedStores } from './storage/kv/index.js';
 import type { Deps } from './domain/deps.js';
@@ -95,6 +96,7 @@ export async function runMigrations(config: Config, opts: StartOptions = {}): Pr
 }
 
 export async function startSignet(config: Config, opts: StartOptions = {}): Promise<RunningSignet> {
+  applyV8Flags(signetV8Flags(databaseKind(config.databaseUrl)));
   const log = opts.logger ?? createLogger(config.logLevel);
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,

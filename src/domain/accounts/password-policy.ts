@@ -1,9 +1,9 @@
 // The tenant's password policy, applied to every new password: sign-up, reset, change, and the
 // operator's set-password (who may override it explicitly).
-import { createRequire } from 'node:module';
 import { SignetError } from '../errors.js';
 import type { MessageVariant } from '../errors.js';
 import type { PasswordClass, TenantPolicy } from '../model.js';
+import { lazyRequire } from '../lazy-module.js';
 
 /** Who the password is for: a password may not contain these. */
 export interface PasswordOwner {
@@ -65,17 +65,14 @@ const CLASS_WORDS: Record<PasswordClass, string> = {
 };
 
 let common: Set<string> | undefined;
+const languageCommon = lazyRequire<{ dictionary: Record<string, string[]> }>('@zxcvbn-ts/language-common');
 
 /**
  * The common-password list of @zxcvbn-ts/language-common (about 49,000 passwords from breach
  * corpora, all lower-case), read from the installed package (no network) on first use, once.
  */
 function commonPasswords(): Set<string> {
-  if (!common) {
-    const require = createRequire(import.meta.url);
-    const { dictionary } = require('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> };
-    common = new Set(dictionary['passwords-common']);
-  }
+  common ??= new Set(languageCommon().dictionary['passwords-common']);
   return common;
 }
 

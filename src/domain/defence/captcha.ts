@@ -8,11 +8,11 @@
 // Every read takes the entry away in the same step: a challenge gets exactly one answer, right or wrong (so guessing costs
 // one image per guess), and a captcha token opens exactly one request.
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import svgCaptcha from 'svg-captcha';
 import type { Deps } from '../deps.js';
 import type { StoredChallenge } from '../ports.js';
 import { SignetError } from '../errors.js';
 import { randomToken, safeEqual, sha256Hex } from '../crypto/secrets.js';
+import { lazyRequire } from '../lazy-module.js';
 
 /** Readable in any case and unambiguous: no 0/o, 1/l/i, 9/g, 2/z, 5/s, u/v. */
 const ALPHABET = 'abcdefhjkmnpqrtwxy34678';
@@ -21,7 +21,7 @@ const LENGTH = 4;
 
 // svg-captcha's d.ts omits its main export, the renderer of a given text: it draws the text we
 // chose with crypto.randomInt (svg-captcha's own text comes from Math.random).
-const drawSvg = svgCaptcha as unknown as (text: string, options?: Record<string, unknown>) => string;
+const drawSvg = lazyRequire<(text: string, options?: Record<string, unknown>) => string>('svg-captcha');
 
 export interface RenderedCaptcha {
   /** The answer, as drawn (mixed case; compared case-insensitively). */
@@ -39,7 +39,7 @@ export function renderCaptcha(opts: { width?: number; height?: number; length?: 
     // Random case: drawn letters look their case, but the user need not type it.
     text += randomInt(2) === 0 ? c : c.toUpperCase();
   }
-  const svg = drawSvg(text, { width: opts.width ?? 120, height: opts.height ?? 40, fontSize: 44, noise: 3 });
+  const svg = drawSvg()(text, { width: opts.width ?? 120, height: opts.height ?? 40, fontSize: 44, noise: 3 });
   return { text, svg };
 }
 

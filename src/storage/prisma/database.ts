@@ -2,10 +2,9 @@
 // under the data directory, so that a bare `signet serve` needs nothing installed.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger } from 'pino';
 import { PrismaClient } from '../../gen/prisma/client.js';
 import type { Storage } from '../../domain/ports.js';
@@ -48,11 +47,17 @@ export interface Database {
 // for session starts that queue on a per-user lock behind a burst of sign-ins.
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
 
+/** Which database a DATABASE_URL value opens; throws on one that opens none. */
+export function databaseKind(databaseUrl: string | undefined): Database['kind'] {
+  const url = databaseUrl?.trim() ?? '';
+  if (url === '' || url === PGLITE_MEMORY) return 'pglite';
+  if (/^postgres(ql)?:\/\//i.test(url)) return 'postgresql';
+  throw new Error(`DATABASE_URL must be a postgresql:// URL or "${PGLITE_MEMORY}"; leave it unset for the embedded database`);
+}
+
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   const url = opts.databaseUrl?.trim() ?? '';
-  if (url === '' || url === PGLITE_MEMORY) return openPGlite(opts, url === PGLITE_MEMORY);
-  if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, opts);
-  throw new Error(`DATABASE_URL must be a postgresql:// URL or "${PGLITE_MEMORY}"; leave it unset for the embedded database`);
+  return databaseKind(url) === 'pglite' ? openPGlite(opts, url === PGLITE_MEMORY) : openPostgres(url, opts);
 }
 
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
@@ -97,6 +102,8 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
 }
 
 async function openPGlite(opts: OpenDatabaseOptions, inMemory: boolean): Promise<Database> {
+  // Imported here, not at the top: a server on PostgreSQL never loads PGlite and its adapter.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   let db: PGlite;
   if (inMemory) {
     db = await PGlite.create();

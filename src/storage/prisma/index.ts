@@ -6,7 +6,7 @@
 //
 // databaseUrl: postgresql://… (honours ?schema=), 'pglite-memory' (PGLITE_MEMORY) for a throw-away
 // in-memory database, or unset for the embedded PGlite in <dataDir>/pglite.
-export { openDatabase, postgresConnection, PGLITE_MEMORY } from './database.js';
+export { databaseKind, openDatabase, postgresConnection, PGLITE_MEMORY } from './database.js';
 export type { Database, OpenDatabaseOptions } from './database.js';
 export {
   defaultMigrationsDir,
