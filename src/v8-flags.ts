@@ -7,11 +7,13 @@ import v8 from 'node:v8';
 /**
  * The one V8 reads only as the process starts, so it is on node's command line wherever Signet is
  * started as a server: npm start, the image's ENTRYPOINT and the bench's child (a test keeps them
- * equal). A young generation of 2×8 MB instead of V8's 2×16 MB: ~15 MB less resident memory, for
- * 20–35% more time in young collections (~2% of the CPU under load), which the bench's throughput
- * could not tell from its noise.
+ * equal). A young generation of 2×4 MB instead of V8's 2×16 MB. At 2×8 MB the peak RSS under
+ * `npm run bench` was 192–201 MB once metrics, health and reflection had landed; 2×4 MB took
+ * ~10 MB more off (198.9 → 188.9 MB in back-to-back full runs) for ~85% more scavenges, ~20% more
+ * young-collection time (~2–3% of the main thread under the cheapest requests), which the bench's
+ * throughput could not tell from its noise.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=8'];
+export const NODE_FLAGS = ['--max-semi-space-size=4'];
 
 /**
  * V8's default factor depends on the heap limit, which on any machine with a few GB is large enough
